@@ -1,0 +1,153 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Tenants stores tenants. Lookups by slug are the only unscoped reads: they
+// are how a request finds its tenant.
+type Tenants interface {
+	CreateTenant(ctx context.Context, t *Tenant) error
+	TenantByID(ctx context.Context, id string) (*Tenant, error)
+	TenantBySlug(ctx context.Context, slug string) (*Tenant, error)
+	ListTenants(ctx context.Context) ([]*Tenant, error)
+	// UpdateTenant saves Name and Settings.
+	UpdateTenant(ctx context.Context, t *Tenant) error
+}
+
+// Users stores the people of a tenant.
+type Users interface {
+	CreateUser(ctx context.Context, u *User) error
+	UserByID(ctx context.Context, tenantID, id string) (*User, error)
+	// UserByEmail matches the lower-cased email.
+	UserByEmail(ctx context.Context, tenantID, email string) (*User, error)
+	ListUsers(ctx context.Context, tenantID string) ([]*User, error)
+	// UpdateUser saves Email, EmailVerified, Name, Role, Disabled.
+	UpdateUser(ctx context.Context, u *User) error
+	// SetPassword replaces the password hash and PasswordChangedAt.
+	SetPassword(ctx context.Context, tenantID, userID, hash string, changedAt time.Time) error
+}
+
+// Clients stores relying parties.
+type Clients interface {
+	CreateClient(ctx context.Context, c *Client) error
+	ClientByID(ctx context.Context, tenantID, clientID string) (*Client, error)
+	ListClients(ctx context.Context, tenantID string) ([]*Client, error)
+	// UpdateClient saves Name, SecretHash, RedirectURIs, PostLogoutRedirectURIs,
+	// GrantTypes, AppType, Public and Disabled.
+	UpdateClient(ctx context.Context, c *Client) error
+	DeleteClient(ctx context.Context, tenantID, clientID string) error
+}
+
+// AuthRequests stores authorization requests and their codes.
+type AuthRequests interface {
+	CreateAuthRequest(ctx context.Context, r *AuthRequest) error
+	AuthRequestByID(ctx context.Context, tenantID, id string) (*AuthRequest, error)
+	// CompleteAuthRequest records the finished login (UserID, SessionID,
+	// AuthTime, AMR, ACR) and sets Done. A request that is already done, or
+	// expired at now, is not changed: ErrAlreadyUsed / ErrExpired.
+	CompleteAuthRequest(ctx context.Context, r *AuthRequest, now time.Time) error
+	// SetAuthCode attaches the hash of the issued code to a done request
+	// that has no code yet (ErrAlreadyUsed otherwise).
+	SetAuthCode(ctx context.Context, tenantID, id string, codeHash []byte) error
+	// AuthRequestByCode finds a request by code hash without consuming it.
+	AuthRequestByCode(ctx context.Context, tenantID string, codeHash []byte) (*AuthRequest, error)
+	// ConsumeAuthCode marks the code used, exactly once across all callers, and
+	// records which tokens it produced. A second call returns ErrAlreadyUsed and
+	// the request (so the caller can revoke IssuedAccessTokenID/IssuedFamilyID);
+	// a request past ExpiresAt returns ErrExpired.
+	ConsumeAuthCode(ctx context.Context, tenantID string, codeHash []byte, accessTokenID, familyID string, now time.Time) (*AuthRequest, error)
+	DeleteAuthRequest(ctx context.Context, tenantID, id string) error
+	// DeleteExpiredAuthRequests removes requests that expired before cutoff and
+	// returns how many it removed.
+	DeleteExpiredAuthRequests(ctx context.Context, cutoff time.Time) (int64, error)
+}
+
+// Sessions stores SSO sessions.
+type Sessions interface {
+	CreateSession(ctx context.Context, s *Session) error
+	SessionByID(ctx context.Context, tenantID, id string) (*Session, error)
+	ListUserSessions(ctx context.Context, tenantID, userID string) ([]*Session, error)
+	// TouchSession records activity: LastSeenAt = now and IdleExpiresAt =
+	// min(now+idle, ExpiresAt), only while the session is active at now
+	// (ErrExpired otherwise).
+	TouchSession(ctx context.Context, tenantID, id string, now time.Time, idle time.Duration) error
+	// EndSession ends an active session and revokes its refresh tokens in the
+	// same transaction. Ending an ended session is not an error.
+	EndSession(ctx context.Context, tenantID, id, reason string, now time.Time) error
+}
+
+// Tokens stores refresh tokens and access-token revocations.
+type Tokens interface {
+	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
+	// RefreshTokenByHash finds a token without consuming it.
+	RefreshTokenByHash(ctx context.Context, tenantID string, hash []byte) (*RefreshToken, error)
+	// RotateRefreshToken consumes old (exactly once across all callers) and
+	// stores next in the same family, in one transaction. If old was already
+	// used or revoked, the whole family is revoked and ErrAlreadyUsed returned;
+	// if old, or its session, expired at now: ErrExpired.
+	RotateRefreshToken(ctx context.Context, tenantID string, oldHash []byte, next *RefreshToken, now time.Time) error
+	// RevokeRefreshFamily revokes every token of a family and marks the family
+	// revoked for access tokens that reference it.
+	RevokeRefreshFamily(ctx context.Context, tenantID, familyID string, now time.Time) error
+	// RevokeAccessToken records the revocation of one access token until expiresAt.
+	RevokeAccessToken(ctx context.Context, tenantID, tokenID string, expiresAt time.Time) error
+	// AccessTokenActive reports whether a token with this reference is still
+	// good at now: not revoked, family not revoked, session (if any) active.
+	AccessTokenActive(ctx context.Context, tenantID string, ref AccessTokenRef, now time.Time) (bool, error)
+	// DeleteExpiredTokens removes refresh tokens and revocation records that
+	// expired before cutoff.
+	DeleteExpiredTokens(ctx context.Context, cutoff time.Time) (int64, error)
+}
+
+// Keys stores tenant signing keys.
+type Keys interface {
+	CreateSigningKey(ctx context.Context, k *SigningKey) error
+	// ListSigningKeys returns the keys whose RemoveAt is nil or after now,
+	// newest first.
+	ListSigningKeys(ctx context.Context, tenantID string, now time.Time) ([]*SigningKey, error)
+	// RetireSigningKeys retires every key of the tenant except keepID:
+	// RetiredAt = now (if not set) and RemoveAt = removeAt (if not set).
+	RetireSigningKeys(ctx context.Context, tenantID, keepID string, now, removeAt time.Time) error
+}
+
+// ActionTokens stores single-use link tokens (first-owner setup, password reset).
+type ActionTokens interface {
+	CreateActionToken(ctx context.Context, t *ActionToken) error
+	// ConsumeActionToken marks the token used exactly once: ErrNotFound for an
+	// unknown hash or other kind, ErrAlreadyUsed, ErrExpired.
+	ConsumeActionToken(ctx context.Context, tenantID, kind string, hash []byte, now time.Time) (*ActionToken, error)
+}
+
+// AuditEvents is the append-only security log.
+type AuditEvents interface {
+	AppendAuditEvent(ctx context.Context, e *AuditEvent) error
+	// ListAuditEvents returns the newest events first; limit <= 0 means 100.
+	ListAuditEvents(ctx context.Context, tenantID string, q AuditQuery) ([]*AuditEvent, error)
+}
+
+// AuditQuery filters ListAuditEvents.
+type AuditQuery struct {
+	UserID string
+	Type   string
+	Since  time.Time
+	Limit  int
+}
+
+// Store is what a backend provides. Code that needs one aggregate asks for
+// that interface, not for Store.
+type Store interface {
+	Tenants
+	Users
+	Clients
+	AuthRequests
+	Sessions
+	Tokens
+	Keys
+	ActionTokens
+	AuditEvents
+	// Ping checks the database connection (readiness).
+	Ping(ctx context.Context) error
+	Close() error
+}

@@ -1,0 +1,274 @@
+package store
+
+import "time"
+
+// Roles inside a tenant.
+const (
+	RoleOwner = "owner" // everything, including the audit log
+	RoleAdmin = "admin" // users, clients, connections, policies
+	RoleAgent = "agent" // signs in, manages own account
+)
+
+// ValidRole reports whether r is one of the three tenant roles.
+func ValidRole(r string) bool { return r == RoleOwner || r == RoleAdmin || r == RoleAgent }
+
+// Tenant is one helpdesk customer account and one OpenID issuer
+// ({public_url}/t/{slug}).
+type Tenant struct {
+	ID        string
+	Slug      string
+	Name      string
+	Settings  TenantSettings
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// TenantSettings are the tenant's policies. They are stored as one JSON
+// document so that a new policy needs no schema change; zero values mean
+// "use the default" and are resolved by the With* helpers.
+type TenantSettings struct {
+	// SessionIdleMinutes ends an SSO session after this long without activity.
+	SessionIdleMinutes int `json:"session_idle_minutes,omitempty"`
+	// SessionLifetimeHours ends an SSO session this long after sign-in, whatever the activity.
+	SessionLifetimeHours int `json:"session_lifetime_hours,omitempty"`
+	// AccessTokenMinutes is the lifetime of access tokens.
+	AccessTokenMinutes int `json:"access_token_minutes,omitempty"`
+	// IDTokenMinutes is the lifetime of ID tokens.
+	IDTokenMinutes int `json:"id_token_minutes,omitempty"`
+	// RefreshTokenDays bounds a refresh-token family (a session ending ends it sooner).
+	RefreshTokenDays int `json:"refresh_token_days,omitempty"`
+}
+
+// Defaults applied where a setting is zero.
+const (
+	DefaultSessionIdleMinutes   = 60
+	DefaultSessionLifetimeHours = 12
+	DefaultAccessTokenMinutes   = 10
+	DefaultIDTokenMinutes       = 10
+	DefaultRefreshTokenDays     = 30
+)
+
+func orDefault(v, d int) int {
+	if v <= 0 {
+		return d
+	}
+	return v
+}
+
+// SessionIdle is the idle timeout.
+func (s TenantSettings) SessionIdle() time.Duration {
+	return time.Duration(orDefault(s.SessionIdleMinutes, DefaultSessionIdleMinutes)) * time.Minute
+}
+
+// SessionLifetime is the absolute session lifetime.
+func (s TenantSettings) SessionLifetime() time.Duration {
+	return time.Duration(orDefault(s.SessionLifetimeHours, DefaultSessionLifetimeHours)) * time.Hour
+}
+
+// AccessTokenLifetime is the access token lifetime.
+func (s TenantSettings) AccessTokenLifetime() time.Duration {
+	return time.Duration(orDefault(s.AccessTokenMinutes, DefaultAccessTokenMinutes)) * time.Minute
+}
+
+// IDTokenLifetime is the ID token lifetime.
+func (s TenantSettings) IDTokenLifetime() time.Duration {
+	return time.Duration(orDefault(s.IDTokenMinutes, DefaultIDTokenMinutes)) * time.Minute
+}
+
+// RefreshTokenLifetime bounds a refresh token family.
+func (s TenantSettings) RefreshTokenLifetime() time.Duration {
+	return time.Duration(orDefault(s.RefreshTokenDays, DefaultRefreshTokenDays)) * 24 * time.Hour
+}
+
+// User is a person who signs in to one tenant.
+type User struct {
+	ID            string
+	TenantID      string
+	Email         string // stored lower-cased; unique per tenant
+	EmailVerified bool
+	Name          string
+	Role          string
+	// PasswordHash is an argon2id PHC string, or empty for a user without a password.
+	PasswordHash      string
+	PasswordChangedAt time.Time
+	Disabled          bool
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+// Grant types a client may use.
+const (
+	GrantAuthorizationCode = "authorization_code"
+	GrantRefreshToken      = "refresh_token"
+	GrantClientCredentials = "client_credentials"
+)
+
+// Application types (how redirect URIs are judged).
+const (
+	AppWeb    = "web"    // server-side app; https redirect URIs (http allowed for confidential clients)
+	AppNative = "native" // desktop/mobile app; loopback http with any port, custom schemes
+	AppSPA    = "spa"    // browser app; public, https only
+)
+
+// Client is a relying party: a helpdesk app.
+type Client struct {
+	ID       string // the client_id
+	TenantID string
+	Name     string
+	// SecretHash is SHA-256 of the client secret; empty for public clients.
+	SecretHash             []byte
+	Public                 bool
+	AppType                string
+	RedirectURIs           []string
+	PostLogoutRedirectURIs []string
+	GrantTypes             []string
+	Disabled               bool
+	CreatedAt              time.Time
+	UpdatedAt              time.Time
+}
+
+// HasGrant reports whether the client may use grant g.
+func (c *Client) HasGrant(g string) bool {
+	for _, x := range c.GrantTypes {
+		if x == g {
+			return true
+		}
+	}
+	return false
+}
+
+// AuthRequest is one authorization request and its login transaction.
+type AuthRequest struct {
+	ID                  string
+	TenantID            string
+	ClientID            string
+	RedirectURI         string
+	Scopes              []string
+	State               string
+	Nonce               string
+	ResponseType        string
+	ResponseMode        string
+	CodeChallenge       string
+	CodeChallengeMethod string
+	Prompt              []string
+	MaxAge              *int64 // seconds; nil when absent
+	LoginHint           string
+	HintUserID          string // subject of a valid id_token_hint
+	ACRValues           []string
+
+	// Filled when the login transaction completes.
+	UserID    string
+	SessionID string
+	AuthTime  time.Time
+	AMR       []string
+	ACR       string
+	Done      bool
+
+	// CodeHash is SHA-256 of the authorization code once one was issued.
+	CodeHash []byte
+	// CodeUsedAt is set when the code was redeemed.
+	CodeUsedAt *time.Time
+	// Tokens issued when the code was redeemed, revoked if the code is presented again.
+	IssuedAccessTokenID string
+	IssuedFamilyID      string
+
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// Session is a server-side SSO session.
+type Session struct {
+	ID        string
+	TenantID  string
+	UserID    string
+	AuthTime  time.Time
+	AMR       []string
+	ACR       string
+	IP        string
+	UserAgent string
+	CreatedAt time.Time
+	// LastSeenAt is the last user activity (sign-in, token refresh).
+	LastSeenAt time.Time
+	// IdleExpiresAt moves forward with activity; ExpiresAt never moves.
+	IdleExpiresAt time.Time
+	ExpiresAt     time.Time
+	EndedAt       *time.Time
+	EndReason     string
+}
+
+// Active reports whether the session can still be used at now.
+func (s *Session) Active(now time.Time) bool {
+	return s.EndedAt == nil && now.Before(s.ExpiresAt) && now.Before(s.IdleExpiresAt)
+}
+
+// RefreshToken is one member of a rotation family. The token value itself is
+// never stored; Hash is its SHA-256.
+type RefreshToken struct {
+	ID        string
+	TenantID  string
+	Hash      []byte
+	FamilyID  string
+	ClientID  string
+	UserID    string
+	SessionID string
+	Scopes    []string
+	AMR       []string
+	ACR       string
+	AuthTime  time.Time
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+	RevokedAt *time.Time
+}
+
+// AccessTokenRef names what an issued (self-contained, unstored) access token
+// depends on. It is active when none of its parts was revoked and its session,
+// if any, is active.
+type AccessTokenRef struct {
+	TokenID   string // the jti
+	FamilyID  string // refresh family it came with, if any
+	SessionID string // SSO session, empty for client_credentials
+}
+
+// SigningKey is one tenant signing key. The private key is sealed by the caller.
+type SigningKey struct {
+	ID         string // the kid
+	TenantID   string
+	Algorithm  string // "ES256"
+	Sealed     []byte // AES-GCM sealed private key (PKCS#8)
+	PublicJWK  []byte // JSON Web Key of the public key
+	CreatedAt  time.Time
+	RetiredAt  *time.Time // no longer signs
+	RemoveAt   *time.Time // leaves the JWKS (tokens signed with it have expired)
+}
+
+// Action token kinds.
+const (
+	ActionSetupOwner    = "setup_owner"    // first owner sets a password
+	ActionPasswordReset = "password_reset" // reset by email link
+)
+
+// ActionToken is a single-use link token (stored as its SHA-256).
+type ActionToken struct {
+	Hash      []byte
+	TenantID  string
+	Kind      string
+	UserID    string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+}
+
+// AuditEvent is one append-only security event.
+type AuditEvent struct {
+	ID        string
+	TenantID  string
+	Type      string // e.g. "login.password.failed"
+	UserID    string
+	ClientID  string
+	SessionID string
+	IP        string
+	UserAgent string
+	Detail    map[string]string
+	CreatedAt time.Time
+}
