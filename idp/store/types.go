@@ -232,14 +232,14 @@ type AccessTokenRef struct {
 
 // SigningKey is one tenant signing key. The private key is sealed by the caller.
 type SigningKey struct {
-	ID         string // the kid
-	TenantID   string
-	Algorithm  string // "ES256"
-	Sealed     []byte // AES-GCM sealed private key (PKCS#8)
-	PublicJWK  []byte // JSON Web Key of the public key
-	CreatedAt  time.Time
-	RetiredAt  *time.Time // no longer signs
-	RemoveAt   *time.Time // leaves the JWKS (tokens signed with it have expired)
+	ID        string // the kid
+	TenantID  string
+	Algorithm string // "ES256"
+	Sealed    []byte // AES-GCM sealed private key (PKCS#8)
+	PublicJWK []byte // JSON Web Key of the public key
+	CreatedAt time.Time
+	RetiredAt *time.Time // no longer signs
+	RemoveAt  *time.Time // leaves the JWKS (tokens signed with it have expired)
 }
 
 // Action token kinds.
