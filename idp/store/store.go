@@ -45,7 +45,8 @@ type AuthRequests interface {
 	CreateAuthRequest(ctx context.Context, r *AuthRequest) error
 	AuthRequestByID(ctx context.Context, tenantID, id string) (*AuthRequest, error)
 	// CompleteAuthRequest records the finished login (UserID, SessionID,
-	// AuthTime, AMR, ACR) and sets Done. A request that is already done, or
+	// AuthTime, AMR, ACR, and ExpiresAt, which becomes the deadline for
+	// redeeming the code) and sets Done. A request that is already done, or
 	// expired at now, is not changed: ErrAlreadyUsed / ErrExpired.
 	CompleteAuthRequest(ctx context.Context, r *AuthRequest, now time.Time) error
 	// SetAuthCode attaches the hash of the issued code to a done request
