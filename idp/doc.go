@@ -1,0 +1,19 @@
+// Package idp is the Gatehouse OpenID provider and the glue between its parts.
+//
+// Each tenant is its own issuer ({public_url}/t/{slug}) served by a
+// zitadel/oidc op.Provider built on first use (provider.go). The op.Storage
+// adapter (opstorage.go, opmodels.go) is the only place zitadel types meet
+// store types. Gatehouse answers a few endpoints in front of zitadel
+// (endpoints.go): /authorize checks the client and redirect URI byte-exactly
+// before anything can redirect, and introspection and userinfo check token
+// state in the database with one query.
+//
+// Login (login.go) is a server-side transaction keyed by the authorization
+// request: an auth request is completed only after the user authenticated,
+// and zitadel's callback issues a code only for completed requests.
+//
+// Tokens: access tokens are ES256 JWTs whose jti names the SSO session and
+// refresh family they depend on; refresh tokens are opaque, stored as SHA-256,
+// rotated on every use, and a reused one revokes its family. Signing keys are
+// sealed with the master key and cached parsed in memory (keys.go).
+package idp

@@ -1,0 +1,227 @@
+package idp
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/gatehouse-idp/gatehouse/idp/policy"
+	"github.com/gatehouse-idp/gatehouse/idp/store"
+)
+
+// Field limits for sign-in forms: generous, but bounded before any hashing.
+const (
+	maxEmailLen    = 254
+	maxPasswordLen = 1024
+)
+
+// The login transaction of one authorization request:
+//
+//	GET  /t/{tenant}/login?id=…  SSO if an active session fits the request,
+//	                              prompt=none fails back to the app, else the form
+//	POST /t/{tenant}/login        password -> session -> request complete
+//
+// A request is completed only here, after the session exists; zitadel's
+// callback refuses requests that are not complete, so no code exists before
+// the user authenticated, whatever URL is called first.
+
+const (
+	acrPassword = "urn:gatehouse:acr:pwd"
+	failedLogin = "Incorrect email or password."
+)
+
+// loadPendingRequest returns an auth request of the tenant that is still
+// waiting for its login.
+func (s *Server) loadPendingRequest(ctx context.Context, p *tenantProvider, id string) (*store.AuthRequest, bool) {
+	if id == "" || len(id) > 64 {
+		return nil, false
+	}
+	ar, err := s.store.AuthRequestByID(ctx, p.tenant.ID, id)
+	if err != nil || ar.Done || !s.clock().Before(ar.ExpiresAt) {
+		return nil, false
+	}
+	return ar, true
+}
+
+func (s *Server) expiredLogin(w http.ResponseWriter, r *http.Request) {
+	s.renderError(w, r, http.StatusBadRequest, "Sign-in expired",
+		"This sign-in request is unknown, finished or expired. Go back to your application and start again.")
+}
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+	ar, ok := s.loadPendingRequest(r.Context(), p, r.URL.Query().Get("id"))
+	if !ok {
+		s.expiredLogin(w, r)
+		return
+	}
+	if s.trySSO(w, r, p, ar) {
+		return
+	}
+	s.renderLogin(w, p, ar, http.StatusOK, ar.LoginHint, "")
+}
+
+func (s *Server) renderLogin(w http.ResponseWriter, p *tenantProvider, ar *store.AuthRequest, status int, email, errMsg string) {
+	d := &pageData{
+		Title: "Sign in", TenantName: p.tenant.Name, Action: s.tenantURL(p.tenant.Slug) + "/login",
+		AuthRequestID: ar.ID, Email: email, Error: errMsg,
+	}
+	if c, err := s.clients.get(context.Background(), p.tenant.ID, ar.ClientID); err == nil {
+		d.ClientName = c.Name
+	}
+	s.render(w, status, "login", d)
+}
+
+// trySSO completes the request from the browser's existing session when the
+// request allows it, or answers prompt=none. It reports whether it responded.
+func (s *Server) trySSO(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest) bool {
+	ctx := r.Context()
+	now := s.clock()
+	var sess *store.Session
+	if sid, ok := s.sessionCookie(r, p.tenant); ok {
+		if got, err := s.store.SessionByID(ctx, p.tenant.ID, sid); err == nil && got.Active(now) {
+			if u, err := s.store.UserByID(ctx, p.tenant.ID, got.UserID); err == nil && !u.Disabled {
+				sess = got
+			}
+		}
+	}
+	usable := sess != nil &&
+		!slices.Contains(ar.Prompt, oidc.PromptLogin) &&
+		(ar.MaxAge == nil || now.Sub(sess.AuthTime) <= time.Duration(*ar.MaxAge)*time.Second) &&
+		(ar.HintUserID == "" || ar.HintUserID == sess.UserID)
+	if usable {
+		set := s.tenantSettings(ctx, p)
+		if err := s.store.TouchSession(ctx, p.tenant.ID, sess.ID, now, set.SessionIdle()); err != nil {
+			usable = false
+		}
+	}
+	if usable {
+		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "login.sso", UserID: sess.UserID, ClientID: ar.ClientID, SessionID: sess.ID})
+		s.completeLogin(w, r, p, ar, sess)
+		return true
+	}
+	if slices.Contains(ar.Prompt, oidc.PromptNone) {
+		// OpenID Connect Core 3.1.2.6: no UI may be shown.
+		op.AuthRequestError(w, r, &authRequest{r: ar}, oidc.ErrLoginRequired().WithDescription("no active session"), p.op)
+		return true
+	}
+	return false
+}
+
+func (s *Server) tenantSettings(ctx context.Context, p *tenantProvider) store.TenantSettings {
+	if t, err := s.tenants.byID(ctx, p.tenant.ID); err == nil {
+		return t.Settings
+	}
+	return p.tenant.Settings
+}
+
+func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+	ctx := r.Context()
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		s.renderError(w, r, http.StatusBadRequest, "Invalid request", "The form could not be read.")
+		return
+	}
+	ar, ok := s.loadPendingRequest(ctx, p, r.PostForm.Get("id"))
+	if !ok {
+		s.expiredLogin(w, r)
+		return
+	}
+	email := strings.ToLower(strings.TrimSpace(r.PostForm.Get("email")))
+	pw := r.PostForm.Get("password")
+	if email == "" || pw == "" || len(email) > maxEmailLen || len(pw) > maxPasswordLen {
+		s.renderLogin(w, p, ar, http.StatusUnauthorized, truncate(email, maxEmailLen), failedLogin)
+		return
+	}
+	// Unknown users, users without a password and disabled users cost the
+	// same argon2id work and get the same answer as a wrong password.
+	u, err := s.store.UserByEmail(ctx, p.tenant.ID, email)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.log.Error("login: load user", "tenant", p.tenant.Slug, "err", err)
+		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+		return
+	}
+	hash := ""
+	if u != nil && !u.Disabled {
+		hash = u.PasswordHash
+	}
+	verr := s.hasher.Verify(ctx, hash, policy.NormalizePassword(pw))
+	if verr != nil || u == nil || u.Disabled {
+		ev := &store.AuditEvent{TenantID: p.tenant.ID, Type: "login.password.failed", ClientID: ar.ClientID}
+		if u != nil {
+			ev.UserID = u.ID
+		}
+		s.audit(ctx, ev)
+		s.metrics.logins.WithLabelValues("password", "failed").Inc()
+		s.renderLogin(w, p, ar, http.StatusUnauthorized, email, failedLogin)
+		return
+	}
+	sess, err := s.startSession(w, r, p, u, []string{"pwd"}, acrPassword)
+	if err != nil {
+		s.log.Error("login: start session", "tenant", p.tenant.Slug, "err", err)
+		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+		return
+	}
+	s.metrics.logins.WithLabelValues("password", "succeeded").Inc()
+	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "login.password.succeeded", UserID: u.ID, ClientID: ar.ClientID, SessionID: sess.ID})
+	s.completeLogin(w, r, p, ar, sess)
+}
+
+func truncate(v string, n int) string {
+	if len(v) > n {
+		return v[:n]
+	}
+	return v
+}
+
+// startSession creates a fresh SSO session (a new id at every sign-in, so a
+// planted cookie cannot be promoted) and ends the browser's previous one.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, p *tenantProvider, u *store.User, amr []string, acr string) (*store.Session, error) {
+	ctx := r.Context()
+	now := s.clock()
+	set := s.tenantSettings(ctx, p)
+	if old, ok := s.sessionCookie(r, p.tenant); ok {
+		if err := s.store.EndSession(ctx, p.tenant.ID, old, "replaced", now); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+	}
+	hc := httpFrom(ctx)
+	sess := &store.Session{
+		ID: store.NewID(), TenantID: p.tenant.ID, UserID: u.ID, AuthTime: now, AMR: amr, ACR: acr,
+		IP: hc.ip(), UserAgent: hc.userAgent(), CreatedAt: now, LastSeenAt: now,
+		ExpiresAt: now.Add(set.SessionLifetime()),
+	}
+	sess.IdleExpiresAt = now.Add(set.SessionIdle())
+	if sess.IdleExpiresAt.After(sess.ExpiresAt) {
+		sess.IdleExpiresAt = sess.ExpiresAt
+	}
+	if err := s.store.CreateSession(ctx, sess); err != nil {
+		return nil, err
+	}
+	s.setSessionCookie(w, p.tenant, sess.ID)
+	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "session.created", UserID: u.ID, SessionID: sess.ID})
+	return sess, nil
+}
+
+// completeLogin marks the request done with the session's facts and sends the
+// browser to zitadel's callback, which issues the code.
+func (s *Server) completeLogin(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest, sess *store.Session) {
+	now := s.clock()
+	ar.UserID, ar.SessionID, ar.AuthTime, ar.AMR, ar.ACR = sess.UserID, sess.ID, sess.AuthTime, sess.AMR, sess.ACR
+	ar.ExpiresAt = now.Add(authCodeTTL)
+	if err := s.store.CompleteAuthRequest(r.Context(), ar, now); err != nil {
+		s.expiredLogin(w, r)
+		return
+	}
+	http.Redirect(w, r, s.tenantURL(p.tenant.Slug)+"/authorize/callback?id="+ar.ID, http.StatusFound)
+}
+
+func (s *Server) loggedOut(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+	s.render(w, http.StatusOK, "message", &pageData{Title: "Signed out", TenantName: p.tenant.Name,
+		Message: "You have signed out. You can close this window."})
+}

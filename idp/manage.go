@@ -1,0 +1,280 @@
+package idp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/gatehouse-idp/gatehouse/idp/policy"
+	"github.com/gatehouse-idp/gatehouse/idp/seal"
+	"github.com/gatehouse-idp/gatehouse/idp/store"
+)
+
+// Management operations shared by the CLI and the admin API. Each validates
+// all of its input first and reports every problem at once; nothing is
+// written unless everything is valid.
+
+// InputError lists what is wrong with a management request.
+type InputError struct{ Problems []string }
+
+func (e *InputError) Error() string { return strings.Join(e.Problems, "; ") }
+
+func inputErr(problems []string) error {
+	if len(problems) == 0 {
+		return nil
+	}
+	return &InputError{Problems: problems}
+}
+
+var slugRE = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$`)
+
+// CreateTenant creates a tenant and its first signing key.
+func (s *Server) CreateTenant(ctx context.Context, slug, name string) (*store.Tenant, error) {
+	var p []string
+	if !slugRE.MatchString(slug) {
+		p = append(p, fmt.Sprintf("slug %q must be 1-40 lowercase letters, digits or hyphens, not starting or ending with a hyphen", slug))
+	}
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 200 {
+		p = append(p, "name is required (at most 200 characters)")
+	}
+	if err := inputErr(p); err != nil {
+		return nil, err
+	}
+	now := s.clock()
+	t := &store.Tenant{ID: store.NewID(), Slug: slug, Name: name, CreatedAt: now, UpdatedAt: now}
+	if err := s.store.CreateTenant(ctx, t); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return nil, &InputError{Problems: []string{fmt.Sprintf("a tenant with slug %q already exists", slug)}}
+		}
+		return nil, err
+	}
+	if _, err := s.keys.SigningKey(ctx, t.ID); err != nil {
+		return nil, fmt.Errorf("first signing key: %w", err)
+	}
+	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: "tenant.created", Detail: map[string]string{"slug": slug}})
+	return t, nil
+}
+
+// TenantBySlug resolves a tenant for management commands.
+func (s *Server) TenantBySlug(ctx context.Context, slug string) (*store.Tenant, error) {
+	t, err := s.store.TenantBySlug(ctx, slug)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, &InputError{Problems: []string{fmt.Sprintf("no tenant with slug %q", slug)}}
+	}
+	return t, err
+}
+
+// ClientSpec describes a new relying party.
+type ClientSpec struct {
+	Name                   string
+	RedirectURIs           []string
+	PostLogoutRedirectURIs []string
+	Public                 bool
+	AppType                string // web | native | spa; default web, native when Public
+	Grants                 []string
+}
+
+// CreateClient registers a relying party. It returns the client and, for a
+// confidential client, its secret — shown once, stored only as SHA-256.
+func (s *Server) CreateClient(ctx context.Context, tenantID string, spec ClientSpec) (*store.Client, string, error) {
+	if len(spec.Grants) == 0 {
+		spec.Grants = []string{store.GrantAuthorizationCode, store.GrantRefreshToken}
+	}
+	if spec.AppType == "" {
+		spec.AppType = store.AppWeb
+		if spec.Public {
+			spec.AppType = store.AppNative
+		}
+	}
+	if err := validateClientSpec(&spec); err != nil {
+		return nil, "", err
+	}
+	now := s.clock()
+	c := &store.Client{
+		ID: store.NewID(), TenantID: tenantID, Name: strings.TrimSpace(spec.Name), Public: spec.Public, AppType: spec.AppType,
+		RedirectURIs: spec.RedirectURIs, PostLogoutRedirectURIs: spec.PostLogoutRedirectURIs, GrantTypes: spec.Grants,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	secret := ""
+	if !spec.Public {
+		var err error
+		if secret, err = seal.RandomToken(s.rand, 32); err != nil {
+			return nil, "", err
+		}
+		c.SecretHash = seal.HashToken(secret)
+	}
+	if err := s.store.CreateClient(ctx, c); err != nil {
+		return nil, "", err
+	}
+	s.audit(ctx, &store.AuditEvent{TenantID: tenantID, Type: "client.created", ClientID: c.ID, Detail: map[string]string{"name": c.Name}})
+	return c, secret, nil
+}
+
+func validateClientSpec(spec *ClientSpec) error {
+	var p []string
+	if n := strings.TrimSpace(spec.Name); n == "" || len(n) > 200 {
+		p = append(p, "name is required (at most 200 characters)")
+	}
+	if !slices.Contains([]string{store.AppWeb, store.AppNative, store.AppSPA}, spec.AppType) {
+		p = append(p, fmt.Sprintf("app type %q must be web, native or spa", spec.AppType))
+	}
+	if spec.AppType == store.AppSPA && !spec.Public {
+		p = append(p, "an spa client runs in the browser and cannot keep a secret: add --public")
+	}
+	if spec.AppType == store.AppNative && !spec.Public {
+		p = append(p, "a native client cannot keep a secret: add --public")
+	}
+	seen := map[string]bool{}
+	for _, g := range spec.Grants {
+		switch g {
+		case store.GrantAuthorizationCode, store.GrantRefreshToken, store.GrantClientCredentials:
+		default:
+			p = append(p, fmt.Sprintf("grant %q must be authorization_code, refresh_token or client_credentials", g))
+		}
+		if seen[g] {
+			p = append(p, fmt.Sprintf("grant %q is listed twice", g))
+		}
+		seen[g] = true
+	}
+	code, cc := seen[store.GrantAuthorizationCode], seen[store.GrantClientCredentials]
+	if seen[store.GrantRefreshToken] && !code {
+		p = append(p, "the refresh_token grant needs authorization_code (refresh tokens come from user sign-ins)")
+	}
+	if cc && spec.Public {
+		p = append(p, "a public client cannot use client_credentials: it has no secret")
+	}
+	if code && len(spec.RedirectURIs) == 0 {
+		p = append(p, "authorization_code needs at least one --redirect-uri")
+	}
+	if !code && len(spec.RedirectURIs)+len(spec.PostLogoutRedirectURIs) > 0 {
+		p = append(p, "redirect URIs are only for clients that sign users in (authorization_code); a client_credentials-only client must not have any")
+	}
+	for _, u := range spec.RedirectURIs {
+		if err := checkRedirectURI(u, spec.AppType); err != nil {
+			p = append(p, fmt.Sprintf("redirect URI %q: %v", u, err))
+		}
+	}
+	for _, u := range spec.PostLogoutRedirectURIs {
+		if err := checkRedirectURI(u, spec.AppType); err != nil {
+			p = append(p, fmt.Sprintf("post-logout redirect URI %q: %v", u, err))
+		}
+	}
+	return inputErr(p)
+}
+
+// checkRedirectURI enforces registration rules: absolute, no fragment, no
+// wildcard, no userinfo; https, or http on a loopback address; native apps
+// may also use a private-use scheme (RFC 8252 7.1).
+func checkRedirectURI(raw, appType string) error {
+	if len(raw) > maxRedirectURILen {
+		return errors.New("too long")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() {
+		return errors.New("must be an absolute URI")
+	}
+	switch {
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		return errors.New("must not have a fragment")
+	case strings.Contains(raw, "*"):
+		return errors.New("must not contain wildcards: Gatehouse matches redirect URIs exactly")
+	case u.User != nil:
+		return errors.New("must not contain user information (user@)")
+	}
+	switch u.Scheme {
+	case "https":
+		if u.Host == "" {
+			return errors.New("needs a host")
+		}
+		return nil
+	case "http":
+		if isLoopbackHost(u.Hostname()) || u.Hostname() == "localhost" {
+			return nil
+		}
+		return errors.New("http is allowed only for loopback addresses (127.0.0.1, [::1], localhost); use https")
+	}
+	if appType == store.AppNative && strings.Contains(u.Scheme, ".") {
+		return nil
+	}
+	return fmt.Errorf("scheme %q is not allowed (https; native apps may use a reverse-domain scheme such as com.example.app)", u.Scheme)
+}
+
+// UserSpec describes a new user.
+type UserSpec struct {
+	Email    string
+	Name     string
+	Role     string // default agent
+	Password string // optional; checked against the password policy
+}
+
+// CreateUser creates a user, hashing the password when one is given.
+func (s *Server) CreateUser(ctx context.Context, t *store.Tenant, spec UserSpec) (*store.User, error) {
+	email := strings.ToLower(strings.TrimSpace(spec.Email))
+	if spec.Role == "" {
+		spec.Role = store.RoleAgent
+	}
+	var p []string
+	if err := validEmail(email); err != nil {
+		p = append(p, fmt.Sprintf("email %q: %v", spec.Email, err))
+	}
+	if !store.ValidRole(spec.Role) {
+		p = append(p, fmt.Sprintf("role %q must be owner, admin or agent", spec.Role))
+	}
+	if len(spec.Name) > 200 {
+		p = append(p, "name is too long (200 characters at most)")
+	}
+	if spec.Password != "" {
+		if err := policy.DefaultPasswordPolicy().Check(spec.Password, []string{email, spec.Name, t.Name}); err != nil {
+			p = append(p, "password: "+err.Error())
+		}
+	}
+	if err := inputErr(p); err != nil {
+		return nil, err
+	}
+	now := s.clock()
+	u := &store.User{ID: store.NewID(), TenantID: t.ID, Email: email, Name: strings.TrimSpace(spec.Name), Role: spec.Role,
+		CreatedAt: now, UpdatedAt: now}
+	if spec.Password != "" {
+		h, err := s.hasher.Hash(ctx, policy.NormalizePassword(spec.Password))
+		if err != nil {
+			return nil, err
+		}
+		u.PasswordHash, u.PasswordChangedAt = h, now
+	}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return nil, &InputError{Problems: []string{fmt.Sprintf("a user with email %q already exists in tenant %s", email, t.Slug)}}
+		}
+		return nil, err
+	}
+	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: "user.created", UserID: u.ID, Detail: map[string]string{"via": "cli", "role": u.Role}})
+	return u, nil
+}
+
+// RotateKeys creates a new signing key for the tenant; the old ones stay in
+// the JWKS until tokens they signed have expired.
+func (s *Server) RotateKeys(ctx context.Context, t *store.Tenant) (string, error) {
+	kid, err := s.keys.Rotate(ctx, t.ID)
+	if err != nil {
+		return "", err
+	}
+	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: "keys.rotated", Detail: map[string]string{"kid": kid}})
+	return kid, nil
+}
+
+// EnsureTenant returns the tenant with slug, creating it when missing (dev start-up).
+func (s *Server) EnsureTenant(ctx context.Context, slug, name string) (*store.Tenant, error) {
+	t, err := s.store.TenantBySlug(ctx, slug)
+	if err == nil {
+		return t, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	return s.CreateTenant(ctx, slug, name)
+}

@@ -1,0 +1,112 @@
+package idp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/rs/cors"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/gatehouse-idp/gatehouse/idp/store"
+)
+
+// tenantProvider is one tenant's zitadel/oidc OpenID provider, mounted under
+// /t/{slug}. Providers are built on first use and kept for the process.
+type tenantProvider struct {
+	tenant  *store.Tenant
+	op      *op.Provider
+	storage *opStorage
+	keySet  *tenantKeySet
+}
+
+// provider returns the tenant's provider, building it on first use.
+func (s *Server) provider(ctx context.Context, slug string) (*tenantProvider, error) {
+	t, err := s.tenants.bySlug(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	if p, ok := s.providers.Load(t.ID); ok {
+		return p.(*tenantProvider), nil
+	}
+	p, err := s.newProvider(t)
+	if err != nil {
+		return nil, err
+	}
+	actual, _ := s.providers.LoadOrStore(t.ID, p)
+	return actual.(*tenantProvider), nil
+}
+
+func (s *Server) newProvider(t *store.Tenant) (*tenantProvider, error) {
+	issuer := s.tenantURL(t.Slug)
+	storage := &opStorage{srv: s, tenant: t}
+	ks := &tenantKeySet{m: s.keys, tenantID: t.ID}
+	var cryptoKey [32]byte
+	copy(cryptoKey[:], s.sealer.Derive("gatehouse/op-crypto/v1/"+t.ID))
+	cfg := &op.Config{
+		CryptoKey:                cryptoKey,
+		DefaultLogoutRedirectURI: issuer + "/logged-out",
+		CodeMethodS256:           true,
+		AuthMethodPost:           true,
+		GrantTypeRefreshToken:    true,
+		RequestObjectSupported:   false,
+		SupportedScopes:          []string{"openid", "profile", "email", "offline_access"},
+	}
+	opts := []op.Option{
+		op.WithAccessTokenKeySet(ks),
+		op.WithIDTokenHintKeySet(ks),
+		// Token, userinfo, JWKS and discovery are called from browsers by SPAs;
+		// none of them uses cookies, so no origin gets credentials.
+		op.WithCORSOptions(&cors.Options{
+			AllowedOrigins:   []string{"*"},
+			AllowedMethods:   []string{http.MethodGet, http.MethodPost},
+			AllowedHeaders:   []string{"Authorization", "Content-Type", "Accept"},
+			AllowCredentials: false,
+		}),
+		op.WithHttpInterceptors(s.captureHTTP),
+	}
+	if s.insecure {
+		opts = append(opts, op.WithAllowInsecure())
+	}
+	p, err := op.NewProvider(cfg, storage, op.StaticIssuer(issuer), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("idp: provider for tenant %s: %w", t.Slug, err)
+	}
+	return &tenantProvider{tenant: t, op: p, storage: storage, keySet: ks}, nil
+}
+
+// captureHTTP puts the HTTP exchange into the context zitadel hands to storage.
+func (s *Server) captureHTTP(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if httpFrom(r.Context()) == nil {
+			r = r.WithContext(withHTTP(r.Context(), &httpCtx{w: w, r: r, clientIP: s.proxies.clientIP(r)}))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// withProvider resolves the tenant in the path and calls h with its provider;
+// an unknown tenant is a 404 page.
+func (s *Server) withProvider(h func(http.ResponseWriter, *http.Request, *tenantProvider)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.provider(r.Context(), r.PathValue("tenant"))
+		if err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				s.renderError(w, r, http.StatusNotFound, "Unknown organisation", "There is no Gatehouse tenant at this address.")
+				return
+			}
+			s.log.Error("load tenant", "tenant", r.PathValue("tenant"), "err", err)
+			s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+			return
+		}
+		r = r.WithContext(withHTTP(r.Context(), &httpCtx{w: w, r: r, clientIP: s.proxies.clientIP(r)}))
+		h(w, r, p)
+	}
+}
+
+// serveOP hands the request to the tenant's zitadel provider, path relative
+// to the issuer.
+func (s *Server) serveOP(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+	http.StripPrefix("/t/"+p.tenant.Slug, p.op).ServeHTTP(w, r)
+}

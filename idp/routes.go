@@ -1,0 +1,102 @@
+package idp
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+)
+
+// Handler returns the whole HTTP application.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	m := s.metrics
+	tp := func(route string, h func(http.ResponseWriter, *http.Request, *tenantProvider)) http.Handler {
+		return m.instrument(route, s.withProvider(h))
+	}
+	// Browser forms: cross-origin POSTs are refused (Fetch metadata / Origin).
+	forms := http.NewCrossOriginProtection()
+
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", s.ready)
+	mux.Handle("GET /metrics", m.Handler())
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(s.pages.static)))
+
+	// OpenID provider endpoints (zitadel/oidc), per tenant. No method in the
+	// pattern where CORS preflights must reach zitadel's CORS handler.
+	mux.Handle("GET /t/{tenant}/.well-known/openid-configuration", tp("discovery", s.discovery))
+	mux.Handle("GET /t/{tenant}/keys", tp("jwks", s.keysHandler))
+	mux.Handle("/t/{tenant}/authorize", tp("authorize", s.authorize))
+	mux.Handle("GET /t/{tenant}/authorize/callback", tp("authorize_callback", s.serveOP))
+	mux.Handle("/t/{tenant}/oauth/token", tp("token", s.serveOP))
+	mux.Handle("/t/{tenant}/oauth/introspect", tp("introspect", s.introspect))
+	mux.Handle("/t/{tenant}/userinfo", tp("userinfo", s.userinfo))
+	mux.Handle("/t/{tenant}/revoke", tp("revoke", s.serveOP))
+	mux.Handle("/t/{tenant}/end_session", tp("end_session", s.serveOP))
+
+	// Pages.
+	mux.Handle("GET /t/{tenant}/login", tp("login", s.loginPage))
+	mux.Handle("POST /t/{tenant}/login", forms.Handler(tp("login", s.loginSubmit)))
+	mux.Handle("GET /t/{tenant}/setup", tp("setup", s.setupPage))
+	mux.Handle("POST /t/{tenant}/setup", forms.Handler(tp("setup", s.setupSubmit)))
+	mux.Handle("GET /t/{tenant}/logged-out", tp("logged_out", s.loggedOut))
+
+	return s.middleware(mux)
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		s.log.Warn("readiness: database", "err", err)
+		http.Error(w, "database unavailable\n", http.StatusServiceUnavailable)
+		return
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}
+
+type requestIDKey struct{}
+
+// middleware: request id, panic recovery, body limit, security headers and
+// one structured access-log line per request (path only: queries carry
+// state, codes and hints).
+func (s *Server) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		var idb [8]byte
+		_, _ = rand.Read(idb[:])
+		reqID := hex.EncodeToString(idb[:])
+		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, reqID))
+		h := w.Header()
+		h.Set("X-Request-Id", reqID)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		if !s.dev {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		}
+		rec := &statusRecorder{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				s.log.Error("panic", "request_id", reqID, "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
+				if rec.code == 0 {
+					http.Error(rec, "Internal error", http.StatusInternalServerError)
+				}
+			}
+			if rec.code == 0 {
+				rec.code = http.StatusOK
+			}
+			s.log.LogAttrs(r.Context(), slog.LevelInfo, "http",
+				slog.String("request_id", reqID), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.Int("status", rec.code), slog.Duration("duration", time.Since(start)),
+				slog.String("ip", s.proxies.clientIP(r)))
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}

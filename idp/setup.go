@@ -1,0 +1,131 @@
+package idp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-idp/gatehouse/idp/policy"
+	"github.com/gatehouse-idp/gatehouse/idp/seal"
+	"github.com/gatehouse-idp/gatehouse/idp/store"
+)
+
+// setupLinkTTL is how long a first-owner link works.
+const setupLinkTTL = 24 * time.Hour
+
+// SetupLink creates a single-use link that lets the first owner of a tenant
+// set their email and password. It returns "" when the tenant has an owner.
+func (s *Server) SetupLink(ctx context.Context, tenantID string) (string, error) {
+	t, err := s.store.TenantByID(ctx, tenantID)
+	if err != nil {
+		return "", err
+	}
+	has, err := s.hasOwner(ctx, tenantID)
+	if err != nil || has {
+		return "", err
+	}
+	token, err := seal.RandomToken(s.rand, 32)
+	if err != nil {
+		return "", err
+	}
+	now := s.clock()
+	err = s.store.CreateActionToken(ctx, &store.ActionToken{
+		Hash: seal.HashToken(token), TenantID: tenantID, Kind: store.ActionSetupOwner,
+		CreatedAt: now, ExpiresAt: now.Add(setupLinkTTL),
+	})
+	if err != nil {
+		return "", err
+	}
+	return s.tenantURL(t.Slug) + "/setup?token=" + token, nil
+}
+
+func (s *Server) hasOwner(ctx context.Context, tenantID string) (bool, error) {
+	users, err := s.store.ListUsers(ctx, tenantID)
+	if err != nil {
+		return false, err
+	}
+	for _, u := range users {
+		if u.Role == store.RoleOwner {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (s *Server) setupPage(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+	s.render(w, http.StatusOK, "setup", &pageData{Title: "Set up your organisation", TenantName: p.tenant.Name,
+		Action: s.tenantURL(p.tenant.Slug) + "/setup", Token: truncate(r.URL.Query().Get("token"), 128)})
+}
+
+func (s *Server) setupSubmit(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+	ctx := r.Context()
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		s.renderError(w, r, http.StatusBadRequest, "Invalid request", "The form could not be read.")
+		return
+	}
+	token := r.PostForm.Get("token")
+	email := strings.ToLower(strings.TrimSpace(r.PostForm.Get("email")))
+	name := strings.TrimSpace(r.PostForm.Get("name"))
+	pw := r.PostForm.Get("password")
+	again := func(msg string) {
+		s.render(w, http.StatusBadRequest, "setup", &pageData{Title: "Set up your organisation", TenantName: p.tenant.Name,
+			Action: s.tenantURL(p.tenant.Slug) + "/setup", Token: truncate(token, 128), Email: truncate(email, maxEmailLen),
+			Name: truncate(name, 200), Error: msg})
+	}
+	if err := validEmail(email); err != nil {
+		again(err.Error())
+		return
+	}
+	if len(name) > 200 {
+		again("The name is too long (200 characters at most).")
+		return
+	}
+	if err := policy.DefaultPasswordPolicy().Check(pw, []string{email, name, p.tenant.Name}); err != nil {
+		again(err.Error())
+		return
+	}
+	hash, err := s.hasher.Hash(ctx, policy.NormalizePassword(pw))
+	if err != nil {
+		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+		return
+	}
+	now := s.clock()
+	// Consume the link only once the input is valid, and exactly once.
+	if _, err := s.store.ConsumeActionToken(ctx, p.tenant.ID, store.ActionSetupOwner, seal.HashToken(token), now); err != nil {
+		s.renderError(w, r, http.StatusBadRequest, "Link not valid",
+			"This setup link is unknown, expired or was already used. Restart Gatehouse in dev mode, or run `gatehouse user create --role owner`, to get a new one.")
+		return
+	}
+	u := &store.User{ID: store.NewID(), TenantID: p.tenant.ID, Email: email, Name: name, Role: store.RoleOwner,
+		PasswordHash: hash, PasswordChangedAt: now, CreatedAt: now, UpdatedAt: now}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			s.renderError(w, r, http.StatusConflict, "Account exists", "A user with this email already exists in this organisation.")
+			return
+		}
+		s.log.Error("setup: create owner", "tenant", p.tenant.Slug, "err", err)
+		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+		return
+	}
+	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "user.created", UserID: u.ID, Detail: map[string]string{"via": "setup_link", "role": u.Role}})
+	s.render(w, http.StatusOK, "message", &pageData{Title: "Owner account created", TenantName: p.tenant.Name,
+		Message: fmt.Sprintf("%s is the owner of %s. Register your helpdesk app as an OpenID client with issuer %s, then sign in from it.",
+			email, p.tenant.Name, s.tenantURL(p.tenant.Slug))})
+}
+
+// validEmail accepts a bare address (no display name), at most 254 bytes.
+func validEmail(email string) error {
+	if email == "" {
+		return errors.New("Enter an email address.")
+	}
+	a, err := mail.ParseAddress(email)
+	if err != nil || a.Address != email || len(email) > maxEmailLen || !strings.Contains(email[strings.LastIndexByte(email, '@')+1:], ".") && !strings.HasSuffix(email, "@localhost") {
+		return errors.New("Enter a valid email address, like agent@example.com.")
+	}
+	return nil
+}
