@@ -17,6 +17,17 @@ const (
 	MFANewLocation MFAMode = "new-location" // when the sign-in location is unknown
 )
 
+// DefaultMFAMode is "always": helpdesk agents see customer data, so every
+// sign-in asks for a second factor unless the agent chose to remember the
+// device, which keeps the daily cost to one prompt per device.
+const DefaultMFAMode = MFAAlways
+
+// DefaultMFAMethods returns the second factors enabled by default: TOTP and
+// WebAuthn, which need no outside service. SMS and email codes need a
+// configured sender, and an email code does not count as a second factor for
+// acr (see ACR), so a tenant turns them on deliberately.
+func DefaultMFAMethods() []Method { return []Method{MethodTOTP, MethodWebAuthn} }
+
 // ParseMFAMode parses a configured mode (case-insensitive, spaces trimmed).
 func ParseMFAMode(s string) (MFAMode, error) {
 	switch m := MFAMode(strings.ToLower(strings.TrimSpace(s))); m {

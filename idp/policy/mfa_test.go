@@ -141,6 +141,15 @@ func TestParseMethods(t *testing.T) {
 		t.Errorf("%d problems reported, want 3", got)
 	}
 
+	for _, m := range DefaultMFAMethods() {
+		if !isSecondFactor(m) {
+			t.Errorf("default method %q cannot be enabled", m)
+		}
+	}
+	if _, err := ParseMFAMode(string(DefaultMFAMode)); err != nil {
+		t.Errorf("DefaultMFAMode: %v", err)
+	}
+
 	all := SecondFactorMethods()
 	all[0] = "changed"
 	if SecondFactorMethods()[0] != MethodTOTP {
