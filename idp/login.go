@@ -31,10 +31,7 @@ const (
 // callback refuses requests that are not complete, so no code exists before
 // the user authenticated, whatever URL is called first.
 
-const (
-	acrPassword = "urn:gatehouse:acr:pwd"
-	failedLogin = "Incorrect email or password."
-)
+const failedLogin = "Incorrect email or password."
 
 // loadPendingRequest returns an auth request of the tenant that is still
 // waiting for its login.
@@ -161,14 +158,23 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 		s.renderLogin(w, p, ar, http.StatusUnauthorized, email, failedLogin)
 		return
 	}
-	sess, err := s.startSession(w, r, p, u, []string{"pwd"}, acrPassword)
+	s.metrics.logins.WithLabelValues("password", "succeeded").Inc()
+	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "login.password.succeeded", UserID: u.ID, ClientID: ar.ClientID})
+	s.finishPrimary(w, r, p, ar, u, []policy.Method{policy.MethodPassword})
+}
+
+// finishPrimary runs the rest of the login transaction once a primary method
+// (password, later federation or passkey) authenticated u: it starts the
+// session and completes the request. Every primary method ends here, so the
+// steps that follow primary authentication are enforced in one place.
+func (s *Server) finishPrimary(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest, u *store.User, methods []policy.Method) {
+	amr := policy.AMRFor(methods...)
+	sess, err := s.startSession(w, r, p, u, amr, policy.ACR(amr))
 	if err != nil {
 		s.log.Error("login: start session", "tenant", p.tenant.Slug, "err", err)
 		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
 		return
 	}
-	s.metrics.logins.WithLabelValues("password", "succeeded").Inc()
-	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "login.password.succeeded", UserID: u.ID, ClientID: ar.ClientID, SessionID: sess.ID})
 	s.completeLogin(w, r, p, ar, sess)
 }
 
@@ -216,6 +222,11 @@ func (s *Server) completeLogin(w http.ResponseWriter, r *http.Request, p *tenant
 	ar.ExpiresAt = now.Add(authCodeTTL)
 	if err := s.store.CompleteAuthRequest(r.Context(), ar, now); err != nil {
 		s.expiredLogin(w, r)
+		return
+	}
+	if ar.ClientID == accountClientID {
+		// Gatehouse's own account pages: no code, the session is the result.
+		http.Redirect(w, r, ar.RedirectURI, http.StatusFound)
 		return
 	}
 	http.Redirect(w, r, s.tenantURL(p.tenant.Slug)+"/authorize/callback?id="+ar.ID, http.StatusFound)

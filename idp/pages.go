@@ -9,6 +9,9 @@ import (
 	"github.com/gatehouse-idp/gatehouse/templates"
 )
 
+// pageNames are the pages in templates/pages, each rendered inside layout.html.
+var pageNames = []string{"login", "error", "setup", "message", "account"}
+
 // pages holds the parsed page templates: one template set per page, each
 // combined with the shared layout.
 type pages struct {
@@ -19,7 +22,7 @@ type pages struct {
 func newPages() (*pages, error) {
 	root := templates.FS()
 	p := &pages{set: map[string]*template.Template{}}
-	for _, name := range []string{"login", "error", "setup", "message"} {
+	for _, name := range pageNames {
 		t, err := template.ParseFS(root, "pages/layout.html", "pages/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -54,6 +57,11 @@ type pageData struct {
 // render writes a page; rendering goes to a buffer first so a template
 // error never leaves half a page behind.
 func (s *Server) render(w http.ResponseWriter, status int, name string, d *pageData) {
+	s.renderPage(w, status, name, d)
+}
+
+// renderPage renders any page data (pages embed pageData for the layout).
+func (s *Server) renderPage(w http.ResponseWriter, status int, name string, d any) {
 	var buf bytes.Buffer
 	if err := s.pages.set[name].ExecuteTemplate(&buf, "layout", d); err != nil {
 		s.log.Error("render page", "page", name, "err", err)

@@ -43,6 +43,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /t/{tenant}/setup", tp("setup", s.setupPage))
 	mux.Handle("POST /t/{tenant}/setup", forms.Handler(tp("setup", s.setupSubmit)))
 	mux.Handle("GET /t/{tenant}/logged-out", tp("logged_out", s.loggedOut))
+	mux.Handle("GET /t/{tenant}/account", tp("account", s.accountPage))
+	mux.Handle("POST /t/{tenant}/account/logout", forms.Handler(tp("account", s.accountLogout)))
 
 	return s.middleware(mux)
 }

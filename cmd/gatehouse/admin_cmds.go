@@ -1,0 +1,262 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-idp/gatehouse/idp"
+	"github.com/gatehouse-idp/gatehouse/idp/store/backend"
+)
+
+func cmdMigrate(ctx context.Context, args []string, io *cmdIO) error {
+	c := newFlags("migrate", io, true)
+	if _, err := c.parse(args); err != nil {
+		return err
+	}
+	cfg, err := c.loadConfig()
+	if err != nil {
+		return err
+	}
+	res, err := backend.Migrate(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	return emit(c, io, res, fmt.Sprintf("database at version %d (%d migration(s) applied)\n", res.Version, len(res.Applied)))
+}
+
+type tenantOut struct {
+	ID        string    `json:"id"`
+	Slug      string    `json:"slug"`
+	Name      string    `json:"name"`
+	Issuer    string    `json:"issuer"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func cmdTenantCreate(ctx context.Context, args []string, io *cmdIO) error {
+	c := newFlags("tenant create", io, true, "public_url")
+	name := c.fs.String("name", "", "display name (required)")
+	pos, err := c.parse(args)
+	if err != nil {
+		return err
+	}
+	if err := requireArgs("tenant create", pos, 1, "SLUG"); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, c, io, io.err)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	t, err := a.srv.CreateTenant(ctx, pos[0], *name)
+	if err != nil {
+		return err
+	}
+	out := tenantOut{t.ID, t.Slug, t.Name, a.cfg.PublicURL + "/t/" + t.Slug, t.CreatedAt}
+	return emit(c, io, out, fmt.Sprintf("created tenant %s (%s)\nissuer: %s\n", t.Slug, t.Name, out.Issuer))
+}
+
+func cmdTenantList(ctx context.Context, args []string, io *cmdIO) error {
+	c := newFlags("tenant list", io, true, "public_url")
+	if _, err := c.parse(args); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, c, io, io.err)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	ts, err := a.store.ListTenants(ctx)
+	if err != nil {
+		return err
+	}
+	out := make([]tenantOut, 0, len(ts))
+	var b strings.Builder
+	for _, t := range ts {
+		o := tenantOut{t.ID, t.Slug, t.Name, a.cfg.PublicURL + "/t/" + t.Slug, t.CreatedAt}
+		out = append(out, o)
+		fmt.Fprintf(&b, "%-20s %-30s %s\n", t.Slug, t.Name, o.Issuer)
+	}
+	return emit(c, io, out, b.String())
+}
+
+type clientOut struct {
+	ClientID               string    `json:"client_id"`
+	ClientSecret           string    `json:"client_secret,omitempty"`
+	Name                   string    `json:"name"`
+	Public                 bool      `json:"public"`
+	AppType                string    `json:"app_type"`
+	RedirectURIs           []string  `json:"redirect_uris"`
+	PostLogoutRedirectURIs []string  `json:"post_logout_redirect_uris"`
+	GrantTypes             []string  `json:"grant_types"`
+	CreatedAt              time.Time `json:"created_at"`
+}
+
+func cmdClientCreate(ctx context.Context, args []string, io *cmdIO) error {
+	c := newFlags("client create", io, true, "public_url")
+	tenant := c.fs.String("tenant", "", "tenant slug (required)")
+	name := c.fs.String("name", "", "application name (required)")
+	public := c.fs.Bool("public", false, "public client (no secret; PKCE required)")
+	appType := c.fs.String("app-type", "", "web, native or spa (default web; native for --public)")
+	var redirects, postLogout, grants stringList
+	c.fs.Var(&redirects, "redirect-uri", "redirect URI, exact match (repeatable)")
+	c.fs.Var(&postLogout, "post-logout-redirect-uri", "post-logout redirect URI (repeatable)")
+	c.fs.Var(&grants, "grant", "authorization_code, refresh_token or client_credentials (repeatable; default authorization_code + refresh_token)")
+	pos, err := c.parse(args)
+	if err != nil {
+		return err
+	}
+	if err := requireArgs("client create", pos, 0, "no positional arguments"); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, c, io, io.err)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	t, err := a.srv.TenantBySlug(ctx, *tenant)
+	if err != nil {
+		return err
+	}
+	cl, secret, err := a.srv.CreateClient(ctx, t.ID, idp.ClientSpec{
+		Name: *name, RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout, Public: *public, AppType: *appType, Grants: grants,
+	})
+	if err != nil {
+		return err
+	}
+	out := clientOut{cl.ID, secret, cl.Name, cl.Public, cl.AppType, cl.RedirectURIs, cl.PostLogoutRedirectURIs, cl.GrantTypes, cl.CreatedAt}
+	human := fmt.Sprintf("client_id:     %s\n", cl.ID)
+	if secret != "" {
+		human += fmt.Sprintf("client_secret: %s\n(shown once: store it now)\n", secret)
+	}
+	human += fmt.Sprintf("issuer:        %s/t/%s\n", a.cfg.PublicURL, t.Slug)
+	return emit(c, io, out, human)
+}
+
+func cmdClientList(ctx context.Context, args []string, io *cmdIO) error {
+	c := newFlags("client list", io, true)
+	tenant := c.fs.String("tenant", "", "tenant slug (required)")
+	if _, err := c.parse(args); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, c, io, io.err)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	t, err := a.srv.TenantBySlug(ctx, *tenant)
+	if err != nil {
+		return err
+	}
+	cls, err := a.store.ListClients(ctx, t.ID)
+	if err != nil {
+		return err
+	}
+	out := make([]clientOut, 0, len(cls))
+	var b strings.Builder
+	for _, cl := range cls {
+		out = append(out, clientOut{cl.ID, "", cl.Name, cl.Public, cl.AppType, cl.RedirectURIs, cl.PostLogoutRedirectURIs, cl.GrantTypes, cl.CreatedAt})
+		fmt.Fprintf(&b, "%-28s %-24s %s\n", cl.ID, cl.Name, strings.Join(cl.GrantTypes, ","))
+	}
+	return emit(c, io, out, b.String())
+}
+
+type userOut struct {
+	ID        string    `json:"id"`
+	Email     string    `json:"email"`
+	Name      string    `json:"name"`
+	Role      string    `json:"role"`
+	Password  bool      `json:"has_password"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func cmdUserCreate(ctx context.Context, args []string, io *cmdIO) error {
+	c := newFlags("user create", io, true)
+	tenant := c.fs.String("tenant", "", "tenant slug (required)")
+	email := c.fs.String("email", "", "email address (required)")
+	name := c.fs.String("name", "", "display name")
+	role := c.fs.String("role", "agent", "owner, admin or agent")
+	pwStdin := c.fs.Bool("password-stdin", false, "read the password from the first line of standard input")
+	if _, err := c.parse(args); err != nil {
+		return err
+	}
+	pw := ""
+	if *pwStdin {
+		line, err := bufio.NewReader(io.in).ReadString('\n')
+		if err != nil && line == "" {
+			return fmt.Errorf("user create: --password-stdin: no password on standard input")
+		}
+		pw = strings.TrimRight(line, "\r\n")
+		if pw == "" {
+			return fmt.Errorf("user create: --password-stdin: the password is empty")
+		}
+	}
+	a, err := openApp(ctx, c, io, io.err)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	t, err := a.srv.TenantBySlug(ctx, *tenant)
+	if err != nil {
+		return err
+	}
+	u, err := a.srv.CreateUser(ctx, t, idp.UserSpec{Email: *email, Name: *name, Role: *role, Password: pw})
+	if err != nil {
+		return err
+	}
+	out := userOut{u.ID, u.Email, u.Name, u.Role, u.PasswordHash != "", u.CreatedAt}
+	return emit(c, io, out, fmt.Sprintf("created %s %s (%s) in tenant %s\n", u.Role, u.Email, u.ID, t.Slug))
+}
+
+func cmdUserList(ctx context.Context, args []string, io *cmdIO) error {
+	c := newFlags("user list", io, true)
+	tenant := c.fs.String("tenant", "", "tenant slug (required)")
+	if _, err := c.parse(args); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, c, io, io.err)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	t, err := a.srv.TenantBySlug(ctx, *tenant)
+	if err != nil {
+		return err
+	}
+	us, err := a.store.ListUsers(ctx, t.ID)
+	if err != nil {
+		return err
+	}
+	out := make([]userOut, 0, len(us))
+	var b strings.Builder
+	for _, u := range us {
+		out = append(out, userOut{u.ID, u.Email, u.Name, u.Role, u.PasswordHash != "", u.CreatedAt})
+		fmt.Fprintf(&b, "%-28s %-32s %s\n", u.ID, u.Email, u.Role)
+	}
+	return emit(c, io, out, b.String())
+}
+
+func cmdKeysRotate(ctx context.Context, args []string, io *cmdIO) error {
+	c := newFlags("keys rotate", io, true)
+	tenant := c.fs.String("tenant", "", "tenant slug (required)")
+	if _, err := c.parse(args); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, c, io, io.err)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	t, err := a.srv.TenantBySlug(ctx, *tenant)
+	if err != nil {
+		return err
+	}
+	kid, err := a.srv.RotateKeys(ctx, t)
+	if err != nil {
+		return err
+	}
+	return emit(c, io, map[string]string{"tenant": t.Slug, "kid": kid},
+		fmt.Sprintf("new signing key %s for tenant %s; previous keys stay in the JWKS for 24 h\n", kid, t.Slug))
+}

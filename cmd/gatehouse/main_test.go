@@ -1,0 +1,235 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// cli runs one gatehouse command line in-process.
+func cli(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func setupEnv(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	t.Setenv("GATEHOUSE_DATABASE_URL", filepath.Join(dir, "g.db"))
+	t.Setenv("GATEHOUSE_MASTER_KEY", base64.StdEncoding.EncodeToString(key))
+	t.Setenv("GATEHOUSE_PUBLIC_URL", "https://id.example.test")
+	t.Setenv("GATEHOUSE_LOG_LEVEL", "error")
+	return dir
+}
+
+func TestCLIManagesTenantsClientsUsersKeys(t *testing.T) {
+	setupEnv(t)
+	code, out, errs := cli(t, "", "tenant", "create", "acme", "--name", "Acme Support", "--json")
+	if code != 0 {
+		t.Fatalf("tenant create: %d %s", code, errs)
+	}
+	var tenant map[string]any
+	if err := json.Unmarshal([]byte(out), &tenant); err != nil || tenant["issuer"] != "https://id.example.test/t/acme" {
+		t.Fatalf("tenant create JSON: %v %s", err, out)
+	}
+	if code, _, errs := cli(t, "", "tenant", "create", "acme", "--name", "Again"); code != 1 || !strings.Contains(errs, "already exists") {
+		t.Fatalf("duplicate tenant: %d %s", code, errs)
+	}
+	if code, _, errs := cli(t, "", "tenant", "create", "Bad_Slug", "--name", "X"); code != 1 || !strings.Contains(errs, "slug") {
+		t.Fatalf("bad slug: %d %s", code, errs)
+	}
+
+	// Confidential web client: secret shown once.
+	code, out, errs = cli(t, "", "client", "create", "--tenant", "acme", "--name", "Helpdesk",
+		"--redirect-uri", "https://helpdesk.acme.test/cb", "--json")
+	if code != 0 {
+		t.Fatalf("client create: %s", errs)
+	}
+	var cl map[string]any
+	_ = json.Unmarshal([]byte(out), &cl)
+	if cl["client_id"] == "" || len(fmt.Sprint(cl["client_secret"])) < 40 {
+		t.Fatalf("client JSON: %s", out)
+	}
+	grants, _ := cl["grant_types"].([]any)
+	if len(grants) != 2 {
+		t.Fatalf("default grants: %v", cl["grant_types"])
+	}
+	// The secret is not shown again.
+	_, out, _ = cli(t, "", "client", "list", "--tenant", "acme", "--json")
+	if strings.Contains(out, fmt.Sprint(cl["client_secret"])) || strings.Contains(out, "client_secret") {
+		t.Fatal("client list shows the secret")
+	}
+	// Public client: no secret.
+	_, out, _ = cli(t, "", "client", "create", "--tenant", "acme", "--name", "Desktop", "--public", "--redirect-uri", "http://127.0.0.1/cb", "--json")
+	if strings.Contains(out, "client_secret") {
+		t.Fatalf("public client got a secret: %s", out)
+	}
+
+	// Validation: each problem named, nothing created.
+	bad := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--name", "X"}, "needs at least one --redirect-uri"},
+		{[]string{"--name", "X", "--grant", "client_credentials", "--redirect-uri", "https://a.test/cb"}, "client_credentials-only"},
+		{[]string{"--name", "X", "--redirect-uri", "https://a.test/*"}, "wildcards"},
+		{[]string{"--name", "X", "--redirect-uri", "http://a.test/cb"}, "loopback"},
+		{[]string{"--name", "X", "--redirect-uri", "https://a.test/cb#f"}, "fragment"},
+		{[]string{"--name", "X", "--grant", "password", "--redirect-uri", "https://a.test/cb"}, `grant "password"`},
+		{[]string{"--name", "X", "--public", "--grant", "client_credentials"}, "public client cannot use client_credentials"},
+		{[]string{"--name", "X", "--grant", "refresh_token"}, "refresh_token grant needs authorization_code"},
+	}
+	for _, b := range bad {
+		args := append([]string{"client", "create", "--tenant", "acme"}, b.args...)
+		code, _, errs := cli(t, "", args...)
+		if code != 1 || !strings.Contains(errs, b.want) {
+			t.Errorf("%v: exit %d, stderr %q, want it to mention %q", b.args, code, errs, b.want)
+		}
+	}
+	_, out, _ = cli(t, "", "client", "list", "--tenant", "acme", "--json")
+	var list []any
+	_ = json.Unmarshal([]byte(out), &list)
+	if len(list) != 2 {
+		t.Fatalf("refused clients were stored: %d clients", len(list))
+	}
+	// Machine client.
+	if code, _, errs := cli(t, "", "client", "create", "--tenant", "acme", "--name", "Sync", "--grant", "client_credentials"); code != 0 {
+		t.Fatalf("machine client: %s", errs)
+	}
+
+	// Users.
+	code, out, errs = cli(t, "Correct-Horse-Battery-Staple-42\n", "user", "create", "--tenant", "acme", "--email", "Alice@Acme.test",
+		"--name", "Alice", "--role", "owner", "--password-stdin", "--json")
+	if code != 0 || !strings.Contains(out, `"email": "alice@acme.test"`) || !strings.Contains(out, `"has_password": true`) {
+		t.Fatalf("user create: %d %s %s", code, out, errs)
+	}
+	if code, _, errs := cli(t, "password\n", "user", "create", "--tenant", "acme", "--email", "bob@acme.test", "--password-stdin"); code != 1 || !strings.Contains(errs, "password") {
+		t.Fatalf("weak password accepted: %d %s", code, errs)
+	}
+	if code, _, errs := cli(t, "", "user", "create", "--tenant", "acme", "--email", "not-an-email", "--role", "god"); code != 1 ||
+		!strings.Contains(errs, "email") || !strings.Contains(errs, "role") {
+		t.Fatalf("bad user input not all reported: %d %s", code, errs)
+	}
+	if code, _, errs := cli(t, "", "user", "create", "--tenant", "nope", "--email", "a@b.test"); code != 1 || !strings.Contains(errs, "no tenant") {
+		t.Fatalf("unknown tenant: %d %s", code, errs)
+	}
+
+	// Keys.
+	code, out, errs = cli(t, "", "keys", "rotate", "--tenant", "acme", "--json")
+	if code != 0 || !strings.Contains(out, `"kid"`) {
+		t.Fatalf("keys rotate: %d %s %s", code, out, errs)
+	}
+	// Migrate is idempotent.
+	if code, _, errs := cli(t, "", "migrate"); code != 0 {
+		t.Fatalf("migrate: %s", errs)
+	}
+	// Usage errors.
+	if code, _, _ := cli(t, "", "frobnicate"); code != 2 {
+		t.Fatalf("unknown command exit %d", code)
+	}
+}
+
+func TestConfigProblemsReported(t *testing.T) {
+	setupEnv(t)
+	t.Setenv("GATEHOUSE_PUBLIC_URL", "http://id.example.test")
+	t.Setenv("GATEHOUSE_LISTEN", "nonsense")
+	code, _, errs := cli(t, "", "tenant", "list")
+	if code != 1 || !strings.Contains(errs, "public_url") || !strings.Contains(errs, "listen") {
+		t.Fatalf("config problems not all reported: %d %s", code, errs)
+	}
+}
+
+// syncBuffer is a concurrency-safe writer for the server's stderr.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestServeDevFirstOwner: `serve --dev` creates the default tenant and prints a
+// one-time link that lets the first owner set a password.
+func TestServeDevFirstOwner(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := l.Addr().String()
+	l.Close()
+	t.Setenv("GATEHOUSE_LISTEN", addr)
+	t.Setenv("GATEHOUSE_LOG_LEVEL", "error")
+	ctx, cancel := context.WithCancel(context.Background())
+	var errb syncBuffer
+	done := make(chan int)
+	go func() { done <- run(ctx, []string{"serve", "--dev"}, strings.NewReader(""), io.Discard, &errb) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	linkRE := regexp.MustCompile(`http://\S+/t/default/setup\?token=\S+`)
+	var link string
+	for i := 0; i < 100 && link == ""; i++ {
+		time.Sleep(100 * time.Millisecond)
+		link = linkRE.FindString(errb.String())
+	}
+	if link == "" {
+		t.Fatalf("no setup link printed:\n%s", errb.String())
+	}
+	resp, err := http.Get("http://" + addr + "/t/default/.well-known/openid-configuration")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("discovery: %v", err)
+	}
+	resp.Body.Close()
+	u, _ := url.Parse(link)
+	form := url.Values{"token": {u.Query().Get("token")}, "email": {"owner@example.test"}, "name": {"Olga Owner"}, "password": {"Owner-Passphrase-Long-77"}}
+	post := func() (int, string) {
+		req, _ := http.NewRequest("POST", "http://"+addr+"/t/default/setup", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if st, body := post(); st != 200 || !strings.Contains(body, "Owner account created") {
+		t.Fatalf("setup: %d %.300s", st, body)
+	}
+	if st, body := post(); st != 400 || !strings.Contains(body, "already used") {
+		t.Fatalf("setup link reused: %d %.300s", st, body)
+	}
+	// The data directory holds the database and the generated master key.
+	for _, f := range []string{"data/gatehouse.db", "data/master.key"} {
+		if _, err := filepath.Glob(filepath.Join(dir, f)); err != nil {
+			t.Fatalf("%s missing", f)
+		}
+	}
+}

@@ -1,0 +1,85 @@
+package idp
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	"github.com/gatehouse-idp/gatehouse/idp/store"
+)
+
+// The account pages (/t/{tenant}/account/...) are Gatehouse's own app. Signing
+// in to them runs the same login transaction as any relying party: an
+// internal authorization request whose client is accountClientID and whose
+// "redirect" is the account page itself, so every step a tenant demands of a
+// sign-in (second factor, risk checks) applies here too.
+const accountClientID = "_gatehouse_account"
+
+// accountUser returns the signed-in user and session, or starts a sign-in
+// and returns ok=false after redirecting.
+func (s *Server) accountUser(w http.ResponseWriter, r *http.Request, p *tenantProvider) (*store.User, *store.Session, bool) {
+	ctx := r.Context()
+	now := s.clock()
+	if sid, ok := s.sessionCookie(r, p.tenant); ok {
+		if sess, err := s.store.SessionByID(ctx, p.tenant.ID, sid); err == nil && sess.Active(now) {
+			if u, err := s.store.UserByID(ctx, p.tenant.ID, sess.UserID); err == nil && !u.Disabled {
+				set := s.tenantSettings(ctx, p)
+				if err := s.store.TouchSession(ctx, p.tenant.ID, sess.ID, now, set.SessionIdle()); err == nil {
+					return u, sess, true
+				}
+			}
+		}
+	}
+	ar := &store.AuthRequest{
+		ID: store.NewID(), TenantID: p.tenant.ID, ClientID: accountClientID,
+		RedirectURI: s.tenantURL(p.tenant.Slug) + "/account", Scopes: []string{oidc.ScopeOpenID},
+		ResponseType: string(oidc.ResponseTypeCode), CreatedAt: now, ExpiresAt: now.Add(authRequestTTL),
+	}
+	if err := s.store.CreateAuthRequest(ctx, ar); err != nil {
+		s.log.Error("account: create sign-in request", "tenant", p.tenant.Slug, "err", err)
+		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+		return nil, nil, false
+	}
+	http.Redirect(w, r, s.tenantURL(p.tenant.Slug)+"/login?id="+ar.ID, http.StatusFound)
+	return nil, nil, false
+}
+
+// accountData is what the account pages render.
+type accountData struct {
+	pageData
+	User      *store.User
+	Session   *store.Session
+	SignedIn  time.Time
+	CSRFField string
+}
+
+func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+	u, sess, ok := s.accountUser(w, r, p)
+	if !ok {
+		return
+	}
+	s.renderAccount(w, http.StatusOK, "account", p, u, sess, "")
+}
+
+func (s *Server) renderAccount(w http.ResponseWriter, status int, page string, p *tenantProvider, u *store.User, sess *store.Session, msg string) {
+	d := &accountData{pageData: pageData{Title: "Your account", TenantName: p.tenant.Name, Message: msg,
+		Action: s.tenantURL(p.tenant.Slug) + "/account"}, User: u, Session: sess, SignedIn: sess.AuthTime}
+	s.renderPage(w, status, page, d)
+}
+
+// accountLogout ends the browser's session from the account page.
+func (s *Server) accountLogout(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+	if sid, ok := s.sessionCookie(r, p.tenant); ok {
+		if sess, err := s.store.SessionByID(r.Context(), p.tenant.ID, sid); err == nil {
+			if err := s.store.EndSession(r.Context(), p.tenant.ID, sid, "logout", s.clock()); err != nil {
+				s.log.Error("account: end session", "tenant", p.tenant.Slug, "err", err)
+				s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+				return
+			}
+			s.audit(r.Context(), &store.AuditEvent{TenantID: p.tenant.ID, Type: "session.logout", UserID: sess.UserID, SessionID: sid})
+		}
+	}
+	s.clearSessionCookie(w, p.tenant)
+	s.loggedOut(w, r, p)
+}
