@@ -45,8 +45,10 @@ type Identity struct {
 	// AuthTime is the upstream auth_time, zero if absent.
 	AuthTime time.Time
 
-	// RawClaims are all verified ID-token claims (plus userinfo claims the
-	// connector used), for audit and for claim mapping by the idp.
+	// RawClaims are all verified ID-token claims (numbers as json.Number),
+	// for audit and for claim mapping by the idp. Interpret provider
+	// claims (hd, tid, ...) only through the fields above: the generic
+	// connector does not vouch for them.
 	RawClaims map[string]any
 }
 

@@ -90,7 +90,7 @@ type Provider struct {
 	// Issuer is the advertised issuer: URL for Generic and GoogleLike;
 	// URL+"/{tenantid}/v2.0" for EntraLike.
 	Issuer string
-	// ClientID and ClientSecret are the registered client.
+	// ClientID and ClientSecret are the registered client (read-only).
 	ClientID     string
 	ClientSecret string
 

@@ -184,8 +184,11 @@ func (k *KeySet) refresh(ctx context.Context) ([]jose.JSONWebKey, error) {
 	return fetched, nil
 }
 
+// fetch ignores the caller's cancellation (a browser that gave up must not
+// leave a failed attempt that blocks refetches for a whole cooldown); the
+// client's Timeout still bounds it.
 func (k *KeySet) fetch(ctx context.Context) ([]jose.JSONWebKey, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, k.url, nil)
+	req, err := http.NewRequestWithContext(context.WithoutCancel(ctx), http.MethodGet, k.url, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%w: JWKS request: %w", federation.ErrUpstreamUnavailable, err)
 	}

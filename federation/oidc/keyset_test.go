@@ -216,3 +216,18 @@ func TestKeySetFailedFetchIsCooledDownToo(t *testing.T) {
 		t.Fatalf("after recovery: %v", err)
 	}
 }
+
+func TestKeySetFetchSurvivesACancelledCaller(t *testing.T) {
+	clock := newFakeClock()
+	p := fedtest.Generic(t, ann())
+	ks := keySetFor(p, clock, oidc.KeySetOptions{})
+	good, _ := p.SignJWT(map[string]any{"sub": "ann"})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := ks.VerifySignature(ctx, good); err != nil {
+		t.Fatalf("a cancelled caller must not fail the shared fetch: %v", err)
+	}
+	if _, err := ks.VerifySignature(context.Background(), good); err != nil || p.JWKSFetches() != 1 {
+		t.Fatalf("err %v, fetches %d", err, p.JWKSFetches())
+	}
+}
