@@ -278,3 +278,15 @@ func (s *Server) EnsureTenant(ctx context.Context, slug, name string) (*store.Te
 	}
 	return s.CreateTenant(ctx, slug, name)
 }
+
+// UpdateTenant saves a tenant's name and settings and drops this process's
+// cached copy (other replicas see the change within the cache lifetime).
+func (s *Server) UpdateTenant(ctx context.Context, t *store.Tenant) error {
+	t.UpdatedAt = s.clock()
+	if err := s.store.UpdateTenant(ctx, t); err != nil {
+		return err
+	}
+	s.tenants.forget(t)
+	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: "tenant.updated"})
+	return nil
+}

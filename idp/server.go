@@ -164,6 +164,14 @@ func (c *tenantCache) put(t *store.Tenant, now time.Time) {
 	c.mu.Unlock()
 }
 
+// forget drops a tenant from the cache.
+func (c *tenantCache) forget(t *store.Tenant) {
+	c.mu.Lock()
+	delete(c.bySl, t.Slug)
+	delete(c.byId, t.ID)
+	c.mu.Unlock()
+}
+
 func (c *tenantCache) bySlug(ctx context.Context, slug string) (*store.Tenant, error) {
 	now := c.clock()
 	c.mu.RLock()

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/gatehouse-idp/gatehouse/idp"
@@ -145,6 +146,8 @@ type stringList []string
 
 func (l *stringList) String() string     { return strings.Join(*l, ",") }
 func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+func sortStrings(s []string) { slices.Sort(s) }
 
 func requireArgs(name string, pos []string, n int, what string) error {
 	if len(pos) != n {

@@ -28,6 +28,8 @@ Commands:
   migrate               apply database migrations and exit
   tenant create SLUG    create a tenant (an issuer at {public_url}/t/SLUG)
   tenant list           list tenants
+  tenant show SLUG      show a tenant and its effective settings
+  tenant update SLUG    change a tenant's name and policies
   client create         register a relying party (helpdesk app)
   client list           list a tenant's clients
   user create           create a user
@@ -67,7 +69,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdMigrate(ctx, rest, io)
 	case "tenant":
 		err = sub(ctx, "tenant", rest, io, map[string]func(context.Context, []string, *cmdIO) error{
-			"create": cmdTenantCreate, "list": cmdTenantList})
+			"create": cmdTenantCreate, "list": cmdTenantList, "show": cmdTenantShow, "update": cmdTenantUpdate})
 	case "client":
 		err = sub(ctx, "client", rest, io, map[string]func(context.Context, []string, *cmdIO) error{
 			"create": cmdClientCreate, "list": cmdClientList})
