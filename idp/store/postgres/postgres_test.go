@@ -1,69 +1,18 @@
 package postgres_test
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/store/postgres"
+	"github.com/gatehouse-idp/gatehouse/idp/store/postgres/pgtest"
 	"github.com/gatehouse-idp/gatehouse/idp/store/storetest"
 )
 
-// testURL is the test server: GATEHOUSE_TEST_POSTGRES_URL or the local one.
-// An unreachable server fails the test unless GATEHOUSE_SKIP_POSTGRES=1.
-func testURL(t *testing.T) string {
-	t.Helper()
-	if os.Getenv("GATEHOUSE_SKIP_POSTGRES") == "1" {
-		t.Skip("GATEHOUSE_SKIP_POSTGRES=1")
-	}
-	if u := os.Getenv("GATEHOUSE_TEST_POSTGRES_URL"); u != "" {
-		return u
-	}
-	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-}
-
-// freshSchema creates an empty schema gh_<random>, drops it when the test
-// ends, and returns a URL whose connections use it.
-func freshSchema(t *testing.T) string {
-	t.Helper()
-	base := testURL(t)
-	admin, err := pgx.Connect(t.Context(), base)
-	if err != nil {
-		t.Fatalf("postgres unreachable (set GATEHOUSE_SKIP_POSTGRES=1 to skip): %v", err)
-	}
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	schema := "gh_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec(t.Context(), "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx := context.Background()
-		if _, err := admin.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-		admin.Close(ctx)
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
 func open(t *testing.T, opts postgres.Options) *postgres.Store {
 	t.Helper()
-	s, err := postgres.Open(t.Context(), freshSchema(t), opts)
+	s, err := postgres.Open(t.Context(), pgtest.FreshSchema(t), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +39,7 @@ func TestMigrateTwiceAppliesNothing(t *testing.T) {
 }
 
 func TestPoolSizing(t *testing.T) {
-	u := freshSchema(t)
+	u := pgtest.FreshSchema(t)
 	for _, tc := range []struct {
 		name     string
 		url      string
