@@ -63,7 +63,7 @@ func (c *clock) Advance(d time.Duration) {
 // env is one Gatehouse server over TLS with a tenant "acme", a second tenant
 // "other", users and clients.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	store  store.Store
 	srv    *idp.Server
 	hs     *httptest.Server
@@ -81,7 +81,7 @@ const (
 	rpPostLogout  = "https://helpdesk.acme.test/signed-out"
 )
 
-func newEnv(t *testing.T, backend string) *env {
+func newEnv(t testing.TB, backend string) *env {
 	t.Helper()
 	var st store.Store
 	switch backend {
