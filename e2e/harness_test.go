@@ -65,6 +65,7 @@ func (c *clock) Advance(d time.Duration) {
 type env struct {
 	t      testing.TB
 	store  store.Store
+	sealer *seal.Sealer
 	srv    *idp.Server
 	hs     *httptest.Server
 	clock  *clock
@@ -115,7 +116,7 @@ func newEnv(t testing.TB, backend string) *env {
 		t.Fatal(err)
 	}
 	handler = srv.Handler()
-	e := &env{t: t, store: st, srv: srv, hs: hs, clock: clk}
+	e := &env{t: t, store: st, sealer: sealer, srv: srv, hs: hs, clock: clk}
 	e.ctx = oidc.ClientContext(context.Background(), hs.Client())
 	ctx := context.Background()
 	if e.acme, err = srv.CreateTenant(ctx, "acme", "Acme Support"); err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
@@ -321,7 +322,35 @@ func (s *Server) keysHandler(w http.ResponseWriter, r *http.Request, p *tenantPr
 	s.serveOP(w, r, p)
 }
 
+// discovery serves zitadel's discovery document corrected to what
+// Gatehouse actually offers: zitadel lists the implicit and JWT-bearer
+// grants, id_token response types and a device endpoint whatever the
+// storage supports, and omits client_secret_post at introspection.
 func (s *Server) discovery(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+	d := op.CreateDiscoveryConfig(r.Context(), p.op, p.op.Storage())
+	d.DeviceAuthorizationEndpoint = ""
+	d.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
+	d.ResponseModesSupported = []string{string(oidc.ResponseModeQuery), string(oidc.ResponseModeFormPost)}
+	d.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials}
+	d.TokenEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodNone, oidc.AuthMethodBasic, oidc.AuthMethodPost}
+	d.IntrospectionEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost}
+	d.IntrospectionEndpointAuthSigningAlgValuesSupported = nil
+	d.RevocationEndpointAuthSigningAlgValuesSupported = nil
+	d.TokenEndpointAuthSigningAlgValuesSupported = nil
+	d.ClaimsSupported = []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "at_hash", "c_hash",
+		"sid", "tenant", "roles", "name", "preferred_username", "email", "email_verified"}
+	d.RequestParameterSupported = false
+	d.RequestURIParameterSupported = false
 	w.Header().Set("Cache-Control", "public, max-age=300")
-	s.serveOP(w, r, p)
+	writeJSONCached(w, d)
+}
+
+func writeJSONCached(w http.ResponseWriter, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(b)
 }
