@@ -30,14 +30,14 @@ type ConnectionSpec struct {
 	// Issuer: the OIDC issuer (oidc, required), an override of
 	// https://accounts.google.com (google), or of the Entra login host
 	// https://login.microsoftonline.com (microsoft: national clouds).
-	Issuer           string
-	HostedDomains    []string // google: allowed hd values
-	EntraTenant      string   // microsoft: organizations | common | tenant id or domain
-	AllowedTenantIDs []string // microsoft
-	AllowedDomains   []string // microsoft: email domains that count as verified
-	JIT              bool
-	DefaultRole      string // default agent
-	LinkMode         string // default none
+	Issuer            string
+	HostedDomains     []string // google: allowed hd values
+	EntraTenant       string   // microsoft: organizations | common | tenant id or domain
+	AllowedTenantIDs  []string // microsoft
+	AllowedDomains    []string // microsoft: email domains that count as verified
+	JIT               bool
+	DefaultRole       string // default agent
+	LinkMode          string // default none
 	AcceptUpstreamMFA bool
 }
 

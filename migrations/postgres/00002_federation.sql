@@ -8,7 +8,7 @@ CREATE TABLE connections (
     id                  TEXT        NOT NULL,
     kind                TEXT        NOT NULL CHECK (kind IN ('google', 'microsoft', 'oidc')),
     name                TEXT        NOT NULL,
-    config              JSONB       NOT NULL DEFAULT '{}',
+    config              TEXT        NOT NULL DEFAULT '{}', -- JSON, opaque to the database
     sealed_secret       BYTEA       NOT NULL,
     enabled             BOOLEAN     NOT NULL DEFAULT TRUE,
     jit                 BOOLEAN     NOT NULL DEFAULT FALSE,
