@@ -196,6 +196,12 @@ func TestFederationGoogleEndToEnd(t *testing.T) {
 		if !strings.Contains(page, "Sign in with Google") || !strings.Contains(page, "/login/federated/"+conn.ID+"/start") {
 			t.Fatalf("login page has no Google button: %.800s", page)
 		}
+		// The login page's form may lead to the upstream (CSP form-action).
+		lp, _ := b.client.Get(r.authURL("st-csp"))
+		lp.Body.Close()
+		if csp := lp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' "+up.URL+";") {
+			t.Fatalf("login page CSP: %s", csp)
+		}
 		res := b.federated(page, conn.ID, up)
 		c := r.redeem(res, v)
 		// fed from Gatehouse, pwd from the upstream; the upstream's mfa is not
@@ -296,6 +302,7 @@ func TestFederationRefusals(t *testing.T) {
 		status int
 		reason string
 		text   string
+		detail [2]string // an audit detail the refusal must carry
 	}
 	gUser := fedtest.User{Subject: "g-1", Email: "someone@acme.test", EmailVerified: yes(), HostedDomain: "acme.test"}
 	msUser := fedtest.User{Subject: "ms-pairwise-2", Email: "ms@acme.test", TenantID: entraTID, ObjectID: entraOID, EDOV: yes()}
@@ -318,7 +325,10 @@ func TestFederationRefusals(t *testing.T) {
 			faults: fedtest.Faults{Nonce: fedtest.NonceOmit}, status: 502, reason: "nonce_missing", text: "expired or was already used"},
 		{name: "access denied", kind: "google", user: gUser, spec: idp.ConnectionSpec{JIT: true},
 			faults: fedtest.Faults{AuthorizeError: "access_denied", AuthorizeErrorDescription: "<script>x</script>"},
-			status: 502, reason: "upstream_error", text: "cancelled or refused"},
+			status: 502, reason: "upstream_error", text: "cancelled or refused", detail: [2]string{"upstream_error", "access_denied"}},
+		{name: "token endpoint OAuth error", kind: "oidc", user: gUser, spec: idp.ConnectionSpec{JIT: true},
+			faults: fedtest.Faults{TokenError: "invalid_client"}, status: 502, reason: "upstream_error", text: "could not complete",
+			detail: [2]string{"upstream_error", "invalid_client"}},
 		{name: "token endpoint 5xx", kind: "oidc", user: gUser, spec: idp.ConnectionSpec{JIT: true},
 			faults: fedtest.Faults{TokenStatus: 503}, status: 502, reason: "upstream_unavailable", text: "not reachable"},
 		{name: "token endpoint bad JSON", kind: "oidc", user: gUser, spec: idp.ConnectionSpec{JIT: true},
@@ -363,6 +373,9 @@ func TestFederationRefusals(t *testing.T) {
 				_, page := r.loginPage(b)
 				res := b.federated(page, conn.ID, up)
 				e.refused(res, c.status, c.reason, c.text)
+				if c.detail[0] != "" && !e.hasEvent(store.EventFederationRefused, c.detail[0], c.detail[1]) {
+					t.Fatalf("no refusal event with %s=%s", c.detail[0], c.detail[1])
+				}
 				if strings.Contains(res.body, "<script>") {
 					t.Fatal("upstream error description reached the page")
 				}
@@ -666,6 +679,50 @@ func TestFederationDisconnectLastMethodRefused(t *testing.T) {
 		u := e.userByEmail("only@acme.test")
 		if len(e.links(u.ID)) != 1 || !e.hasEvent(store.EventFederationRefused, "reason", "last_sign_in_method") {
 			t.Fatal("last link removed or refusal not audited")
+		}
+	})
+}
+
+// TestFederationConnectRefusals: connect refuses an upstream account linked
+// to someone else, and a callback that comes back to another session.
+func TestFederationConnectRefusals(t *testing.T) {
+	forEachBackendFed(t, func(t *testing.T, e *env) {
+		up := fedtest.GoogleLike(t, fedtest.User{Subject: "g-taken", Email: "taken@acme.test", EmailVerified: yes()})
+		conn := e.connect(up, idp.ConnectionSpec{Kind: "google", JIT: true})
+		id, secret := e.webClient()
+		r := e.rp(id, secret)
+		// Someone else owns g-taken (JIT on their first sign-in).
+		bo := e.browser()
+		v, page := r.loginPage(bo)
+		r.redeem(bo.federated(page, conn.ID, up), v)
+
+		acct := e.issuer + "/account/connections"
+		b := e.browser()
+		_, page = b.get(acct)
+		b.submitLogin(page, agentEmail, agentPassword)
+		connect := func() string {
+			resp, _ := b.post(acct+"/"+conn.ID+"/connect", nil)
+			cb, err := up.Authorize(resp.Header.Get("Location"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return cb
+		}
+		resp, body := b.get(connect())
+		if resp.StatusCode != http.StatusConflict || !strings.Contains(body, "already connected to another account") ||
+			!strings.Contains(body, "Back to your account") || !e.hasEvent(store.EventFederationRefused, "reason", "linked_to_other_user") {
+			t.Fatalf("connect of a taken account: %d %.400s", resp.StatusCode, body)
+		}
+		// Signed out between the button and the callback: refused.
+		cb := connect()
+		b.post(e.issuer+"/account/logout", nil)
+		up.SetUser(fedtest.User{Subject: "g-free", Email: "free@acme.test", EmailVerified: yes()})
+		resp, body = b.get(cb)
+		if resp.StatusCode != http.StatusForbidden || !e.hasEvent(store.EventFederationRefused, "reason", "session_changed") {
+			t.Fatalf("connect after sign-out: %d %.400s", resp.StatusCode, body)
+		}
+		if l := e.links(e.userByEmail(agentEmail).ID); len(l) != 0 {
+			t.Fatalf("links: %+v", l)
 		}
 	})
 }

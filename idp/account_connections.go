@@ -74,6 +74,9 @@ func (s *Server) renderConnections(w http.ResponseWriter, r *http.Request, p *te
 	linked := map[string]bool{}
 	for _, l := range links {
 		c := byID[l.ConnectionID]
+		if c == nil { // removed between the two reads
+			continue
+		}
 		d.Links = append(d.Links, linkRow{Connection: c.Name, ConnectionID: l.ConnectionID, Issuer: l.Issuer,
 			Subject: l.Subject, Email: l.Email, LinkedAt: l.CreatedAt, LastUsedAt: l.LastUsedAt, Disabled: !c.Enabled})
 		linked[l.ConnectionID] = true

@@ -38,11 +38,7 @@ const (
 )
 
 func defaultUpstreamClient() *http.Client {
-	return &http.Client{
-		Timeout: DefaultUpstreamTimeout,
-		// An upstream has no business redirecting token or JWKS requests.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
+	return &http.Client{Timeout: DefaultUpstreamTimeout}
 }
 
 type connectorEntry struct {

@@ -34,7 +34,7 @@ type Options struct {
 	Metrics        *Metrics
 	// UpstreamHTTPClient talks to upstream identity providers (federation:
 	// discovery, token, JWKS, userinfo). It must have a Timeout; default: a
-	// client with DefaultUpstreamTimeout that follows no redirects.
+	// client with DefaultUpstreamTimeout.
 	UpstreamHTTPClient *http.Client
 }
 
