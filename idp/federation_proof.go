@@ -31,7 +31,7 @@ func (s *Server) askProof(w http.ResponseWriter, r *http.Request, p *tenantProvi
 		s.unavailable(w, r, "federation: save proof", err)
 		return
 	}
-	s.audit(r.Context(), &store.AuditEvent{TenantID: p.tenant.ID, Type: "federation.proof_required", UserID: u.ID, ClientID: ar.ClientID,
+	s.audit(r.Context(), &store.AuditEvent{TenantID: p.tenant.ID, Type: store.EventFederationProof, UserID: u.ID, ClientID: ar.ClientID,
 		Detail: map[string]string{"connection_id": c.ID, "issuer": id.Issuer, "subject": id.Subject}})
 	s.renderProof(w, http.StatusOK, p, c, f, "")
 }

@@ -67,11 +67,12 @@ type FederationState struct {
 
 // Audit event types of federation.
 const (
-	EventFederationLogin      = "federation.login"       // signed in through a link
-	EventFederationLink       = "federation.link"        // upstream account linked to a user
-	EventFederationUnlink     = "federation.unlink"      // link removed by its user
-	EventFederationJITCreated = "federation.jit_created" // user created on first sign-in
-	EventFederationRefused    = "federation.refused"     // Detail["reason"] says why
+	EventFederationLogin      = "federation.login"          // signed in through a link
+	EventFederationLink       = "federation.link"           // upstream account linked to a user
+	EventFederationUnlink     = "federation.unlink"         // link removed by its user
+	EventFederationJITCreated = "federation.jit_created"    // user created on first sign-in
+	EventFederationRefused    = "federation.refused"        // Detail["reason"] says why
+	EventFederationProof      = "federation.proof_required" // linking waits for the local password
 	EventConnectionCreated    = "connection.created"
 	EventConnectionUpdated    = "connection.updated"
 	EventConnectionDisabled   = "connection.disabled"
