@@ -726,3 +726,32 @@ func TestFederationConnectRefusals(t *testing.T) {
 		}
 	})
 }
+
+// TestFederationJWKSNotHammered: tokens signed with unknown keys do not make
+// Gatehouse refetch the upstream's JWKS on every sign-in: the opened
+// connector (and its key cache with a refetch cooldown) is reused.
+func TestFederationJWKSNotHammered(t *testing.T) {
+	forEachBackendFed(t, func(t *testing.T, e *env) {
+		up := fedtest.GoogleLike(t, fedtest.User{Subject: "g-k", Email: "k@acme.test", EmailVerified: yes()})
+		conn := e.connect(up, idp.ConnectionSpec{Kind: "google", JIT: true})
+		up.SetFaults(fedtest.Faults{RandomKeyID: true})
+		id, secret := e.webClient()
+		r := e.rp(id, secret)
+		for range 4 {
+			b := e.browser()
+			_, page := r.loginPage(b)
+			res := b.federated(page, conn.ID, up)
+			if res.rpQ != nil || res.resp.StatusCode != http.StatusBadGateway {
+				t.Fatalf("forged key accepted: %d", res.resp.StatusCode)
+			}
+		}
+		if n := up.JWKSFetches(); n < 1 || n > 2 {
+			t.Fatalf("JWKS fetched %d times for 4 forged tokens, want 1 or 2", n)
+		}
+		// A good token still works: the key it names is published.
+		up.SetFaults(fedtest.Faults{})
+		b := e.browser()
+		v, page := r.loginPage(b)
+		r.redeem(b.federated(page, conn.ID, up), v)
+	})
+}
