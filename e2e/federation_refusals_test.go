@@ -1,11 +1,15 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -256,4 +260,77 @@ func TestFederationJWKSNotHammered(t *testing.T) {
 		v, page := r.loginPage(b)
 		r.redeem(b.federated(page, conn.ID, up), v)
 	})
+}
+
+// syncBuffer collects log output from the server's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestFederationLogs: refusals are logged with the upstream's error code;
+// no code, state, nonce, verifier or client secret reaches a log line.
+func TestFederationLogs(t *testing.T) {
+	for _, backend := range backends {
+		t.Run(backend, func(t *testing.T) {
+			if backend == "postgres" && os.Getenv("GATEHOUSE_SKIP_POSTGRES") == "1" {
+				t.Skip("GATEHOUSE_SKIP_POSTGRES=1")
+			}
+			logs := &syncBuffer{}
+			e := newEnv(t, backend, func(o *idp.Options) {
+				o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+				o.UpstreamHTTPClient = &http.Client{Timeout: upTimeout}
+			})
+			up := fedtest.GoogleLike(t, fedtest.User{Subject: "g-log", Email: "log@acme.test", EmailVerified: yes()})
+			conn := e.connect(up, idp.ConnectionSpec{Kind: "google", JIT: true})
+			id, secret := e.webClient()
+			r := e.rp(id, secret)
+
+			var secrets []string
+			run := func() fedResult {
+				b := e.browser()
+				_, page := r.loginPage(b)
+				res := b.federated(page, conn.ID, up)
+				q, _ := url.Parse(res.cbURL)
+				for _, k := range []string{"code", "state"} {
+					if v := q.Query().Get(k); v != "" {
+						secrets = append(secrets, v)
+					}
+				}
+				a := up.LastAuthorizeRequest()
+				secrets = append(secrets, a.Get("nonce"), a.Get("code_challenge"))
+				return res
+			}
+			if res := run(); res.rpQ == nil {
+				t.Fatalf("sign-in failed: %d", res.resp.StatusCode)
+			}
+			up.SetFaults(fedtest.Faults{AuthorizeError: "access_denied"})
+			run()
+			up.SetFaults(fedtest.Faults{TokenError: "invalid_grant"})
+			run()
+			out := logs.String()
+			for _, want := range []string{"upstream_error=access_denied", "upstream_error=invalid_grant", "reason=upstream_error"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("logs lack %q", want)
+				}
+			}
+			for _, s := range append(secrets, up.ClientSecret) {
+				if s != "" && strings.Contains(out, s) {
+					t.Fatalf("a secret value (%.6s…) reached the logs", s)
+				}
+			}
+		})
+	}
 }
