@@ -327,7 +327,7 @@ func (s *Server) fedCreateUser(w http.ResponseWriter, r *http.Request, p *tenant
 	}
 	now := s.clock()
 	u := &store.User{ID: store.NewID(), TenantID: p.tenant.ID, Email: email, EmailVerified: true,
-		Name: truncate(strings.TrimSpace(nu.Name), 200), Role: nu.Role, CreatedAt: now, UpdatedAt: now}
+		Name: strings.ToValidUTF8(truncate(strings.TrimSpace(nu.Name), 200), ""), Role: nu.Role, CreatedAt: now, UpdatedAt: now}
 	if err := s.store.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, store.ErrConflict) { // created meanwhile: do not attach silently
 			s.fedRefuse(w, r, p, f, c.ID, http.StatusConflict, "user_exists",
