@@ -71,6 +71,18 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 
 type requestIDKey struct{}
 
+// clientIPKey carries the client IP the middleware decided (trusted proxies
+// only), so it is computed once per request.
+type clientIPKey struct{}
+
+// clientIP returns the request's client IP as decided by the middleware.
+func (s *Server) clientIP(r *http.Request) string {
+	if ip, ok := r.Context().Value(clientIPKey{}).(string); ok {
+		return ip
+	}
+	return s.proxies.clientIP(r)
+}
+
 // middleware: request id, panic recovery, body limit, security headers and
 // one structured access-log line per request (path only: queries carry
 // state, codes and hints).
@@ -80,7 +92,9 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		var idb [8]byte
 		_, _ = rand.Read(idb[:])
 		reqID := hex.EncodeToString(idb[:])
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, reqID))
+		ip := s.proxies.clientIP(r)
+		ctx := context.WithValue(r.Context(), requestIDKey{}, reqID)
+		r = r.WithContext(context.WithValue(ctx, clientIPKey{}, ip))
 		h := w.Header()
 		h.Set("X-Request-Id", reqID)
 		h.Set("X-Content-Type-Options", "nosniff")
@@ -103,10 +117,11 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			if rec.code == 0 {
 				rec.code = http.StatusOK
 			}
-			s.log.LogAttrs(r.Context(), slog.LevelInfo, "http",
-				slog.String("request_id", reqID), slog.String("method", r.Method), slog.String("path", r.URL.Path),
-				slog.Int("status", rec.code), slog.Duration("duration", time.Since(start)),
-				slog.String("ip", s.proxies.clientIP(r)))
+			if s.log.Enabled(r.Context(), slog.LevelInfo) {
+				s.log.LogAttrs(r.Context(), slog.LevelInfo, "http",
+					slog.String("request_id", reqID), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+					slog.Int("status", rec.code), slog.Duration("duration", time.Since(start)), slog.String("ip", ip))
+			}
 		}()
 		next.ServeHTTP(rec, r)
 	})
