@@ -10,7 +10,8 @@ import (
 )
 
 // pageNames are the pages in templates/pages, each rendered inside layout.html.
-var pageNames = []string{"login", "error", "setup", "message", "account"}
+var pageNames = []string{"login", "error", "setup", "message", "account",
+	"federated", "connections"} // federation: refusal/proof page, account connections
 
 // pages holds the parsed page templates: one template set per page, each
 // combined with the shared layout.
@@ -52,6 +53,11 @@ type pageData struct {
 	Name          string
 	ClientName    string
 	Token         string
+
+	// Federation: sign-in buttons, and upstream origins the page's forms
+	// may lead to (form-action CSP).
+	Connections []connectionButton
+	FormActions []string
 }
 
 // render writes a page; rendering goes to a buffer first so a template
@@ -71,7 +77,7 @@ func (s *Server) renderPage(w http.ResponseWriter, status int, name string, d an
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", pageCSP(d))
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }

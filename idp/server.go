@@ -32,6 +32,10 @@ type Options struct {
 	// TrustedProxies are CIDRs whose X-Forwarded-For is believed.
 	TrustedProxies []string
 	Metrics        *Metrics
+	// UpstreamHTTPClient talks to upstream identity providers (federation:
+	// discovery, token, JWKS, userinfo). It must have a Timeout; default: a
+	// client with DefaultUpstreamTimeout.
+	UpstreamHTTPClient *http.Client
 }
 
 // Server is the Gatehouse HTTP application: one OpenID provider per tenant,
@@ -56,6 +60,9 @@ type Server struct {
 	users     *userCache
 	providers sync.Map // tenant id -> *tenantProvider
 	pages     *pages
+
+	upstreamHTTP *http.Client    // federation
+	connectors   *connectorCache // federation: opened upstream connectors
 }
 
 // maxTokenLifetime bounds every token a key may have signed (ID and access
@@ -79,6 +86,9 @@ func New(o Options) (*Server, error) {
 	if o.Metrics == nil {
 		o.Metrics = NewMetrics(nil)
 	}
+	if o.UpstreamHTTPClient == nil {
+		o.UpstreamHTTPClient = defaultUpstreamClient()
+	}
 	proxies, err := newProxyPolicy(o.TrustedProxies)
 	if err != nil {
 		return nil, err
@@ -101,6 +111,9 @@ func New(o Options) (*Server, error) {
 		proxies:   proxies,
 		cookieKey: o.Sealer.Derive("gatehouse/session-cookie/v1"),
 		pages:     pg,
+
+		upstreamHTTP: o.UpstreamHTTPClient,
+		connectors:   newConnectorCache(),
 	}
 	s.keys = NewKeyManager(o.Store, o.Sealer, o.Clock, maxTokenLifetime)
 	s.tenants = newTenantCache(o.Store, o.Clock)

@@ -90,12 +90,13 @@ func sweep(ctx context.Context, a *app) {
 		cutoff := time.Now().Add(-time.Hour)
 		n1, err1 := a.store.DeleteExpiredAuthRequests(ctx, cutoff)
 		n2, err2 := a.store.DeleteExpiredTokens(ctx, cutoff)
-		if err := errors.Join(err1, err2); err != nil {
+		n3, err3 := a.store.DeleteExpiredFederationStates(ctx, cutoff) // federation round trips
+		if err := errors.Join(err1, err2, err3); err != nil {
 			a.log.Error("sweep expired rows", "err", err)
 			continue
 		}
-		if n1+n2 > 0 {
-			a.log.Info("swept expired rows", "auth_requests", n1, "tokens", n2)
+		if n1+n2+n3 > 0 {
+			a.log.Info("swept expired rows", "auth_requests", n1, "tokens", n2, "federation_states", n3)
 		}
 	}
 }
