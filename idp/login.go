@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -72,7 +73,23 @@ func (s *Server) renderLogin(w http.ResponseWriter, p *tenantProvider, ar *store
 		d.ClientName = c.Name
 	}
 	d.Connections, d.FormActions = s.loginButtons(context.Background(), p) // federation
+	d.FormActions = append(d.FormActions, redirectOrigin(ar))
 	s.render(w, status, "login", d)
+}
+
+// redirectOrigin is the origin the login transaction ends at: the app's
+// registered (already validated) redirect URI. Browsers apply a page's CSP
+// form-action to every redirect that follows a form POST, so a sign-in
+// form must allow it, or the browser stops before the app gets its code.
+func redirectOrigin(ar *store.AuthRequest) string {
+	if ar.ClientID == accountClientID {
+		return ""
+	}
+	u, err := url.Parse(ar.RedirectURI)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // trySSO completes the request from the browser's existing session when the
