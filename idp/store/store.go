@@ -148,6 +148,11 @@ type Store interface {
 	Keys
 	ActionTokens
 	AuditEvents
+	Factors
+	OTPChallenges
+	LoginStates
+	BackupCodes
+	Devices
 	// Ping checks the database connection (readiness).
 	Ping(ctx context.Context) error
 	Close() error

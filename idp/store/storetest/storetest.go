@@ -43,6 +43,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ConcurrentConsumeAuthCode", testConcurrentConsumeAuthCode},
 		{"ConcurrentRotateRefreshToken", testConcurrentRotateRefreshToken},
 		{"ConcurrentConsumeActionToken", testConcurrentConsumeActionToken},
+		{"Factors", testFactors}, {"OTPChallenges", testOTPChallenges}, {"LoginStates", testLoginStates}, {"BackupCodes", testBackupCodes}, {"Devices", testDevices}, {"ResetSecondFactors", testResetSecondFactors}, {"MFATenantIsolation", testMFATenantIsolation}, {"ConcurrentTOTPStep", testConcurrentTOTPStep},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
