@@ -105,6 +105,8 @@ func openApp(ctx context.Context, c *commonFlags, io *cmdIO, logW io.Writer) (*a
 		return nil, err
 	}
 	log := newLogger(cfg, logW)
+	// zitadel/oidc logs through slog's default logger: route it through ours.
+	slog.SetDefault(log)
 	st, err := backend.Open(ctx, cfg.DatabaseURL, backend.Options{MaxConns: cfg.Database.MaxConns, MinConns: cfg.Database.MinConns})
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)

@@ -274,11 +274,16 @@ func (s *SMTPSender) fail(op string, ctx context.Context, err error) *SMTPError 
 	e := &SMTPError{Op: op, Addr: s.ep.Addr(), Err: err}
 	var sendErr *gomail.SendError
 	var netErr net.Error
+	ctxErr := ctx.Err()
+	if ctxErr == nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		// The connection deadline is the context's; the I/O timer fired first.
+		ctxErr = context.DeadlineExceeded
+	}
 	switch code := replyCode(err); {
-	case ctx.Err() != nil:
+	case ctxErr != nil:
 		// Our own deadline is a temporary condition; a caller's cancel is not.
-		e.temp = errors.Is(ctx.Err(), context.DeadlineExceeded)
-		e.Err = fmt.Errorf("%w (%w)", ctx.Err(), err)
+		e.temp = errors.Is(ctxErr, context.DeadlineExceeded)
+		e.Err = fmt.Errorf("%w (%w)", ctxErr, err)
 	case code != 0:
 		e.Code = code
 		e.temp = code >= 400 && code < 500
