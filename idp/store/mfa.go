@@ -181,7 +181,10 @@ type BackupCodeSet struct {
 	// AcknowledgedAt: the user downloaded the codes or confirmed saving them;
 	// until then the account page keeps prompting.
 	AcknowledgedAt *time.Time
-	Codes          []BackupCode
+	// SealedCodes is the plaintext set, sealed by the caller, kept only
+	// until AcknowledgedAt so the user can still download it.
+	SealedCodes []byte
+	Codes       []BackupCode
 }
 
 // BackupCode is one code of a set; Hash is HMAC-SHA256 under the pepper.
@@ -212,7 +215,8 @@ type BackupCodes interface {
 	// UseBackupCode marks the unused code with this hash used, in one
 	// conditional UPDATE; ErrNotFound when no unused code matches.
 	UseBackupCode(ctx context.Context, tenantID, userID string, hash []byte, now time.Time) error
-	// AcknowledgeBackupCodes records that the user saved the set.
+	// AcknowledgeBackupCodes records that the user saved the set (the first
+	// time only) and erases SealedCodes.
 	AcknowledgeBackupCodes(ctx context.Context, tenantID, userID, setID string, now time.Time) error
 }
 

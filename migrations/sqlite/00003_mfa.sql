@@ -56,7 +56,8 @@ CREATE INDEX otp_sends_user_idx ON otp_sends (tenant_id, user_id, sent_at);
 CREATE INDEX otp_sends_destination_idx ON otp_sends (tenant_id, destination, sent_at);
 
 -- The pending part of a login transaction (between primary sign-in and
--- session); it dies with its auth request.
+-- session); it dies with its auth request. user_id is empty while a
+-- passwordless passkey ceremony has not named the user yet.
 CREATE TABLE login_states (
     tenant_id       TEXT    NOT NULL,
     auth_request_id TEXT    NOT NULL,
@@ -70,8 +71,7 @@ CREATE TABLE login_states (
     created_at      INTEGER NOT NULL,
     expires_at      INTEGER NOT NULL,
     PRIMARY KEY (tenant_id, auth_request_id),
-    FOREIGN KEY (tenant_id, auth_request_id) REFERENCES auth_requests (tenant_id, id) ON DELETE CASCADE,
-    FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, id) ON DELETE CASCADE
+    FOREIGN KEY (tenant_id, auth_request_id) REFERENCES auth_requests (tenant_id, id) ON DELETE CASCADE
 ) STRICT;
 
 -- Failed second-factor attempts per account, across login attempts.
@@ -89,6 +89,8 @@ CREATE TABLE backup_code_sets (
     user_id         TEXT    NOT NULL,
     created_at      INTEGER NOT NULL,
     acknowledged_at INTEGER,
+    -- the codes, sealed, until the user downloaded them or confirmed saving them
+    sealed_codes    BLOB,
     PRIMARY KEY (tenant_id, id),
     CONSTRAINT backup_code_sets_user_key UNIQUE (tenant_id, user_id),
     FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, id) ON DELETE CASCADE

@@ -362,8 +362,8 @@ func (s *Store) ReplaceBackupCodes(ctx context.Context, set *store.BackupCodeSet
 		if _, err := tx.Exec(ctx, `DELETE FROM backup_code_sets WHERE tenant_id = $1 AND user_id = $2`, set.TenantID, set.UserID); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO backup_code_sets (tenant_id, id, user_id, created_at, acknowledged_at) VALUES ($1, $2, $3, $4, $5)`,
-			set.TenantID, set.ID, set.UserID, set.CreatedAt, set.AcknowledgedAt); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO backup_code_sets (tenant_id, id, user_id, created_at, acknowledged_at, sealed_codes) VALUES ($1, $2, $3, $4, $5, $6)`,
+			set.TenantID, set.ID, set.UserID, set.CreatedAt, set.AcknowledgedAt, bytesOrNull(set.SealedCodes)); err != nil {
 			return err
 		}
 		for _, c := range set.Codes {
@@ -378,9 +378,9 @@ func (s *Store) ReplaceBackupCodes(ctx context.Context, set *store.BackupCodeSet
 
 func (s *Store) BackupCodeSet(ctx context.Context, tenantID, userID string) (*store.BackupCodeSet, error) {
 	var set store.BackupCodeSet
-	err := s.pool.QueryRow(ctx, `SELECT tenant_id, id, user_id, created_at, acknowledged_at FROM backup_code_sets
+	err := s.pool.QueryRow(ctx, `SELECT tenant_id, id, user_id, created_at, acknowledged_at, sealed_codes FROM backup_code_sets
 		WHERE tenant_id = $1 AND user_id = $2`, tenantID, userID).Scan(&set.TenantID, &set.ID, &set.UserID,
-		&set.CreatedAt, &set.AcknowledgedAt)
+		&set.CreatedAt, &set.AcknowledgedAt, &set.SealedCodes)
 	if err != nil {
 		return nil, mapErr("BackupCodeSet", err)
 	}
@@ -410,7 +410,7 @@ func (s *Store) UseBackupCode(ctx context.Context, tenantID, userID string, hash
 }
 
 func (s *Store) AcknowledgeBackupCodes(ctx context.Context, tenantID, userID, setID string, now time.Time) error {
-	res, err := s.pool.Exec(ctx, `UPDATE backup_code_sets SET acknowledged_at = coalesce(acknowledged_at, $1::timestamptz)
+	res, err := s.pool.Exec(ctx, `UPDATE backup_code_sets SET acknowledged_at = coalesce(acknowledged_at, $1::timestamptz), sealed_codes = NULL
 		WHERE tenant_id = $2 AND user_id = $3 AND id = $4`, now, tenantID, userID, setID)
 	if err != nil {
 		return mapErr("AcknowledgeBackupCodes", err)

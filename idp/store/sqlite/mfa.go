@@ -368,8 +368,8 @@ func (s *Store) ReplaceBackupCodes(ctx context.Context, set *store.BackupCodeSet
 		if _, err := tx.ExecContext(ctx, `DELETE FROM backup_code_sets WHERE tenant_id = ? AND user_id = ?`, set.TenantID, set.UserID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO backup_code_sets (tenant_id, id, user_id, created_at, acknowledged_at) VALUES (?, ?, ?, ?, ?)`,
-			set.TenantID, set.ID, set.UserID, micros(set.CreatedAt), microsPtr(set.AcknowledgedAt)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO backup_code_sets (tenant_id, id, user_id, created_at, acknowledged_at, sealed_codes) VALUES (?, ?, ?, ?, ?, ?)`,
+			set.TenantID, set.ID, set.UserID, micros(set.CreatedAt), microsPtr(set.AcknowledgedAt), bytesOrNull(set.SealedCodes)); err != nil {
 			return err
 		}
 		for _, c := range set.Codes {
@@ -384,9 +384,9 @@ func (s *Store) ReplaceBackupCodes(ctx context.Context, set *store.BackupCodeSet
 
 func (s *Store) BackupCodeSet(ctx context.Context, tenantID, userID string) (*store.BackupCodeSet, error) {
 	var set store.BackupCodeSet
-	err := s.r.QueryRowContext(ctx, `SELECT tenant_id, id, user_id, created_at, acknowledged_at FROM backup_code_sets
+	err := s.r.QueryRowContext(ctx, `SELECT tenant_id, id, user_id, created_at, acknowledged_at, sealed_codes FROM backup_code_sets
 		WHERE tenant_id = ? AND user_id = ?`, tenantID, userID).Scan(&set.TenantID, &set.ID, &set.UserID,
-		timeCol{&set.CreatedAt}, timePtrCol{&set.AcknowledgedAt})
+		timeCol{&set.CreatedAt}, timePtrCol{&set.AcknowledgedAt}, bytesCol{&set.SealedCodes})
 	if err != nil {
 		return nil, mapErr("BackupCodeSet", err)
 	}
@@ -416,7 +416,7 @@ func (s *Store) UseBackupCode(ctx context.Context, tenantID, userID string, hash
 }
 
 func (s *Store) AcknowledgeBackupCodes(ctx context.Context, tenantID, userID, setID string, now time.Time) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE backup_code_sets SET acknowledged_at = coalesce(acknowledged_at, ?)
+	res, err := s.w.ExecContext(ctx, `UPDATE backup_code_sets SET acknowledged_at = coalesce(acknowledged_at, ?), sealed_codes = NULL
 		WHERE tenant_id = ? AND user_id = ? AND id = ?`, micros(now), tenantID, userID, setID)
 	if err != nil {
 		return mapErr("AcknowledgeBackupCodes", err)

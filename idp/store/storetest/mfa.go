@@ -178,6 +178,10 @@ func testLoginStates(t *testing.T, s store.Store) {
 	mustEqual(t, "login state", l, got)
 	_, err = s.LoginState(ctx(t), tid, ar.ID, t0.Add(10*time.Minute))
 	wantErr(t, "LoginState expired", err, store.ErrExpired)
+	// A passwordless ceremony has no user yet.
+	ar2 := mkAuthRequest(t, s, tid, w.client.ID)
+	wantErr(t, "PutLoginState without user", s.PutLoginState(ctx(t), &store.LoginState{TenantID: tid, AuthRequestID: ar2.ID, Step: "passkey",
+		Ceremony: []byte("{}"), CreatedAt: t0, ExpiresAt: t0.Add(time.Minute)}), nil)
 	wantErr(t, "state for unknown request", s.PutLoginState(ctx(t), &store.LoginState{TenantID: tid, AuthRequestID: "nope", UserID: uid,
 		Step: "x", CreatedAt: t0, ExpiresAt: t0}), store.ErrNotFound)
 
@@ -232,7 +236,7 @@ func testBackupCodes(t *testing.T, s store.Store) {
 	_, err := s.BackupCodeSet(ctx(t), tid, uid)
 	wantErr(t, "no set", err, store.ErrNotFound)
 	mkSet := func(prefix string) *store.BackupCodeSet {
-		set := &store.BackupCodeSet{ID: store.NewID(), TenantID: tid, UserID: uid, CreatedAt: t0}
+		set := &store.BackupCodeSet{ID: store.NewID(), TenantID: tid, UserID: uid, CreatedAt: t0, SealedCodes: []byte("sealed " + prefix)}
 		for i := range 10 {
 			set.Codes = append(set.Codes, store.BackupCode{Index: i, Hash: hash(fmt.Sprintf("%s-%d", prefix, i))})
 		}
@@ -254,8 +258,8 @@ func testBackupCodes(t *testing.T, s store.Store) {
 	wantErr(t, "Acknowledge", s.AcknowledgeBackupCodes(ctx(t), tid, uid, first.ID, t0), nil)
 	wantErr(t, "Acknowledge unknown set", s.AcknowledgeBackupCodes(ctx(t), tid, uid, "nope", t0), store.ErrNotFound)
 	got, _ = s.BackupCodeSet(ctx(t), tid, uid)
-	if got.AcknowledgedAt == nil {
-		t.Fatal("acknowledgement not saved")
+	if got.AcknowledgedAt == nil || got.SealedCodes != nil {
+		t.Fatalf("acknowledgement not saved or sealed codes kept: %+v", got)
 	}
 
 	// Regeneration invalidates the previous set.
