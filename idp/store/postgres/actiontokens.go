@@ -14,8 +14,12 @@ const actionCols = `tenant_id, hash, kind, user_id, created_at, expires_at, used
 
 func scanAction(r pgx.Row) (*store.ActionToken, error) {
 	var a store.ActionToken
-	if err := r.Scan(&a.TenantID, &a.Hash, &a.Kind, &a.UserID, &a.CreatedAt, &a.ExpiresAt, &a.UsedAt); err != nil {
+	var user *string
+	if err := r.Scan(&a.TenantID, &a.Hash, &a.Kind, &user, &a.CreatedAt, &a.ExpiresAt, &a.UsedAt); err != nil {
 		return nil, err
+	}
+	if user != nil {
+		a.UserID = *user
 	}
 	return &a, nil
 }
@@ -25,7 +29,7 @@ func (s *Store) CreateActionToken(ctx context.Context, t *store.ActionToken) err
 		return errors.New("postgres: CreateActionToken: empty hash")
 	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO action_tokens (`+actionCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		t.TenantID, t.Hash, t.Kind, t.UserID, t.CreatedAt, t.ExpiresAt, t.UsedAt)
+		t.TenantID, t.Hash, t.Kind, nullIfEmpty(t.UserID), t.CreatedAt, t.ExpiresAt, t.UsedAt)
 	return mapErr("CreateActionToken", err)
 }
 
@@ -52,4 +56,12 @@ func (s *Store) ConsumeActionToken(ctx context.Context, tenantID, kind string, h
 		err = store.ErrExpired
 	}
 	return nil, mapErr("ConsumeActionToken", err)
+}
+
+// nullIfEmpty stores "" as NULL (an action token without a user).
+func nullIfEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }

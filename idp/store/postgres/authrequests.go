@@ -58,9 +58,10 @@ func (s *Store) AuthRequestByID(ctx context.Context, tenantID, id string) (*stor
 // sets r.Done.
 func (s *Store) CompleteAuthRequest(ctx context.Context, r *store.AuthRequest, now time.Time) error {
 	tag, err := s.pool.Exec(ctx, `UPDATE auth_requests
-		SET user_id = $3, session_id = $4, auth_time = $5, amr = $6, acr = $7, done = TRUE
+		SET user_id = $3, session_id = $4, auth_time = $5, amr = $6, acr = $7, done = TRUE,
+			expires_at = COALESCE($9, expires_at)
 		WHERE tenant_id = $1 AND id = $2 AND NOT done AND expires_at > $8`,
-		r.TenantID, r.ID, r.UserID, r.SessionID, timeOrNull(r.AuthTime), list(r.AMR), r.ACR, now)
+		r.TenantID, r.ID, r.UserID, r.SessionID, timeOrNull(r.AuthTime), list(r.AMR), r.ACR, now, timeOrNull(r.ExpiresAt))
 	if err == nil {
 		err = mustAffect(tag)
 	}

@@ -24,6 +24,7 @@ func open(t *testing.T, opts postgres.Options) *postgres.Store {
 }
 
 func TestConformance(t *testing.T) {
+	pgtest.Reachable(t)
 	storetest.RunTests(t, func(t *testing.T) store.Store {
 		return open(t, postgres.Options{MaxConns: 8, MinConns: 1})
 	})

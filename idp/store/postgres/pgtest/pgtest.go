@@ -32,6 +32,18 @@ func URL(t testing.TB) string {
 	return DefaultURL
 }
 
+// Reachable fails t at once when the test server cannot be reached (or skips
+// it, see URL), so a suite of subtests reports the problem once.
+func Reachable(t testing.TB) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, URL(t))
+	if err != nil {
+		t.Fatalf("postgres unreachable (set GATEHOUSE_SKIP_POSTGRES=1 to skip): %v", err)
+	}
+	conn.Close(ctx)
+}
+
 // FreshSchema creates an empty schema gh_<random>, drops it (CASCADE) when
 // the test ends, and returns a URL whose connections use it as search_path.
 func FreshSchema(t testing.TB) string {
