@@ -42,6 +42,19 @@ func forEachBackend(t *testing.T, f func(t *testing.T, e *env)) {
 	}
 }
 
+// forEachBackendWith is forEachBackend with extra server options (senders,
+// trusted proxies, a GeoIP locator...) set by opt.
+func forEachBackendWith(t *testing.T, opt func(*idp.Options), f func(t *testing.T, e *env)) {
+	for _, b := range backends {
+		t.Run(b, func(t *testing.T) {
+			if b == "postgres" && os.Getenv("GATEHOUSE_SKIP_POSTGRES") == "1" {
+				t.Skip("GATEHOUSE_SKIP_POSTGRES=1")
+			}
+			f(t, newEnvWith(t, b, opt))
+		})
+	}
+}
+
 // clock is a settable clock shared by the server and the test.
 type clock struct {
 	mu  sync.Mutex
@@ -81,7 +94,9 @@ const (
 	rpPostLogout  = "https://helpdesk.acme.test/signed-out"
 )
 
-func newEnv(t *testing.T, backend string) *env {
+func newEnv(t *testing.T, backend string) *env { return newEnvWith(t, backend, nil) }
+
+func newEnvWith(t *testing.T, backend string, opt func(*idp.Options)) *env {
 	t.Helper()
 	var st store.Store
 	switch backend {
@@ -106,11 +121,15 @@ func newEnv(t *testing.T, backend string) *env {
 	if os.Getenv("GATEHOUSE_TEST_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	srv, err := idp.New(idp.Options{
+	opts := idp.Options{
 		Store: st, Sealer: sealer, PublicURL: hs.URL, Clock: clk.Now, Logger: logger,
 		// cheap argon2 parameters keep the suite fast; production uses OWASP's.
 		Hasher: password.NewHasher(password.Params{MemoryKiB: 1024, Iterations: 1, Parallelism: 1}, 4, nil),
-	})
+	}
+	if opt != nil {
+		opt(&opts)
+	}
+	srv, err := idp.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,6 +142,14 @@ func newEnv(t *testing.T, backend string) *env {
 	}
 	if e.other, err = srv.CreateTenant(ctx, "other", "Other Co"); err != nil {
 		t.Fatal(err)
+	}
+	// The core flows run without a second factor; e2e/mfa_*_test.go set
+	// the tenant's MFA mode explicitly (the product default is "always").
+	for _, tn := range []*store.Tenant{e.acme, e.other} {
+		tn.Settings.MFAMode = "never"
+		if err := srv.UpdateTenant(ctx, tn); err != nil {
+			t.Fatal(err)
+		}
 	}
 	e.issuer = hs.URL + "/t/acme"
 	if _, err := srv.CreateUser(ctx, e.acme, idp.UserSpec{Email: agentEmail, Name: "Alice Agent", Role: "agent", Password: agentPassword}); err != nil {

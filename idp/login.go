@@ -92,7 +92,8 @@ func (s *Server) trySSO(w http.ResponseWriter, r *http.Request, p *tenantProvide
 		// max_age: the authentication must be younger than max_age seconds
 		// (so max_age=0 always re-authenticates, like prompt=login).
 		(ar.MaxAge == nil || now.Sub(sess.AuthTime) < time.Duration(*ar.MaxAge)*time.Second) &&
-		(ar.HintUserID == "" || ar.HintUserID == sess.UserID)
+		(ar.HintUserID == "" || ar.HintUserID == sess.UserID) &&
+		!acrDemandsMFA(ar.ACRValues, sess.ACR) // step-up: a second factor first (mfa_login.go)
 	if usable {
 		set := s.tenantSettings(ctx, p)
 		if err := s.store.TouchSession(ctx, p.tenant.ID, sess.ID, now, set.SessionIdle()); err != nil {
@@ -169,15 +170,16 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 // (password, later federation or passkey) authenticated u: it starts the
 // session and completes the request. Every primary method ends here, so the
 // steps that follow primary authentication are enforced in one place.
+//
+// Second factor (mfa_login.go): when the tenant's policy or the request's
+// acr_values require one, the transaction continues on /login/2fa and no
+// session exists until it passed. A federated sign-in whose connection
+// trusts the upstream's MFA claim passes policy.MethodUpstreamMFA in methods.
 func (s *Server) finishPrimary(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest, u *store.User, methods []policy.Method) {
-	amr := policy.AMRFor(methods...)
-	sess, err := s.startSession(w, r, p, u, amr, policy.ACR(amr))
-	if err != nil {
-		s.log.Error("login: start session", "tenant", p.tenant.Slug, "err", err)
-		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+	if s.secondFactorStep(w, r, p, ar, u, methods) {
 		return
 	}
-	s.completeLogin(w, r, p, ar, sess)
+	s.finishSignIn(w, r, p, ar, u, methods, 0)
 }
 
 func truncate(v string, n int) string {

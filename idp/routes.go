@@ -46,6 +46,10 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /t/{tenant}/account", tp("account", s.accountPage))
 	mux.Handle("POST /t/{tenant}/account/logout", forms.Handler(tp("account", s.accountLogout)))
 
+	// Second factors (mfa_routes.go): the login step, passkeys, the account
+	// security page and, with --dev, the outbox.
+	s.mfaRoutes(mux, tp, forms)
+
 	return s.middleware(mux)
 }
 

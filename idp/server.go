@@ -10,9 +10,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatehouse-idp/gatehouse/idp/notify"
 	"github.com/gatehouse-idp/gatehouse/idp/password"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/mfa/otp"
 )
 
 // Options are what a Server is built from. Only Store, Sealer and PublicURL
@@ -32,6 +34,19 @@ type Options struct {
 	// TrustedProxies are CIDRs whose X-Forwarded-For is believed.
 	TrustedProxies []string
 	Metrics        *Metrics
+
+	// Second factors (docs/mfa.md). EmailSender delivers email codes and
+	// notifications (nil: email off); SMSSenders are the configured SMS
+	// providers by name ("twilio", "webhook"), DefaultSMSProvider the one a
+	// tenant without its own choice uses; Locate names client locations
+	// (nil: the /24 or /48 network); Outbox is listed on /dev/outbox in dev
+	// mode only; OTPRules overrides the emailed/texted code rules.
+	EmailSender        notify.EmailSender
+	SMSSenders         map[string]notify.SMSSender
+	DefaultSMSProvider string
+	Locate             LocationFunc
+	Outbox             *notify.Outbox
+	OTPRules           *otp.Rules
 }
 
 // Server is the Gatehouse HTTP application: one OpenID provider per tenant,
@@ -55,6 +70,7 @@ type Server struct {
 	clients   *clientCache
 	providers sync.Map // tenant id -> *tenantProvider
 	pages     *pages
+	mfa       *mfaDeps // second factors (mfa.go)
 }
 
 // maxTokenLifetime bounds every token a key may have signed (ID and access
@@ -100,6 +116,9 @@ func New(o Options) (*Server, error) {
 		proxies:   proxies,
 		cookieKey: o.Sealer.Derive("gatehouse/session-cookie/v1"),
 		pages:     pg,
+	}
+	if s.mfa, err = newMFADeps(o, o.Sealer, s.publicURL); err != nil {
+		return nil, err
 	}
 	s.keys = NewKeyManager(o.Store, o.Sealer, o.Clock, maxTokenLifetime)
 	s.tenants = newTenantCache(o.Store, o.Clock)

@@ -1,0 +1,19 @@
+package idp
+
+import "net/http"
+
+// mfaRoutes mounts the second-factor pages. tp wraps a tenant handler with
+// metrics and the provider lookup; forms refuses cross-origin POSTs.
+func (s *Server) mfaRoutes(mux *http.ServeMux, tp func(string, func(http.ResponseWriter, *http.Request, *tenantProvider)) http.Handler, forms *http.CrossOriginProtection) {
+	post := func(pattern, route string, h func(http.ResponseWriter, *http.Request, *tenantProvider)) {
+		mux.Handle("POST "+pattern, forms.Handler(tp(route, h)))
+	}
+	// The login transaction's second-factor step.
+	mux.Handle("GET /t/{tenant}/login/2fa", tp("login_2fa", s.mfaPage))
+	post("/t/{tenant}/login/2fa", "login_2fa", s.mfaSubmit)
+	post("/t/{tenant}/login/2fa/send", "login_2fa", s.mfaSend)
+	post("/t/{tenant}/login/2fa/enroll", "login_2fa", s.mfaEnroll)
+	post("/t/{tenant}/login/2fa/enroll/verify", "login_2fa", s.mfaEnrollVerify)
+	post("/t/{tenant}/login/2fa/codes", "login_2fa", s.mfaCodesDone)
+	mux.Handle("GET /t/{tenant}/login/2fa/codes.txt", tp("login_2fa", s.mfaCodesFile))
+}
