@@ -76,8 +76,9 @@ func (c *clock) Advance(d time.Duration) {
 // env is one Gatehouse server over TLS with a tenant "acme", a second tenant
 // "other", users and clients.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	store  store.Store
+	sealer *seal.Sealer
 	srv    *idp.Server
 	hs     *httptest.Server
 	clock  *clock
@@ -94,9 +95,9 @@ const (
 	rpPostLogout  = "https://helpdesk.acme.test/signed-out"
 )
 
-func newEnv(t *testing.T, backend string) *env { return newEnvWith(t, backend, nil) }
+func newEnv(t testing.TB, backend string) *env { return newEnvWith(t, backend, nil) }
 
-func newEnvWith(t *testing.T, backend string, opt func(*idp.Options)) *env {
+func newEnvWith(t testing.TB, backend string, opt func(*idp.Options)) *env {
 	t.Helper()
 	var st store.Store
 	switch backend {
@@ -134,7 +135,7 @@ func newEnvWith(t *testing.T, backend string, opt func(*idp.Options)) *env {
 		t.Fatal(err)
 	}
 	handler = srv.Handler()
-	e := &env{t: t, store: st, srv: srv, hs: hs, clock: clk}
+	e := &env{t: t, store: st, sealer: sealer, srv: srv, hs: hs, clock: clk}
 	e.ctx = oidc.ClientContext(context.Background(), hs.Client())
 	ctx := context.Background()
 	if e.acme, err = srv.CreateTenant(ctx, "acme", "Acme Support"); err != nil {

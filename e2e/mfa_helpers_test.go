@@ -116,7 +116,7 @@ func backupCodesOn(page string) []string {
 
 // oathtool computes the TOTP code of a base32 secret at time at with
 // Debian's oathtool, an implementation independent of Gatehouse's.
-func oathtool(t *testing.T, secret string, at time.Time) string {
+func oathtool(t testing.TB, secret string, at time.Time) string {
 	t.Helper()
 	path, err := exec.LookPath("oathtool")
 	if err != nil {

@@ -19,6 +19,9 @@ type tenantProvider struct {
 	op      *op.Provider
 	storage *opStorage
 	keySet  *tenantKeySet
+	// verified caches access tokens this tenant's keys verified (never
+	// shared across tenants: a hit must mean "verified by this issuer").
+	verified *verifiedTokens
 }
 
 // provider returns the tenant's provider, building it on first use.
@@ -73,7 +76,7 @@ func (s *Server) newProvider(t *store.Tenant) (*tenantProvider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("idp: provider for tenant %s: %w", t.Slug, err)
 	}
-	return &tenantProvider{tenant: t, op: p, storage: storage, keySet: ks}, nil
+	return &tenantProvider{tenant: t, op: p, storage: storage, keySet: ks, verified: newVerifiedTokens(50000, s.clock)}, nil
 }
 
 // captureHTTP puts the HTTP exchange into the context zitadel hands to storage.

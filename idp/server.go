@@ -68,6 +68,7 @@ type Server struct {
 
 	tenants   *tenantCache
 	clients   *clientCache
+	users     *userCache
 	providers sync.Map // tenant id -> *tenantProvider
 	pages     *pages
 	mfa       *mfaDeps // second factors (mfa.go)
@@ -123,6 +124,7 @@ func New(o Options) (*Server, error) {
 	s.keys = NewKeyManager(o.Store, o.Sealer, o.Clock, maxTokenLifetime)
 	s.tenants = newTenantCache(o.Store, o.Clock)
 	s.clients = newClientCache(o.Store, o.Clock)
+	s.users = newUserCache(o.Store, o.Clock)
 	return s, nil
 }
 
@@ -307,4 +309,47 @@ func (h *httpCtx) userAgent() string {
 		ua = ua[:512]
 	}
 	return ua
+}
+
+// userCache serves identity claims (userinfo, ID tokens on refresh) without
+// a query per request. It never decides access: tokens and sessions are
+// checked in the database; disabling a user ends their sessions.
+type userCache struct {
+	st    store.Users
+	clock func() time.Time
+	mu    sync.RWMutex
+	m     map[[2]string]cached[*store.User]
+}
+
+func newUserCache(st store.Users, clock func() time.Time) *userCache {
+	return &userCache{st: st, clock: clock, m: map[[2]string]cached[*store.User]{}}
+}
+
+func (c *userCache) get(ctx context.Context, tenantID, userID string) (*store.User, error) {
+	k := [2]string{tenantID, userID}
+	now := c.clock()
+	c.mu.RLock()
+	e, ok := c.m[k]
+	c.mu.RUnlock()
+	if ok && now.Sub(e.at) < cacheTTL {
+		return e.v, nil
+	}
+	u, err := c.st.UserByID(ctx, tenantID, userID)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if len(c.m) > 50000 {
+		c.m = map[[2]string]cached[*store.User]{}
+	}
+	c.m[k] = cached[*store.User]{u, now}
+	c.mu.Unlock()
+	return u, nil
+}
+
+// forget drops a user after a change made in this process.
+func (c *userCache) forget(tenantID, userID string) {
+	c.mu.Lock()
+	delete(c.m, [2]string{tenantID, userID})
+	c.mu.Unlock()
 }
