@@ -4,9 +4,11 @@ import (
 	"context"
 	"net/http"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/gatehouse-idp/gatehouse/idp/device"
+	"github.com/gatehouse-idp/gatehouse/idp/geo"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
 
@@ -112,4 +114,24 @@ func (s *Server) recordDevice(w http.ResponseWriter, r *http.Request, tenantID, 
 			FirstSeen: now, LastSeen: now})
 	}
 	return nil
+}
+
+// GeoLocate names locations with a GeoIP locator: country and city from the
+// database when it knows the address, else the /24 or /48 network.
+func GeoLocate(l *geo.Locator) LocationFunc {
+	return func(ip netip.Addr) (string, string) {
+		loc := l.Lookup(ip)
+		label := loc.City
+		switch {
+		case loc.CountryName != "" && label != "":
+			label += ", " + loc.CountryName
+		case loc.CountryName != "":
+			label = loc.CountryName
+		case loc.Country != "":
+			label = loc.Country
+		default:
+			label = strings.Replace(loc.Key, "net:", "Network ", 1)
+		}
+		return loc.Key, label
+	}
 }
