@@ -261,3 +261,40 @@ func TestMFASMSCodes(t *testing.T) {
 		})
 	}
 }
+
+// TestMFADevOutbox: in dev mode codes land in /dev/outbox, where a newcomer
+// reads them; without --dev the page does not exist.
+func TestMFADevOutbox(t *testing.T) {
+	dev := func(o *idp.Options) {
+		o.Dev = true
+		o.Outbox = notify.NewOutbox(0, nil)
+		o.EmailSender = o.Outbox
+		o.SMSSenders, o.DefaultSMSProvider = map[string]notify.SMSSender{"dev": o.Outbox}, "dev"
+	}
+	forEachBackendWith(t, dev, func(t *testing.T, e *env) {
+		e.setMFA("always", []string{"email", "sms"}, 0)
+		id, secret := e.webClient()
+		r := e.rp(id, secret)
+		b := e.browser()
+		v, authURL := r.start()
+		resp, body := b.passwordStep(authURL)
+		arID, _ := at2FA(resp, body)
+		b.mfaPost("/enroll", arID, url.Values{"kind": {"sms"}, "phone": {"+4915112345678"}})
+		resp, page := b.get(e.hs.URL + "/dev/outbox")
+		if resp.StatusCode != http.StatusOK || !strings.Contains(page, "4915112345678") {
+			t.Fatalf("outbox: %d %.500s", resp.StatusCode, page)
+		}
+		resp, _ = b.mfaPost("/enroll/verify", arID, url.Values{"code": {codeIn(t, page)}})
+		resp, _ = b.mfaPost("/codes", arID, nil)
+		r.exchange(rpRedirectQuery(resp), v)
+		_, page = b.get(e.hs.URL + "/dev/outbox")
+		if !strings.Contains(page, "sign-in method was added") {
+			t.Fatalf("notification not in the outbox: %.500s", page)
+		}
+	})
+	forEachBackend(t, func(t *testing.T, e *env) {
+		if resp, _ := e.browser().get(e.hs.URL + "/dev/outbox"); resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("/dev/outbox without --dev: %d", resp.StatusCode)
+		}
+	})
+}

@@ -16,4 +16,9 @@ func (s *Server) mfaRoutes(mux *http.ServeMux, tp func(string, func(http.Respons
 	post("/t/{tenant}/login/2fa/enroll/verify", "login_2fa", s.mfaEnrollVerify)
 	post("/t/{tenant}/login/2fa/codes", "login_2fa", s.mfaCodesDone)
 	mux.Handle("GET /t/{tenant}/login/2fa/codes.txt", tp("login_2fa", s.mfaCodesFile))
+
+	// Dev only: what the server would have sent.
+	if s.dev && s.mfa.outbox != nil {
+		mux.HandleFunc("GET /dev/outbox", s.devOutbox)
+	}
 }

@@ -34,6 +34,7 @@ Commands:
   client list           list a tenant's clients
   user create           create a user
   user list             list a tenant's users
+  user reset-mfa        remove a user's second factors (lost phone or key)
   keys rotate           rotate a tenant's signing key
 
 Run 'gatehouse <command> -h' for the flags of a command.
@@ -75,7 +76,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			"create": cmdClientCreate, "list": cmdClientList})
 	case "user":
 		err = sub(ctx, "user", rest, io, map[string]func(context.Context, []string, *cmdIO) error{
-			"create": cmdUserCreate, "list": cmdUserList})
+			"create": cmdUserCreate, "list": cmdUserList, "reset-mfa": cmdUserResetMFA})
 	case "keys":
 		err = sub(ctx, "keys", rest, io, map[string]func(context.Context, []string, *cmdIO) error{
 			"rotate": cmdKeysRotate})
