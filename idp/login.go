@@ -71,6 +71,7 @@ func (s *Server) renderLogin(w http.ResponseWriter, p *tenantProvider, ar *store
 	if c, err := s.clients.get(context.Background(), p.tenant.ID, ar.ClientID); err == nil {
 		d.ClientName = c.Name
 	}
+	d.Passkey = s.passkeyOffered(p)
 	s.render(w, status, "login", d)
 }
 

@@ -84,12 +84,19 @@ func newMFADeps(o Options, sealer *seal.Sealer, publicURL string) (*mfaDeps, err
 		return nil, fmt.Errorf("idp: default SMS provider %q is not configured", d.defaultSMS)
 	}
 	if u, err := url.Parse(publicURL); err == nil && u.Hostname() != "" {
+		rpID := o.WebAuthnRPID
+		if rpID == "" {
+			rpID = u.Hostname()
+		}
 		d.rp, d.rpErr = mfawebauthn.New(mfawebauthn.Config{
-			RPID: u.Hostname(), RPDisplayName: "Gatehouse", RPOrigins: []string{u.Scheme + "://" + u.Host},
+			RPID: rpID, RPDisplayName: "Gatehouse", RPOrigins: []string{u.Scheme + "://" + u.Host},
 			Rand: o.Rand, Now: o.Clock,
 		})
 	} else {
 		d.rpErr = fmt.Errorf("public URL %q has no host", publicURL)
+	}
+	if d.rpErr != nil {
+		o.Logger.Warn("passkeys are off", "err", d.rpErr)
 	}
 	return d, nil
 }

@@ -17,6 +17,14 @@ func (s *Server) mfaRoutes(mux *http.ServeMux, tp func(string, func(http.Respons
 	post("/t/{tenant}/login/2fa/codes", "login_2fa", s.mfaCodesDone)
 	mux.Handle("GET /t/{tenant}/login/2fa/codes.txt", tp("login_2fa", s.mfaCodesFile))
 
+	// Passkeys: second factor, first-factor registration, passwordless.
+	post("/t/{tenant}/login/2fa/webauthn/begin", "login_webauthn", s.webauthnBegin)
+	post("/t/{tenant}/login/2fa/webauthn/finish", "login_webauthn", s.webauthnFinish)
+	post("/t/{tenant}/login/2fa/webauthn/register/begin", "login_webauthn", s.webauthnRegisterBegin)
+	post("/t/{tenant}/login/2fa/webauthn/register/finish", "login_webauthn", s.webauthnRegisterFinish)
+	post("/t/{tenant}/login/passkey/begin", "login_passkey", s.passkeyBegin)
+	post("/t/{tenant}/login/passkey/finish", "login_passkey", s.passkeyFinish)
+
 	// Dev only: what the server would have sent.
 	if s.dev && s.mfa.outbox != nil {
 		mux.HandleFunc("GET /dev/outbox", s.devOutbox)

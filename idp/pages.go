@@ -53,6 +53,8 @@ type pageData struct {
 	Name          string
 	ClientName    string
 	Token         string
+	// Passkey offers passwordless sign-in on the login page (mfa_webauthn.go).
+	Passkey bool
 }
 
 // render writes a page; rendering goes to a buffer first so a template

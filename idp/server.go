@@ -47,6 +47,11 @@ type Options struct {
 	Locate             LocationFunc
 	Outbox             *notify.Outbox
 	OTPRules           *otp.Rules
+	// WebAuthnRPID is the passkey relying-party id: the host of PublicURL
+	// when empty, or a registrable suffix of it ("example.com" for
+	// login.example.com) so passkeys work across its subdomains. Passkeys
+	// are off when it is an IP address (browsers refuse those).
+	WebAuthnRPID string
 }
 
 // Server is the Gatehouse HTTP application: one OpenID provider per tenant,
