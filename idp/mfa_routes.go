@@ -25,6 +25,19 @@ func (s *Server) mfaRoutes(mux *http.ServeMux, tp func(string, func(http.Respons
 	post("/t/{tenant}/login/passkey/begin", "login_passkey", s.passkeyBegin)
 	post("/t/{tenant}/login/passkey/finish", "login_passkey", s.passkeyFinish)
 
+	// The account security page.
+	mux.Handle("GET /t/{tenant}/account/security", tp("account_security", s.securityPage))
+	mux.Handle("GET /t/{tenant}/account/security/backup-codes.txt", tp("account_security", s.securityCodesFile))
+	post("/t/{tenant}/account/security/reauth", "account_security", s.securityReauth)
+	post("/t/{tenant}/account/security/enroll", "account_security", s.securityEnroll)
+	post("/t/{tenant}/account/security/verify", "account_security", s.securityVerify)
+	post("/t/{tenant}/account/security/send", "account_security", s.securitySend)
+	post("/t/{tenant}/account/security/factor/{id}/{action}", "account_security", s.securityFactorAction)
+	post("/t/{tenant}/account/security/backup-codes/regenerate", "account_security", s.securityRegenerate)
+	post("/t/{tenant}/account/security/backup-codes/saved", "account_security", s.securityCodesSaved)
+	post("/t/{tenant}/account/security/webauthn/begin", "account_security", s.securityWebAuthnBegin)
+	post("/t/{tenant}/account/security/webauthn/finish", "account_security", s.securityWebAuthnFinish)
+
 	// Dev only: what the server would have sent.
 	if s.dev && s.mfa.outbox != nil {
 		mux.HandleFunc("GET /dev/outbox", s.devOutbox)

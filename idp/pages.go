@@ -11,7 +11,7 @@ import (
 
 // pageNames are the pages in templates/pages, each rendered inside layout.html.
 var pageNames = []string{"login", "error", "setup", "message", "account",
-	"mfa", "outbox"} // second factors: login step, dev outbox
+	"mfa", "security", "outbox"} // second factors: login step, account security, dev outbox
 
 // pages holds the parsed page templates: one template set per page, each
 // combined with the shared layout.
