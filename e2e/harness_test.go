@@ -50,7 +50,7 @@ func forEachBackendWith(t *testing.T, opt func(*idp.Options), f func(t *testing.
 			if b == "postgres" && os.Getenv("GATEHOUSE_SKIP_POSTGRES") == "1" {
 				t.Skip("GATEHOUSE_SKIP_POSTGRES=1")
 			}
-			f(t, newEnvWith(t, b, opt))
+			f(t, newEnv(t, b, opt))
 		})
 	}
 }
@@ -95,9 +95,9 @@ const (
 	rpPostLogout  = "https://helpdesk.acme.test/signed-out"
 )
 
-func newEnv(t testing.TB, backend string) *env { return newEnvWith(t, backend, nil) }
-
-func newEnvWith(t testing.TB, backend string, opt func(*idp.Options)) *env {
+// newEnv starts a server on backend; opts adjust its options (e.g. the
+// upstream HTTP client of federation tests).
+func newEnv(t testing.TB, backend string, opts ...func(*idp.Options)) *env {
 	t.Helper()
 	var st store.Store
 	switch backend {
@@ -122,15 +122,15 @@ func newEnvWith(t testing.TB, backend string, opt func(*idp.Options)) *env {
 	if os.Getenv("GATEHOUSE_TEST_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	opts := idp.Options{
+	o := idp.Options{
 		Store: st, Sealer: sealer, PublicURL: hs.URL, Clock: clk.Now, Logger: logger,
 		// cheap argon2 parameters keep the suite fast; production uses OWASP's.
 		Hasher: password.NewHasher(password.Params{MemoryKiB: 1024, Iterations: 1, Parallelism: 1}, 4, nil),
 	}
-	if opt != nil {
-		opt(&opts)
+	for _, f := range opts {
+		f(&o)
 	}
-	srv, err := idp.New(opts)
+	srv, err := idp.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,7 +71,8 @@ func (s *Server) renderLogin(w http.ResponseWriter, p *tenantProvider, ar *store
 	if c, err := s.clients.get(context.Background(), p.tenant.ID, ar.ClientID); err == nil {
 		d.ClientName = c.Name
 	}
-	d.Passkey = s.passkeyOffered(p)
+	d.Connections, d.FormActions = s.loginButtons(context.Background(), p) // federation
+	d.Passkey = s.passkeyOffered(p)                                        // passwordless (mfa_webauthn.go)
 	s.render(w, status, "login", d)
 }
 
@@ -168,19 +169,21 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 }
 
 // finishPrimary runs the rest of the login transaction once a primary method
-// (password, later federation or passkey) authenticated u: it starts the
+// (password, federation, later passkey) authenticated u: it starts the
 // session and completes the request. Every primary method ends here, so the
 // steps that follow primary authentication are enforced in one place.
+// upstreamAMR (federation) is added to the amr claim; the acr comes from
+// Gatehouse's own methods only.
 //
 // Second factor (mfa_login.go): when the tenant's policy or the request's
 // acr_values require one, the transaction continues on /login/2fa and no
 // session exists until it passed. A federated sign-in whose connection
 // trusts the upstream's MFA claim passes policy.MethodUpstreamMFA in methods.
-func (s *Server) finishPrimary(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest, u *store.User, methods []policy.Method) {
-	if s.secondFactorStep(w, r, p, ar, u, methods) {
+func (s *Server) finishPrimary(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest, u *store.User, methods []policy.Method, upstreamAMR ...string) {
+	if s.secondFactorStep(w, r, p, ar, u, methods, upstreamAMR) {
 		return
 	}
-	s.finishSignIn(w, r, p, ar, u, methods, 0)
+	s.finishSignIn(w, r, p, ar, u, methods, upstreamAMR, 0)
 }
 
 func truncate(v string, n int) string {
@@ -229,6 +232,7 @@ func (s *Server) completeLogin(w http.ResponseWriter, r *http.Request, p *tenant
 		s.expiredLogin(w, r)
 		return
 	}
+	s.attachFederatedSession(r.Context(), p, ar, sess) // federation: remember the connection's sessions
 	if ar.ClientID == accountClientID {
 		// Gatehouse's own account pages: no code, the session is the result.
 		http.Redirect(w, r, ar.RedirectURI, http.StatusFound)

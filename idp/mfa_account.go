@@ -96,7 +96,7 @@ func (s *Server) loadSecurity(w http.ResponseWriter, r *http.Request, p *tenantP
 	sc := &securityCtx{u: u, sess: sess, mp: s.mfaPolicy(s.tenantSettings(ctx, p))}
 	all, err := s.store.ListFactors(ctx, p.tenant.ID, u.ID)
 	if err != nil {
-		s.unavailable(w, r, p, "account: list factors", err)
+		s.mfaUnavailable(w, r, p, "account: list factors", err)
 		return nil, false
 	}
 	for _, f := range all {
@@ -156,7 +156,7 @@ func (s *Server) renderSecurity(w http.ResponseWriter, r *http.Request, p *tenan
 			}
 		}
 	} else if !isNotFound(err) {
-		s.unavailable(w, r, p, "account: backup codes", err)
+		s.mfaUnavailable(w, r, p, "account: backup codes", err)
 		return
 	}
 	if mut != nil {
@@ -182,7 +182,7 @@ func (s *Server) securityReauth(w http.ResponseWriter, r *http.Request, p *tenan
 		ar.ACRValues = []string{policy.ACRMFA} // a second factor, whatever the tenant's mode
 	}
 	if err := s.store.CreateAuthRequest(ctx, ar); err != nil {
-		s.unavailable(w, r, p, "account: reauth request", err)
+		s.mfaUnavailable(w, r, p, "account: reauth request", err)
 		return
 	}
 	http.Redirect(w, r, s.tenantURL(p.tenant.Slug)+"/login?id="+ar.ID, http.StatusSeeOther)
@@ -217,7 +217,7 @@ func (s *Server) securityEnroll(w http.ResponseWriter, r *http.Request, p *tenan
 	}
 	if err != nil {
 		if !userFacing(err) && !errors.Is(err, errPhone) {
-			s.unavailable(w, r, p, "account: enroll", err)
+			s.mfaUnavailable(w, r, p, "account: enroll", err)
 			return
 		}
 		s.renderSecurity(w, r, p, sc, http.StatusBadRequest, err.Error(), "", nil)
@@ -231,7 +231,7 @@ func (s *Server) renderEnrolling(w http.ResponseWriter, r *http.Request, p *tena
 	var secret string
 	if f.Kind == store.FactorTOTP {
 		if err := s.totpView(p.tenant, sc.u, f, &qr, &secret); err != nil {
-			s.unavailable(w, r, p, "account: totp view", err)
+			s.mfaUnavailable(w, r, p, "account: totp view", err)
 			return
 		}
 	}
@@ -270,7 +270,7 @@ func (s *Server) securityVerify(w http.ResponseWriter, r *http.Request, p *tenan
 		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.enroll.failed", UserID: sc.u.ID,
 			Detail: map[string]string{"kind": f.Kind}})
 		if !userFacing(err) {
-			s.unavailable(w, r, p, "account: confirm enrollment", err)
+			s.mfaUnavailable(w, r, p, "account: confirm enrollment", err)
 			return
 		}
 		s.renderEnrolling(w, r, p, sc, f, replaces, http.StatusUnauthorized, err.Error())
@@ -293,7 +293,7 @@ func (s *Server) afterEnroll(w http.ResponseWriter, r *http.Request, p *tenantPr
 	if _, err := s.store.BackupCodeSet(ctx, p.tenant.ID, sc.u.ID); isNotFound(err) {
 		codes, err := s.newBackupCodes(ctx, p.tenant, sc.u)
 		if err != nil {
-			s.unavailable(w, r, p, "account: backup codes", err)
+			s.mfaUnavailable(w, r, p, "account: backup codes", err)
 			return
 		}
 		sc2, ok := s.loadSecurity(w, r, p)
@@ -327,7 +327,7 @@ func (s *Server) securitySend(w http.ResponseWriter, r *http.Request, p *tenantP
 	msg, status := "", http.StatusOK
 	if err := s.sendCode(r.Context(), p.tenant, sc.u, f, store.OTPPurposeEnroll, f.ID); err != nil {
 		if !userFacing(err) {
-			s.unavailable(w, r, p, "account: send code", err)
+			s.mfaUnavailable(w, r, p, "account: send code", err)
 			return
 		}
 		msg, status = err.Error(), http.StatusTooManyRequests
@@ -372,14 +372,14 @@ func (s *Server) securityFactorAction(w http.ResponseWriter, r *http.Request, p 
 	case "rename":
 		f.Name = cleanName(r.PostForm.Get("name"), f.Kind)
 		if err := s.store.UpdateFactor(ctx, f); err != nil {
-			s.unavailable(w, r, p, "account: rename", err)
+			s.mfaUnavailable(w, r, p, "account: rename", err)
 			return
 		}
 		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.factor.renamed", UserID: sc.u.ID, Detail: map[string]string{"factor_id": f.ID}})
 		done = "renamed"
 	case "default":
 		if err := s.store.SetDefaultFactor(ctx, p.tenant.ID, sc.u.ID, f.ID); err != nil {
-			s.unavailable(w, r, p, "account: default", err)
+			s.mfaUnavailable(w, r, p, "account: default", err)
 			return
 		}
 		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.factor.default", UserID: sc.u.ID, Detail: map[string]string{"factor_id": f.ID}})
@@ -419,7 +419,7 @@ func (s *Server) securityRegenerate(w http.ResponseWriter, r *http.Request, p *t
 	}
 	codes, err := s.newBackupCodes(r.Context(), p.tenant, sc.u)
 	if err != nil {
-		s.unavailable(w, r, p, "account: regenerate codes", err)
+		s.mfaUnavailable(w, r, p, "account: regenerate codes", err)
 		return
 	}
 	s.renderSecurity(w, r, p, sc, http.StatusOK, "", "", func(d *securityData) {
@@ -446,7 +446,7 @@ func (s *Server) securityCodesSaved(w http.ResponseWriter, r *http.Request, p *t
 	ctx := r.Context()
 	if set, err := s.store.BackupCodeSet(ctx, p.tenant.ID, sc.u.ID); err == nil {
 		if err := s.store.AcknowledgeBackupCodes(ctx, p.tenant.ID, sc.u.ID, set.ID, s.clock()); err != nil {
-			s.unavailable(w, r, p, "account: acknowledge codes", err)
+			s.mfaUnavailable(w, r, p, "account: acknowledge codes", err)
 			return
 		}
 	}

@@ -251,7 +251,7 @@ func (s *Server) enrollError(w http.ResponseWriter, r *http.Request, p *tenantPr
 		s.renderEnroll(w, r, p, txn, http.StatusBadRequest, err.Error(), "")
 		return
 	}
-	s.unavailable(w, r, p, "enroll", err)
+	s.mfaUnavailable(w, r, p, "enroll", err)
 }
 
 // mfaEnrollVerify confirms the factor being enrolled with its first code.
@@ -276,7 +276,7 @@ func (s *Server) mfaEnrollVerify(w http.ResponseWriter, r *http.Request, p *tena
 	if err := s.confirmEnrollment(ctx, p.tenant, txn.u, f, code); err != nil {
 		s.factorFailed(r, p, txn, f.Kind, err)
 		if !userFacing(err) {
-			s.unavailable(w, r, p, "confirm enrollment", err)
+			s.mfaUnavailable(w, r, p, "confirm enrollment", err)
 			return
 		}
 		s.renderEnroll(w, r, p, txn, http.StatusUnauthorized, err.Error(), "")
@@ -289,29 +289,30 @@ func (s *Server) mfaEnrollVerify(w http.ResponseWriter, r *http.Request, p *tena
 // backup codes once (if the user has none), then the session.
 func (s *Server) enrolledInLogin(w http.ResponseWriter, r *http.Request, p *tenantProvider, txn *loginTxn, m policy.Method) {
 	ctx := r.Context()
-	methods := append(methodsOf(txn.st.Methods), m)
+	methods, upstream := decodeMethods(txn.st.Methods)
+	methods = append(methods, m)
 	_, err := s.store.BackupCodeSet(ctx, p.tenant.ID, txn.u.ID)
 	if err == nil { // codes exist (an admin reset keeps none): go on
-		txn.st.Step, txn.st.Methods, txn.st.Ceremony = stepDone, methodStrings(methods), nil
+		txn.st.Step, txn.st.Methods, txn.st.Ceremony = stepDone, encodeMethods(methods, upstream), nil
 		if err := s.store.AdvanceLoginState(ctx, txn.st, stepEnroll); err != nil {
 			s.expiredLogin(w, r)
 			return
 		}
-		s.finishSignIn(w, r, p, txn.ar, txn.u, methods, 0)
+		s.finishSignIn(w, r, p, txn.ar, txn.u, methods, upstream, 0)
 		return
 	}
 	if !isNotFound(err) {
-		s.unavailable(w, r, p, "load backup codes", err)
+		s.mfaUnavailable(w, r, p, "load backup codes", err)
 		return
 	}
-	txn.st.Step, txn.st.Methods, txn.st.Ceremony = stepCodes, methodStrings(methods), nil
+	txn.st.Step, txn.st.Methods, txn.st.Ceremony = stepCodes, encodeMethods(methods, upstream), nil
 	if err := s.store.AdvanceLoginState(ctx, txn.st, stepEnroll); err != nil {
 		s.expiredLogin(w, r)
 		return
 	}
 	codes, err := s.newBackupCodes(ctx, p.tenant, txn.u)
 	if err != nil {
-		s.unavailable(w, r, p, "backup codes", err)
+		s.mfaUnavailable(w, r, p, "backup codes", err)
 		return
 	}
 	s.renderCodes(w, r, p, txn, codes, http.StatusOK)
@@ -331,7 +332,7 @@ func (s *Server) mfaCodesDone(w http.ResponseWriter, r *http.Request, p *tenantP
 			}
 		}
 	}
-	methods := methodsOf(txn.st.Methods)
+	methods, upstream := decodeMethods(txn.st.Methods)
 	txn.st.Step = stepDone
 	if err := s.store.AdvanceLoginState(ctx, txn.st, stepCodes); err != nil {
 		s.expiredLogin(w, r)
@@ -341,7 +342,7 @@ func (s *Server) mfaCodesDone(w http.ResponseWriter, r *http.Request, p *tenantP
 	if r.PostForm.Get("remember") == "on" && txn.mp.rememberDays > 0 {
 		keep = time.Duration(txn.mp.rememberDays) * 24 * time.Hour
 	}
-	s.finishSignIn(w, r, p, txn.ar, txn.u, methods, keep)
+	s.finishSignIn(w, r, p, txn.ar, txn.u, methods, upstream, keep)
 }
 
 // mfaCodesFile downloads the backup codes shown in this sign-in.

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
@@ -53,13 +54,13 @@ func acrDemandsMFA(values []string, have string) bool {
 // it does, it stores the login state, sends the browser to /login/2fa and
 // returns true. Federated sign-ins pass policy.MethodUpstreamMFA in methods
 // when the connection trusts the upstream's MFA claim.
-func (s *Server) secondFactorStep(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest, u *store.User, methods []policy.Method) bool {
+func (s *Server) secondFactorStep(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest, u *store.User, methods []policy.Method, upstreamAMR []string) bool {
 	ctx := r.Context()
 	set := s.tenantSettings(ctx, p)
 	mp := s.mfaPolicy(set)
 	facts, err := s.riskFacts(r, p.tenant.ID, u.ID)
 	if err != nil {
-		s.unavailable(w, r, p, "risk facts", err)
+		s.mfaUnavailable(w, r, p, "risk facts", err)
 		return true
 	}
 	have := policy.ACR(policy.AMRFor(methods...))
@@ -79,7 +80,7 @@ func (s *Server) secondFactorStep(w http.ResponseWriter, r *http.Request, p *ten
 	}
 	factors, err := s.usableFactors(ctx, p.tenant.ID, u.ID, mp)
 	if err != nil {
-		s.unavailable(w, r, p, "list factors", err)
+		s.mfaUnavailable(w, r, p, "list factors", err)
 		return true
 	}
 	step := stepChallenge
@@ -87,10 +88,10 @@ func (s *Server) secondFactorStep(w http.ResponseWriter, r *http.Request, p *ten
 		step = stepEnroll
 	}
 	now := s.clock()
-	st := &store.LoginState{TenantID: p.tenant.ID, AuthRequestID: ar.ID, UserID: u.ID, Methods: methodStrings(methods),
+	st := &store.LoginState{TenantID: p.tenant.ID, AuthRequestID: ar.ID, UserID: u.ID, Methods: encodeMethods(methods, upstreamAMR),
 		Step: step, Reason: reason, CreatedAt: now, ExpiresAt: ar.ExpiresAt}
 	if err := s.store.PutLoginState(ctx, st); err != nil {
-		s.unavailable(w, r, p, "save login state", err)
+		s.mfaUnavailable(w, r, p, "save login state", err)
 		return true
 	}
 	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.required", UserID: u.ID, ClientID: ar.ClientID,
@@ -99,20 +100,32 @@ func (s *Server) secondFactorStep(w http.ResponseWriter, r *http.Request, p *ten
 	return true
 }
 
-func methodStrings(ms []policy.Method) []string {
-	out := make([]string, len(ms))
-	for i, m := range ms {
-		out[i] = string(m)
+// upstreamPrefix marks upstream amr values (federation) kept in
+// LoginState.Methods next to Gatehouse's own methods.
+const upstreamPrefix = "upstream-amr:"
+
+// encodeMethods stores the methods passed so far and the upstream amr.
+func encodeMethods(ms []policy.Method, upstreamAMR []string) []string {
+	out := make([]string, 0, len(ms)+len(upstreamAMR))
+	for _, m := range ms {
+		out = append(out, string(m))
+	}
+	for _, v := range upstreamAMR {
+		out = append(out, upstreamPrefix+v)
 	}
 	return out
 }
 
-func methodsOf(ss []string) []policy.Method {
-	out := make([]policy.Method, len(ss))
-	for i, m := range ss {
-		out[i] = policy.Method(m)
+// decodeMethods is the inverse of encodeMethods.
+func decodeMethods(ss []string) (ms []policy.Method, upstreamAMR []string) {
+	for _, v := range ss {
+		if a, ok := strings.CutPrefix(v, upstreamPrefix); ok {
+			upstreamAMR = append(upstreamAMR, a)
+		} else {
+			ms = append(ms, policy.Method(v))
+		}
 	}
-	return out
+	return ms, upstreamAMR
 }
 
 func (s *Server) mfaURL(p *tenantProvider, arID string, extra url.Values) string {
@@ -123,7 +136,7 @@ func (s *Server) mfaURL(p *tenantProvider, arID string, extra url.Values) string
 	return s.tenantURL(p.tenant.Slug) + "/login/2fa?" + q.Encode()
 }
 
-func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, p *tenantProvider, what string, err error) {
+func (s *Server) mfaUnavailable(w http.ResponseWriter, r *http.Request, p *tenantProvider, what string, err error) {
 	s.log.Error("login: "+what, "tenant", p.tenant.Slug, "err", err)
 	s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
 }
@@ -131,12 +144,14 @@ func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, p *tenantPr
 // finishSignIn creates the session, records the device and location, and
 // completes the request. remember > 0 skips the second factor on this
 // browser for that long.
-func (s *Server) finishSignIn(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest, u *store.User, methods []policy.Method, remember time.Duration) {
+func (s *Server) finishSignIn(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest, u *store.User, methods []policy.Method, upstreamAMR []string, remember time.Duration) {
 	ctx := r.Context()
 	amr := policy.AMRFor(methods...)
-	sess, err := s.startSession(w, r, p, u, amr, policy.ACR(amr))
+	acr := policy.ACR(amr)
+	amr = withUpstreamAMR(amr, upstreamAMR)
+	sess, err := s.startSession(w, r, p, u, amr, acr)
 	if err != nil {
-		s.unavailable(w, r, p, "start session", err)
+		s.mfaUnavailable(w, r, p, "start session", err)
 		return
 	}
 	if err := s.recordDevice(w, r, p.tenant.ID, u.ID, remember); err != nil {
@@ -243,7 +258,7 @@ func (s *Server) countAttempt(w http.ResponseWriter, r *http.Request, p *tenantP
 	ctx := r.Context()
 	locked, err := s.accountLocked(r, p.tenant.ID, txn.u.ID)
 	if err != nil {
-		s.unavailable(w, r, p, "count failures", err)
+		s.mfaUnavailable(w, r, p, "count failures", err)
 		return false
 	}
 	if locked {
@@ -253,7 +268,7 @@ func (s *Server) countAttempt(w http.ResponseWriter, r *http.Request, p *tenantP
 	}
 	if _, err := s.store.CountLoginAttempt(ctx, p.tenant.ID, txn.ar.ID, maxLoginFactorAttempts); err != nil {
 		if !errors.Is(err, store.ErrAlreadyUsed) {
-			s.unavailable(w, r, p, "count attempt", err)
+			s.mfaUnavailable(w, r, p, "count attempt", err)
 			return false
 		}
 		// This login attempt is over: its state goes, the user starts again.
@@ -363,9 +378,10 @@ func (s *Server) usableFactor(r *http.Request, p *tenantProvider, txn *loginTxn,
 // to done, and only that one creates the session.
 func (s *Server) factorPassed(w http.ResponseWriter, r *http.Request, p *tenantProvider, txn *loginTxn, m policy.Method, remember bool) {
 	ctx := r.Context()
-	methods := append(methodsOf(txn.st.Methods), m)
+	methods, upstream := decodeMethods(txn.st.Methods)
+	methods = append(methods, m)
 	from := txn.st.Step
-	txn.st.Step, txn.st.Methods, txn.st.Ceremony = stepDone, methodStrings(methods), nil
+	txn.st.Step, txn.st.Methods, txn.st.Ceremony = stepDone, encodeMethods(methods, upstream), nil
 	if err := s.store.AdvanceLoginState(ctx, txn.st, from); err != nil {
 		s.expiredLogin(w, r)
 		return
@@ -376,7 +392,7 @@ func (s *Server) factorPassed(w http.ResponseWriter, r *http.Request, p *tenantP
 	if remember && txn.mp.rememberDays > 0 {
 		keep = time.Duration(txn.mp.rememberDays) * 24 * time.Hour
 	}
-	s.finishSignIn(w, r, p, txn.ar, txn.u, methods, keep)
+	s.finishSignIn(w, r, p, txn.ar, txn.u, methods, upstream, keep)
 }
 
 // mfaSend sends (or re-sends) an SMS or email code for the challenge or

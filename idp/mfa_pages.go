@@ -75,7 +75,7 @@ func (s *Server) renderChallenge(w http.ResponseWriter, r *http.Request, p *tena
 	ctx := r.Context()
 	factors, err := s.usableFactors(ctx, p.tenant.ID, txn.u.ID, txn.mp)
 	if err != nil {
-		s.unavailable(w, r, p, "list factors", err)
+		s.mfaUnavailable(w, r, p, "list factors", err)
 		return
 	}
 	d := s.mfaData(p, txn, status, "Verify it's you", errMsg, notice)
@@ -120,7 +120,7 @@ func (s *Server) renderEnroll(w http.ResponseWriter, r *http.Request, p *tenantP
 			d.Enrolling = &v
 			if f.Kind == store.FactorTOTP {
 				if err := s.totpView(p.tenant, txn.u, f, &d.QR, &d.Secret); err != nil {
-					s.unavailable(w, r, p, "totp enrollment", err)
+					s.mfaUnavailable(w, r, p, "totp enrollment", err)
 					return
 				}
 				d.Account = txn.u.Email

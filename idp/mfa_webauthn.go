@@ -163,7 +163,7 @@ func (s *Server) webauthnFinish(w http.ResponseWriter, r *http.Request, p *tenan
 	}
 	wu, byCred, err := s.webauthnUser(ctx, p.tenant.ID, txn.u)
 	if err != nil {
-		s.unavailable(w, r, p, "webauthn user", err)
+		s.mfaUnavailable(w, r, p, "webauthn user", err)
 		return
 	}
 	res, err := s.mfa.rp.FinishLogin(wu, sess, body)

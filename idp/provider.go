@@ -83,7 +83,7 @@ func (s *Server) newProvider(t *store.Tenant) (*tenantProvider, error) {
 func (s *Server) captureHTTP(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if httpFrom(r.Context()) == nil {
-			r = r.WithContext(withHTTP(r.Context(), &httpCtx{w: w, r: r, clientIP: s.proxies.clientIP(r)}))
+			r = r.WithContext(withHTTP(r.Context(), &httpCtx{w: w, r: r, clientIP: s.clientIP(r)}))
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -104,7 +104,7 @@ func (s *Server) withProvider(h func(http.ResponseWriter, *http.Request, *tenant
 			return
 		}
 		ctx := op.ContextWithIssuer(r.Context(), s.tenantURL(p.tenant.Slug))
-		r = r.WithContext(withHTTP(ctx, &httpCtx{w: w, r: r, clientIP: s.proxies.clientIP(r)}))
+		r = r.WithContext(withHTTP(ctx, &httpCtx{w: w, r: r, clientIP: s.clientIP(r)}))
 		h(w, r, p)
 	}
 }

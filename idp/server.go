@@ -34,6 +34,10 @@ type Options struct {
 	// TrustedProxies are CIDRs whose X-Forwarded-For is believed.
 	TrustedProxies []string
 	Metrics        *Metrics
+	// UpstreamHTTPClient talks to upstream identity providers (federation:
+	// discovery, token, JWKS, userinfo). It must have a Timeout; default: a
+	// client with DefaultUpstreamTimeout.
+	UpstreamHTTPClient *http.Client
 
 	// Second factors (docs/mfa.md). EmailSender delivers email codes and
 	// notifications (nil: email off); SMSSenders are the configured SMS
@@ -76,7 +80,10 @@ type Server struct {
 	users     *userCache
 	providers sync.Map // tenant id -> *tenantProvider
 	pages     *pages
-	mfa       *mfaDeps // second factors (mfa.go)
+
+	upstreamHTTP *http.Client    // federation
+	connectors   *connectorCache // federation: opened upstream connectors
+	mfa          *mfaDeps        // second factors (mfa.go)
 }
 
 // maxTokenLifetime bounds every token a key may have signed (ID and access
@@ -100,6 +107,9 @@ func New(o Options) (*Server, error) {
 	if o.Metrics == nil {
 		o.Metrics = NewMetrics(nil)
 	}
+	if o.UpstreamHTTPClient == nil {
+		o.UpstreamHTTPClient = defaultUpstreamClient()
+	}
 	proxies, err := newProxyPolicy(o.TrustedProxies)
 	if err != nil {
 		return nil, err
@@ -122,6 +132,9 @@ func New(o Options) (*Server, error) {
 		proxies:   proxies,
 		cookieKey: o.Sealer.Derive("gatehouse/session-cookie/v1"),
 		pages:     pg,
+
+		upstreamHTTP: o.UpstreamHTTPClient,
+		connectors:   newConnectorCache(),
 	}
 	if s.mfa, err = newMFADeps(o, o.Sealer, s.publicURL); err != nil {
 		return nil, err

@@ -148,6 +148,8 @@ type Store interface {
 	Keys
 	ActionTokens
 	AuditEvents
+	Connections // federation: upstream connections (issue 3)
+	Links       // federation: upstream-account links (issue 3)
 	Factors
 	OTPChallenges
 	LoginStates
