@@ -198,3 +198,55 @@ func TestMFAPasskeys(t *testing.T) {
 		}
 	})
 }
+
+// TestMFAAccountPasskey: a passkey registered from the account security
+// page (ceremony in a sealed cookie), then used for passwordless sign-in.
+func TestMFAAccountPasskey(t *testing.T) {
+	rpID := func(o *idp.Options) { o.WebAuthnRPID = "localhost" }
+	forEachBackendWith(t, rpID, func(t *testing.T, e *env) {
+		e.setMFA("never", []string{"webauthn"}, 0)
+		sec := e.issuer + "/account/security"
+		b := e.browser()
+		_, body := b.get(sec)
+		m := hiddenID.FindStringSubmatch(body)
+		b.post(e.issuer+"/login", url.Values{"id": {m[1]}, "email": {agentEmail}, "password": {agentPassword}})
+		_, body = b.get(sec)
+		if !strings.Contains(body, "/account/security/webauthn/begin") {
+			t.Fatalf("no passkey registration on the security page: %.500s", body)
+		}
+		dev := &passkeyDevice{auth: virtualwebauthn.NewAuthenticator(), cred: newP256Credential(t),
+			rp: virtualwebauthn.RelyingParty{Name: "Gatehouse", ID: "localhost", Origin: e.hs.URL}}
+		resp, opts := b.post(sec+"/webauthn/begin", nil)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("begin: %d %s", resp.StatusCode, opts)
+		}
+		att := dev.register(t, opts)
+		// Without the ceremony cookie (another browser) the response is refused.
+		other := e.browser()
+		if _, page := other.post(sec+"/webauthn/finish", url.Values{"credential": {att}}); !strings.Contains(page, `name="password"`) {
+			t.Fatalf("registration without a session: %.300s", page)
+		}
+		resp, body = b.post(sec+"/webauthn/finish", url.Values{"credential": {att}, "name": {"Laptop"}})
+		if resp.StatusCode != http.StatusOK || len(backupCodesOn(body)) != 10 || !strings.Contains(body, "Laptop") {
+			t.Fatalf("finish: %d %.600s", resp.StatusCode, body)
+		}
+		// Replaying the registration is refused (and no second factor is added).
+		if resp, _ := b.post(sec+"/webauthn/finish", url.Values{"credential": {att}}); resp.StatusCode == http.StatusOK {
+			t.Fatalf("replayed registration: %d", resp.StatusCode)
+		}
+		if fs, _ := e.store.ListFactors(t.Context(), e.acme.ID, e.agent().ID); len(fs) != 1 {
+			t.Fatalf("%d factors after a replay", len(fs))
+		}
+		// Passwordless with it.
+		r := e.rp(e.webClient())
+		v, authURL := r.start()
+		b2 := e.browser()
+		_, body = b2.get(authURL)
+		id := hiddenID.FindStringSubmatch(body)[1]
+		asr := dev.assert(t, b2.beginJSON("/login/passkey/begin", id), 1)
+		resp, _ = b2.post(e.issuer+"/login/passkey/finish", url.Values{"id": {id}, "credential": {asr}})
+		if c := r.exchange(rpRedirectQuery(resp), v); !slices.Equal(c.AMR, []string{"hwk", "mfa"}) {
+			t.Fatalf("passwordless amr %v", c.AMR)
+		}
+	})
+}
