@@ -61,8 +61,9 @@ func TestMFAAccountSecurity(t *testing.T) {
 		arID, _ := at2FA(resp, body)
 		totpSecret, _ := b.enrollTOTPInLogin(arID)
 		resp, body = b.mfaPost("/codes", arID, nil) // not confirmed: the page must keep prompting
-		if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/t/acme/account" || !strings.Contains(body, "/account/security") {
-			t.Fatalf("after sign-in: %d %s", resp.StatusCode, resp.Request.URL)
+		if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/t/acme/account" || !strings.Contains(body, "/account/security") ||
+			!strings.Contains(body, "Save your backup codes") {
+			t.Fatalf("after sign-in: %d %s %.500s", resp.StatusCode, resp.Request.URL, body)
 		}
 		_, body = b.get(sec)
 		if !strings.Contains(body, `id="save-codes-prompt"`) || len(factorsOn(body)) != 1 {
@@ -75,6 +76,9 @@ func TestMFAAccountSecurity(t *testing.T) {
 		_, body = b.get(sec)
 		if strings.Contains(body, `id="save-codes-prompt"`) {
 			t.Fatal("still prompting after the download")
+		}
+		if _, page := b.get(e.issuer + "/account"); strings.Contains(page, "Save your backup codes") {
+			t.Fatal("account page still prompting after the download")
 		}
 		if resp, _ := b.get(sec + "/backup-codes.txt"); resp.StatusCode != http.StatusGone {
 			t.Fatalf("second download: %d", resp.StatusCode)

@@ -541,3 +541,13 @@ func decodeCookie(v string) ([]byte, error) {
 	}
 	return base64.RawURLEncoding.DecodeString(v)
 }
+
+// backupCodesNotice is the account page's standing reminder while the
+// user's backup codes are neither downloaded nor confirmed as saved.
+func (s *Server) backupCodesNotice(ctx context.Context, tenantID, userID string) string {
+	set, err := s.store.BackupCodeSet(ctx, tenantID, userID)
+	if err != nil || set.AcknowledgedAt != nil {
+		return ""
+	}
+	return "Save your backup codes: open Sign-in security to download them or confirm you saved them."
+}
