@@ -288,3 +288,36 @@ func TestMFAACRStepUp(t *testing.T) {
 		}
 	})
 }
+
+// TestMFAForgetRememberedBrowsers: the user revokes "don't ask again" from
+// the security page; the browser is asked again.
+func TestMFAForgetRememberedBrowsers(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		e.setMFA("always", nil, 30)
+		id, secret := e.webClient()
+		r := e.rp(id, secret)
+		b := e.browser()
+		login := oauth2.SetAuthURLParam("prompt", "login")
+		v, authURL := r.start(login)
+		resp, body := b.passwordStep(authURL)
+		arID, _ := at2FA(resp, body)
+		b.enrollTOTPInLogin(arID)
+		resp, _ = b.mfaPost("/codes", arID, url.Values{"saved": {"on"}, "remember": {"on"}})
+		r.exchange(rpRedirectQuery(resp), v)
+		_, page := b.get(e.issuer + "/account/security")
+		if !strings.Contains(page, `id="remembered-count">1 browser`) {
+			t.Fatalf("remembered browsers not listed: %.600s", page)
+		}
+		resp, _ = b.post(e.issuer+"/account/security/forget-devices", nil)
+		if resp.Request.URL.RawQuery != "done=forgotten" {
+			t.Fatalf("forget: %d %s", resp.StatusCode, resp.Request.URL)
+		}
+		_, authURL = r.start(login)
+		if got := outcome(b.passwordStep(authURL)); got != "challenge" {
+			t.Fatalf("after forgetting: %s", got)
+		}
+		if !slices.Contains(e.auditTypes(e.agent().ID), "mfa.devices.forgotten") {
+			t.Fatal("no audit event")
+		}
+	})
+}

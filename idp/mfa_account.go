@@ -49,6 +49,7 @@ type securityData struct {
 	CodesTotal int
 	Used       []usedCode
 	CodesMade  time.Time
+	Remembered int  // browsers that skip the second factor now
 	Unsaved    bool // the set was not downloaded or confirmed yet
 	Download   bool // the .txt can still be downloaded
 	NewCodes   []string
@@ -131,6 +132,7 @@ func (s *Server) securityPage(w http.ResponseWriter, r *http.Request, p *tenantP
 var securityNotices = map[string]string{
 	"enrolled": "Your new sign-in method is ready.", "removed": "The sign-in method was removed.",
 	"renamed": "Saved.", "default": "Your default sign-in method was changed.", "saved": "Thanks — your backup codes are marked as saved.",
+	"forgotten": "Every browser will ask for your second factor again.",
 }
 
 func (s *Server) renderSecurity(w http.ResponseWriter, r *http.Request, p *tenantProvider, sc *securityCtx, status int, errMsg, notice string, mut func(*securityData)) {
@@ -158,6 +160,14 @@ func (s *Server) renderSecurity(w http.ResponseWriter, r *http.Request, p *tenan
 	} else if !isNotFound(err) {
 		s.mfaUnavailable(w, r, p, "account: backup codes", err)
 		return
+	}
+	if devs, err := s.store.ListDevices(ctx, p.tenant.ID, sc.u.ID); err == nil {
+		now := s.clock()
+		for _, dv := range devs {
+			if dv.RememberUntil != nil && now.Before(*dv.RememberUntil) {
+				d.Remembered++
+			}
+		}
 	}
 	if mut != nil {
 		mut(d)
@@ -436,6 +446,21 @@ func (s *Server) securityCodesFile(w http.ResponseWriter, r *http.Request, p *te
 	if !s.serveCodesFile(w, r, p.tenant, sc.u) {
 		s.renderSecurity(w, r, p, sc, http.StatusGone, "These codes can no longer be downloaded. Generate a new set if you lost them.", "", nil)
 	}
+}
+
+// securityForgetDevices ends every "don't ask again on this browser".
+func (s *Server) securityForgetDevices(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+	sc, ok := s.loadSecurity(w, r, p)
+	if !ok || !s.parsePost(w, r) {
+		return
+	}
+	ctx := r.Context()
+	if err := s.store.ForgetRememberedDevices(ctx, p.tenant.ID, sc.u.ID); err != nil {
+		s.mfaUnavailable(w, r, p, "account: forget devices", err)
+		return
+	}
+	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.devices.forgotten", UserID: sc.u.ID})
+	http.Redirect(w, r, s.securityURL(p)+"?done=forgotten", http.StatusSeeOther)
 }
 
 func (s *Server) securityCodesSaved(w http.ResponseWriter, r *http.Request, p *tenantProvider) {

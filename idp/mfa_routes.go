@@ -35,6 +35,7 @@ func (s *Server) mfaRoutes(mux *http.ServeMux, tp func(string, func(http.Respons
 	post("/t/{tenant}/account/security/factor/{id}/{action}", "account_security", s.securityFactorAction)
 	post("/t/{tenant}/account/security/backup-codes/regenerate", "account_security", s.securityRegenerate)
 	post("/t/{tenant}/account/security/backup-codes/saved", "account_security", s.securityCodesSaved)
+	post("/t/{tenant}/account/security/forget-devices", "account_security", s.securityForgetDevices)
 	post("/t/{tenant}/account/security/webauthn/begin", "account_security", s.securityWebAuthnBegin)
 	post("/t/{tenant}/account/security/webauthn/finish", "account_security", s.securityWebAuthnFinish)
 
