@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -94,5 +97,39 @@ func TestCLIUserResetMFA(t *testing.T) {
 	}
 	if code, _, errs := cli(t, "", "user", "reset-mfa", "--tenant", "acme", "--email", "nobody@acme.test"); code != 1 || !strings.Contains(errs, "no user") {
 		t.Fatalf("unknown user: %d %s", code, errs)
+	}
+}
+
+// TestServeDevOutbox: `serve --dev` mounts /dev/outbox (the dev senders'
+// mailbox); the page exists only in dev mode.
+func TestServeDevOutbox(t *testing.T) {
+	t.Chdir(t.TempDir())
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := l.Addr().String()
+	l.Close()
+	t.Setenv("GATEHOUSE_LISTEN", addr)
+	t.Setenv("GATEHOUSE_LOG_LEVEL", "error")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	go func() { done <- run(ctx, []string{"serve", "--dev"}, strings.NewReader(""), io.Discard, io.Discard) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	var resp *http.Response
+	var err error
+	for i := 0; i < 100; i++ {
+		if resp, err = http.Get("http://" + addr + "/dev/outbox"); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "Dev outbox") {
+		t.Fatalf("/dev/outbox: %d %.200s", resp.StatusCode, body)
 	}
 }
