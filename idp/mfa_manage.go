@@ -39,5 +39,9 @@ func (s *Server) ResetMFA(ctx context.Context, t *store.Tenant, email string) (i
 	}
 	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: "mfa.reset", UserID: u.ID,
 		Detail: map[string]string{"factors_removed": strconv.FormatInt(n, 10), "by": "admin"}})
+	if n > 0 {
+		s.notifyUser(ctx, t, u, "factor_removed", map[string]any{"Factor": "All your second sign-in methods and backup codes (reset by an administrator)",
+			"IP": "an administrator", "Device": "gatehouse user reset-mfa"})
+	}
 	return n, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/store/sqlite"
 	"github.com/gatehouse-idp/gatehouse/mfa/otp"
 )
 
@@ -180,4 +182,47 @@ func TestEmailsRender(t *testing.T) {
 	if err := s.sendEmail(t.Context(), tn, "a@acme.test", "code", map[string]any{"Code": "1"}); err == nil {
 		t.Fatal("missing template data accepted")
 	}
+}
+
+// TestResetMFANotifies: an admin reset tells the user by email.
+func TestResetMFANotifies(t *testing.T) {
+	out := notify.NewOutbox(0, nil)
+	st, err := sqliteStore(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newTestServer(t, Options{Store: st, EmailSender: out})
+	ctx := t.Context()
+	tn, err := s.CreateTenant(ctx, "acme", "Acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := s.CreateUser(ctx, tn, UserSpec{Email: "a@acme.test", Role: "agent"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateFactor(ctx, &store.Factor{ID: "f1", TenantID: tn.ID, UserID: u.ID, Kind: store.FactorTOTP, Verified: true, CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.ResetMFA(ctx, tn, "A@acme.test"); err != nil || n != 1 {
+		t.Fatalf("ResetMFA = %d, %v", n, err)
+	}
+	mails := out.Emails()
+	if len(mails) != 1 || mails[0].To != "a@acme.test" || !strings.Contains(mails[0].Text, "reset by an administrator") {
+		t.Fatalf("notice: %+v", mails)
+	}
+	var ie *InputError
+	if _, err := s.ResetMFA(ctx, tn, "nobody@acme.test"); !errors.As(err, &ie) {
+		t.Fatalf("unknown user: %v", err)
+	}
+}
+
+func sqliteStore(t *testing.T) (*sqlite.Store, error) {
+	st, err := sqlite.Open(t.Context(), sqlite.Memory, sqlite.Options{})
+	if err != nil {
+		return nil, err
+	}
+	t.Cleanup(func() { st.Close() })
+	_, err = st.Migrate(t.Context())
+	return st, err
 }
