@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -295,6 +296,73 @@ func TestMFADevOutbox(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
 		if resp, _ := e.browser().get(e.hs.URL + "/dev/outbox"); resp.StatusCode != http.StatusNotFound {
 			t.Fatalf("/dev/outbox without --dev: %d", resp.StatusCode)
+		}
+	})
+}
+
+// TestMFANoSecretsInLogs: with debug logging on, no TOTP secret, sent code,
+// TOTP code or backup code appears in any log line.
+func TestMFANoSecretsInLogs(t *testing.T) {
+	var logs syncBuffer
+	var outbox *notify.Outbox
+	opt := func(o *idp.Options) {
+		// Durations, times and random request ids are left out: they are no
+		// secrets, and their digits could match a 6-digit code by chance.
+		drop := func(_ []string, a slog.Attr) slog.Attr {
+			switch a.Key {
+			case slog.TimeKey, "duration", "request_id":
+				return slog.Attr{}
+			}
+			return a
+		}
+		o.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: drop}))
+		outbox = notify.NewOutbox(0, nil)
+		o.EmailSender = outbox
+	}
+	forEachBackendWith(t, opt, func(t *testing.T, e *env) {
+		e.setMFA("always", []string{"totp", "email"}, 0)
+		id, secret := e.webClient()
+		r := e.rp(id, secret)
+		b := e.browser()
+		v, authURL := r.start()
+		resp, body := b.passwordStep(authURL)
+		arID, _ := at2FA(resp, body)
+		totpSecret, codesPage := b.enrollTOTPInLogin(arID)
+		enrollCode := oathtool(t, totpSecret, e.clock.Now())
+		resp, _ = b.mfaPost("/codes", arID, nil)
+		r.exchange(rpRedirectQuery(resp), v)
+		backup := backupCodesOn(codesPage)
+
+		// An email code (enrolled from the security page) and a backup code, wrong and right.
+		sec := e.issuer + "/account/security"
+		_, page := b.post(sec+"/enroll", url.Values{"kind": {"email"}})
+		fm := regexp.MustCompile(`name="factor" value="([^"]+)"`).FindStringSubmatch(page)
+		if fm == nil || len(outbox.Emails()) == 0 {
+			t.Fatalf("email enrollment: %.300s", page)
+		}
+		emailCode := codeIn(t, outbox.Emails()[0].Text)
+		b.post(sec+"/verify", url.Values{"factor": {fm[1]}, "code": {"000000"}})
+		b.post(sec+"/verify", url.Values{"factor": {fm[1]}, "code": {emailCode}})
+		b2 := e.browser()
+		v, authURL = r.start()
+		resp, body = b2.passwordStep(authURL)
+		arID, _ = at2FA(resp, body)
+		b2.mfaPost("", arID, url.Values{"factor": {"backup"}, "code": {"ZZZZZ-ZZZZZ"}})
+		resp, _ = b2.mfaPost("", arID, url.Values{"factor": {"backup"}, "code": {backup[0]}})
+		r.exchange(rpRedirectQuery(resp), v)
+
+		all := logs.String()
+		if !strings.Contains(all, "msg=http") {
+			t.Fatal("the logger captured nothing")
+		}
+		for what, secretValue := range map[string]string{"totp secret": totpSecret, "totp secret (lower case)": strings.ToLower(totpSecret), "totp code": enrollCode, "backup code": backup[0],
+			"backup code (raw)": strings.ReplaceAll(backup[0], "-", "")} {
+			if strings.Contains(all, secretValue) {
+				t.Errorf("the %s appears in the logs", what)
+			}
+		}
+		if strings.Contains(all, emailCode) {
+			t.Error("the email code appears in the logs")
 		}
 	})
 }
