@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -363,6 +364,43 @@ func TestMFANoSecretsInLogs(t *testing.T) {
 		}
 		if strings.Contains(all, emailCode) {
 			t.Error("the email code appears in the logs")
+		}
+	})
+}
+
+// TestMFASMSWebhookSignatureChecked: a receiver with another secret refuses
+// Gatehouse's messages (the signature is what it trusts), and the user is
+// told the code could not be sent.
+func TestMFASMSWebhookSignatureChecked(t *testing.T) {
+	wh := smstest.StartWebhook(t, strings.Repeat("r", 32))
+	opt := func(o *idp.Options) {
+		cfg := wh.Config()
+		cfg.Secret = strings.Repeat("s", 32) // not the receiver's
+		s, err := notify.NewWebhookSender(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.SMSSenders, o.DefaultSMSProvider = map[string]notify.SMSSender{"webhook": s}, "webhook"
+	}
+	forEachBackendWith(t, opt, func(t *testing.T, e *env) {
+		e.setMFA("always", []string{"sms"}, 0)
+		id, secret := e.webClient()
+		r := e.rp(id, secret)
+		b := e.browser()
+		_, authURL := r.start()
+		resp, body := b.passwordStep(authURL)
+		arID, _ := at2FA(resp, body)
+		before := len(wh.Rejected())
+		resp, body = b.mfaPost("/enroll", arID, url.Values{"kind": {"sms"}, "phone": {"+4915112345678"}})
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "could not be sent") {
+			t.Fatalf("send through a refusing webhook: %d %.300s", resp.StatusCode, body)
+		}
+		rej := wh.Rejected()
+		if len(rej) != before+1 || !errors.Is(rej[len(rej)-1], notify.ErrWebhookSignature) {
+			t.Fatalf("receiver rejections: %v", rej)
+		}
+		if len(wh.Messages()) != 0 {
+			t.Fatal("a badly signed message was accepted")
 		}
 	})
 }
