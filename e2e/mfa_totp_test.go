@@ -2,8 +2,14 @@ package e2e
 
 import (
 	"context"
+	"encoding/base64"
+	"html"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -108,6 +114,67 @@ func TestMFATOTPEnrollAndSignIn(t *testing.T) {
 		evs, _ := e.store.ListAuditEvents(context.Background(), e.acme.ID, storeQuery(e.agent().ID, "mfa.challenge.failed"))
 		if len(evs) == 0 || evs[0].IP == "" || evs[0].UserAgent == "" || evs[0].Detail["kind"] == "" {
 			t.Fatalf("failed attempt event lacks IP, device or kind: %+v", evs)
+		}
+	})
+}
+
+var qrRE = regexp.MustCompile(`<img src="data:image/png;base64,([^"]+)"`)
+
+// zbarimg decodes the QR code of a page with zbar, as a phone camera would.
+func zbarimg(t *testing.T, page string) string {
+	t.Helper()
+	m := qrRE.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no QR code image: %.300s", page)
+	}
+	png, err := base64.StdEncoding.DecodeString(html.UnescapeString(m[1])) // "+" arrives as &#43;
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "qr.png")
+	if err := os.WriteFile(path, png, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bin, err := exec.LookPath("zbarimg")
+	if err != nil {
+		t.Fatal("zbarimg is required (apt-get install zbar-tools; ./scripts/test.sh installs it)")
+	}
+	out, err := exec.Command(bin, "--quiet", "--raw", path).Output()
+	if err != nil {
+		t.Fatalf("zbarimg: %v", err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// TestMFATOTPAccountEnrollQR: a second authenticator added from the account
+// page; its QR code, read by zbar, carries the secret shown as text, and a
+// code computed from it by oathtool activates it.
+func TestMFATOTPAccountEnrollQR(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		e.setMFA("always", nil, 0)
+		b := e.browser()
+		_, body := b.get(e.issuer + "/account")
+		m := hiddenID.FindStringSubmatch(body)
+		resp, body := b.post(e.issuer+"/login", url.Values{"id": {m[1]}, "email": {agentEmail}, "password": {agentPassword}})
+		arID, _ := at2FA(resp, body)
+		b.enrollTOTPInLogin(arID)
+		b.mfaPost("/codes", arID, nil)
+
+		e.clock.Advance(30 * time.Second)
+		_, page := b.post(e.issuer+"/account/security/enroll", url.Values{"kind": {"totp"}})
+		u, err := url.Parse(zbarimg(t, page))
+		if err != nil || u.Scheme != "otpauth" || u.Host != "totp" || u.Query().Get("issuer") != "Acme Support" ||
+			!strings.HasSuffix(u.Path, agentEmail) {
+			t.Fatalf("QR payload: %v %v", u, err)
+		}
+		shown := strings.ReplaceAll(secretRE.FindStringSubmatch(page)[1], " ", "")
+		if u.Query().Get("secret") != shown || len(shown) < 32 { // 160 bits = 32 base32 symbols
+			t.Fatalf("QR secret %q, text %q", u.Query().Get("secret"), shown)
+		}
+		fid := regexp.MustCompile(`name="factor" value="([^"]+)"`).FindStringSubmatch(page)[1]
+		_, page = b.post(e.issuer+"/account/security/verify", url.Values{"factor": {fid}, "code": {oathtool(t, shown, e.clock.Now())}})
+		if strings.Count(page, `<li id="factor-`) != 2 || !strings.Contains(page, "Your new sign-in method is ready") {
+			t.Fatalf("second authenticator not active: %.400s", page)
 		}
 	})
 }
