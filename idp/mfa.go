@@ -41,7 +41,6 @@ type mfaDeps struct {
 	otpKey     []byte                      // sent codes: HMAC key
 	rpErr      error                       // why rp is nil
 	emails     map[string]emailTemplate
-	sealer     *seal.Sealer // TOTP secrets, sealed backup codes
 }
 
 // Limits of the second-factor step.
@@ -63,7 +62,7 @@ const (
 func newMFADeps(o Options, sealer *seal.Sealer, publicURL string) (*mfaDeps, error) {
 	d := &mfaDeps{
 		email: o.EmailSender, sms: o.SMSSenders, defaultSMS: o.DefaultSMSProvider, locate: o.Locate,
-		outbox: o.Outbox, rules: otp.DefaultRules(), sealer: sealer,
+		outbox: o.Outbox, rules: otp.DefaultRules(),
 		pepper: sealer.Derive(seal.PurposeCodePepper),
 		otpKey: sealer.Derive(seal.PurposeCodePepper + "/sent-codes"),
 	}

@@ -226,7 +226,7 @@ func (s *Server) securityEnroll(w http.ResponseWriter, r *http.Request, p *tenan
 		err = s.sendCode(ctx, p.tenant, sc.u, f, store.OTPPurposeEnroll, f.ID)
 	}
 	if err != nil {
-		if !userFacing(err) && !errors.Is(err, errPhone) {
+		if !userFacing(err) {
 			s.mfaUnavailable(w, r, p, "account: enroll", err)
 			return
 		}

@@ -2,7 +2,6 @@ package idp
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -20,11 +19,6 @@ import (
 // factor but has none) and the account security page: a factor is created
 // unverified and becomes usable only once its first code was entered (TOTP,
 // SMS, email) or its registration verified (WebAuthn).
-
-var (
-	errPhone          = errors.New("Enter a mobile number in international format, for example +49 151 23456789.")
-	errKindNotAllowed = errors.New("That method is not available for your organisation.")
-)
 
 const maxFactorName = 64
 
@@ -247,7 +241,7 @@ func (s *Server) mfaEnroll(w http.ResponseWriter, r *http.Request, p *tenantProv
 }
 
 func (s *Server) enrollError(w http.ResponseWriter, r *http.Request, p *tenantProvider, txn *loginTxn, err error) {
-	if errors.Is(err, errPhone) || userFacing(err) || errors.Is(err, errKindNotAllowed) {
+	if userFacing(err) {
 		s.renderEnroll(w, r, p, txn, http.StatusBadRequest, err.Error(), "")
 		return
 	}

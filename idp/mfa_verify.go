@@ -19,16 +19,24 @@ import (
 // conditional UPDATE in the store (TOTP step, OTP challenge, backup code),
 // so two replicas racing on one code cannot both accept it.
 
-// Why a code was refused. The messages are for people; none carries the code.
-var (
-	errCodeWrong    = errors.New("That code is not correct.")
-	errCodeReplayed = errors.New("That code was already used. Wait for the next one.")
-	errCodeNone     = errors.New("No code was sent yet, or it was replaced by a newer one. Send a new code.")
-	errCodeExpired  = errors.New("That code has expired. Send a new code.")
-	errCodeTooMany  = errors.New("Too many wrong codes. Send a new code.")
-	errCodeFormat   = errors.New("Enter the code as shown.")
-	errNoSender     = errors.New("Codes cannot be sent right now. Choose another method.")
-	errSendFailed   = errors.New("The code could not be sent. Try again in a moment or choose another method.")
+// userError is a refusal worded for the person at the page; errors.Is
+// compares the constants below, and userFacing recognises the type.
+type userError string
+
+func (e userError) Error() string { return string(e) }
+
+// Why a code was refused. None carries the code.
+const (
+	errCodeWrong      userError = "That code is not correct."
+	errCodeReplayed   userError = "That code was already used. Wait for the next one."
+	errCodeNone       userError = "No code was sent yet, or it was replaced by a newer one. Send a new code."
+	errCodeExpired    userError = "That code has expired. Send a new code."
+	errCodeTooMany    userError = "Too many wrong codes. Send a new code."
+	errCodeFormat     userError = "Enter the code as shown."
+	errNoSender       userError = "Codes cannot be sent right now. Choose another method."
+	errSendFailed     userError = "The code could not be sent. Try again in a moment or choose another method."
+	errPhone          userError = "Enter a mobile number in international format, for example +49 151 23456789."
+	errKindNotAllowed userError = "That method is not available for your organisation."
 )
 
 // rateLimitedError: a send refused by the per-user or per-destination limits.
@@ -49,15 +57,8 @@ func (e *rateLimitedError) Error() string {
 // is) rather than an internal failure (logged, shown generically).
 func userFacing(err error) bool {
 	var rl *rateLimitedError
-	switch {
-	case errors.As(err, &rl):
-		return true
-	case errors.Is(err, errCodeWrong), errors.Is(err, errCodeReplayed), errors.Is(err, errCodeNone),
-		errors.Is(err, errCodeExpired), errors.Is(err, errCodeTooMany), errors.Is(err, errCodeFormat),
-		errors.Is(err, errNoSender), errors.Is(err, errSendFailed):
-		return true
-	}
-	return false
+	var ue userError
+	return errors.As(err, &rl) || errors.As(err, &ue)
 }
 
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
