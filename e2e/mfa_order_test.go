@@ -136,3 +136,27 @@ func mustURL(s string) *url.URL {
 	}
 	return u
 }
+
+// TestMFACrossSitePostsRefused: the second-factor and account-security
+// forms refuse cross-site POSTs (CSRF), before reading anything.
+func TestMFACrossSitePostsRefused(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		b := e.browser()
+		for _, path := range []string{"/login/2fa", "/login/2fa/send", "/login/2fa/enroll", "/login/2fa/codes",
+			"/login/2fa/webauthn/begin", "/login/passkey/begin", "/login/passkey/finish",
+			"/account/security/enroll", "/account/security/factor/x/remove", "/account/security/backup-codes/regenerate"} {
+			req, _ := http.NewRequest(http.MethodPost, e.issuer+path, strings.NewReader("id=x&code=123456"))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Origin", "https://evil.example")
+			req.Header.Set("Sec-Fetch-Site", "cross-site")
+			resp, err := b.client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusForbidden {
+				t.Errorf("cross-site POST %s: %d, want 403", path, resp.StatusCode)
+			}
+		}
+	})
+}
