@@ -408,3 +408,42 @@ func testConcurrentTOTPStep(t *testing.T, s store.Store) {
 	errs = race(func(int) error { return s.ConsumeOTPChallenge(ctx(t), w.tenant.ID, c.ID, t0) })
 	oneWinner(t, "ConsumeOTPChallenge race", errs, store.ErrAlreadyUsed)
 }
+
+// testConcurrentAttemptCounters: 50 replicas counting attempts against a
+// limit of 5 let exactly 5 through, for a sent code and for a login; 50
+// replicas storing the same WebAuthn counter: one wins.
+func testConcurrentAttemptCounters(t *testing.T, s store.Store) {
+	w := mkWorld(t, s, "acme")
+	f := mkFactor(t, s, w.tenant.ID, w.user.ID, store.FactorSMS, nil)
+	c := &store.OTPChallenge{ID: store.NewID(), TenantID: w.tenant.ID, UserID: w.user.ID, FactorID: f.ID, Purpose: store.OTPPurposeLogin,
+		Binding: "b", Destination: f.Destination, CodeHash: hash("c"), CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+	wantErr(t, "CreateOTPChallenge", s.CreateOTPChallenge(ctx(t), c), nil)
+	count := func(what string, errs []error) {
+		t.Helper()
+		ok := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case !errors.Is(err, store.ErrAlreadyUsed):
+				t.Fatalf("%s: unexpected error %v", what, err)
+			}
+		}
+		if ok != 5 {
+			t.Fatalf("%s: %d attempts got through a limit of 5", what, ok)
+		}
+	}
+	count("CountOTPAttempt", race(func(int) error { _, err := s.CountOTPAttempt(ctx(t), w.tenant.ID, c.ID, 5); return err }))
+	ar := mkAuthRequest(t, s, w.tenant.ID, w.client.ID)
+	wantErr(t, "PutLoginState", s.PutLoginState(ctx(t), &store.LoginState{TenantID: w.tenant.ID, AuthRequestID: ar.ID, UserID: w.user.ID,
+		Step: "challenge", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}), nil)
+	count("CountLoginAttempt", race(func(int) error { _, err := s.CountLoginAttempt(ctx(t), w.tenant.ID, ar.ID, 5); return err }))
+	// Only one of many racing requests moves the login on.
+	errs := race(func(int) error {
+		return s.AdvanceLoginState(ctx(t), &store.LoginState{TenantID: w.tenant.ID, AuthRequestID: ar.ID, Step: "done"}, "challenge")
+	})
+	oneWinner(t, "AdvanceLoginState race", errs, store.ErrConflict)
+	wa := mkFactor(t, s, w.tenant.ID, w.user.ID, store.FactorWebAuthn, nil)
+	errs = race(func(int) error { return s.AdvanceSignCount(ctx(t), w.tenant.ID, wa.ID, 9, []byte(`{}`), t0) })
+	oneWinner(t, "AdvanceSignCount race", errs, store.ErrAlreadyUsed)
+}
