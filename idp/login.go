@@ -74,6 +74,7 @@ func (s *Server) renderLogin(w http.ResponseWriter, p *tenantProvider, ar *store
 	}
 	d.Connections, d.FormActions = s.loginButtons(context.Background(), p) // federation
 	d.FormActions = append(d.FormActions, redirectOrigin(ar))
+	d.Passkey = s.passkeyOffered(p) // passwordless (mfa_webauthn.go)
 	s.render(w, status, "login", d)
 }
 
@@ -110,7 +111,8 @@ func (s *Server) trySSO(w http.ResponseWriter, r *http.Request, p *tenantProvide
 		// max_age: the authentication must be younger than max_age seconds
 		// (so max_age=0 always re-authenticates, like prompt=login).
 		(ar.MaxAge == nil || now.Sub(sess.AuthTime) < time.Duration(*ar.MaxAge)*time.Second) &&
-		(ar.HintUserID == "" || ar.HintUserID == sess.UserID)
+		(ar.HintUserID == "" || ar.HintUserID == sess.UserID) &&
+		!acrDemandsMFA(ar.ACRValues, sess.ACR) // step-up: a second factor first (mfa_login.go)
 	if usable {
 		set := s.tenantSettings(ctx, p)
 		if err := s.store.TouchSession(ctx, p.tenant.ID, sess.ID, now, set.SessionIdle()); err != nil {
@@ -189,17 +191,16 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 // steps that follow primary authentication are enforced in one place.
 // upstreamAMR (federation) is added to the amr claim; the acr comes from
 // Gatehouse's own methods only.
+//
+// Second factor (mfa_login.go): when the tenant's policy or the request's
+// acr_values require one, the transaction continues on /login/2fa and no
+// session exists until it passed. A federated sign-in whose connection
+// trusts the upstream's MFA claim passes policy.MethodUpstreamMFA in methods.
 func (s *Server) finishPrimary(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest, u *store.User, methods []policy.Method, upstreamAMR ...string) {
-	amr := policy.AMRFor(methods...)
-	acr := policy.ACR(amr)
-	amr = withUpstreamAMR(amr, upstreamAMR)
-	sess, err := s.startSession(w, r, p, u, amr, acr)
-	if err != nil {
-		s.log.Error("login: start session", "tenant", p.tenant.Slug, "err", err)
-		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+	if s.secondFactorStep(w, r, p, ar, u, methods, upstreamAMR) {
 		return
 	}
-	s.completeLogin(w, r, p, ar, sess)
+	s.finishSignIn(w, r, p, ar, u, methods, upstreamAMR, 0)
 }
 
 func truncate(v string, n int) string {

@@ -11,7 +11,8 @@ import (
 
 // pageNames are the pages in templates/pages, each rendered inside layout.html.
 var pageNames = []string{"login", "error", "setup", "message", "account",
-	"federated", "connections"} // federation: refusal/proof page, account connections
+	"federated", "connections", // federation: refusal/proof page, account connections
+	"mfa", "security", "outbox"} // second factors: login step, account security, dev outbox
 
 // pages holds the parsed page templates: one template set per page, each
 // combined with the shared layout.
@@ -58,6 +59,8 @@ type pageData struct {
 	// may lead to (form-action CSP).
 	Connections []connectionButton
 	FormActions []string
+	// Passkey offers passwordless sign-in on the login page (mfa_webauthn.go).
+	Passkey bool
 }
 
 // render writes a page; rendering goes to a buffer first so a template

@@ -54,6 +54,9 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /t/{tenant}/account/connections", tp("account_connections", s.accountConnections))
 	mux.Handle("POST /t/{tenant}/account/connections/{connection_id}/connect", forms.Handler(tp("account_connections", s.accountConnect)))
 	mux.Handle("POST /t/{tenant}/account/connections/disconnect", forms.Handler(tp("account_connections", s.accountDisconnect)))
+	// Second factors (mfa_routes.go): the login step, passkeys, the account
+	// security page and, with --dev, the outbox.
+	s.mfaRoutes(mux, tp, forms)
 
 	return s.middleware(mux)
 }

@@ -10,9 +10,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatehouse-idp/gatehouse/idp/notify"
 	"github.com/gatehouse-idp/gatehouse/idp/password"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/mfa/otp"
 )
 
 // Options are what a Server is built from. Only Store, Sealer and PublicURL
@@ -36,6 +38,24 @@ type Options struct {
 	// discovery, token, JWKS, userinfo). It must have a Timeout; default: a
 	// client with DefaultUpstreamTimeout.
 	UpstreamHTTPClient *http.Client
+
+	// Second factors (docs/mfa.md). EmailSender delivers email codes and
+	// notifications (nil: email off); SMSSenders are the configured SMS
+	// providers by name ("twilio", "webhook"), DefaultSMSProvider the one a
+	// tenant without its own choice uses; Locate names client locations
+	// (nil: the /24 or /48 network); Outbox is listed on /dev/outbox in dev
+	// mode only; OTPRules overrides the emailed/texted code rules.
+	EmailSender        notify.EmailSender
+	SMSSenders         map[string]notify.SMSSender
+	DefaultSMSProvider string
+	Locate             LocationFunc
+	Outbox             *notify.Outbox
+	OTPRules           *otp.Rules
+	// WebAuthnRPID is the passkey relying-party id: the host of PublicURL
+	// when empty, or a registrable suffix of it ("example.com" for
+	// login.example.com) so passkeys work across its subdomains. Passkeys
+	// are off when it is an IP address (browsers refuse those).
+	WebAuthnRPID string
 }
 
 // Server is the Gatehouse HTTP application: one OpenID provider per tenant,
@@ -63,6 +83,7 @@ type Server struct {
 
 	upstreamHTTP *http.Client    // federation
 	connectors   *connectorCache // federation: opened upstream connectors
+	mfa          *mfaDeps        // second factors (mfa.go)
 }
 
 // maxTokenLifetime bounds every token a key may have signed (ID and access
@@ -114,6 +135,9 @@ func New(o Options) (*Server, error) {
 
 		upstreamHTTP: o.UpstreamHTTPClient,
 		connectors:   newConnectorCache(),
+	}
+	if s.mfa, err = newMFADeps(o, o.Sealer, s.publicURL); err != nil {
+		return nil, err
 	}
 	s.keys = NewKeyManager(o.Store, o.Sealer, o.Clock, maxTokenLifetime)
 	s.tenants = newTenantCache(o.Store, o.Clock)

@@ -150,6 +150,11 @@ type Store interface {
 	AuditEvents
 	Connections // federation: upstream connections (issue 3)
 	Links       // federation: upstream-account links (issue 3)
+	Factors
+	OTPChallenges
+	LoginStates
+	BackupCodes
+	Devices
 	// Ping checks the database connection (readiness).
 	Ping(ctx context.Context) error
 	Close() error
