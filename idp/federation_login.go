@@ -22,8 +22,9 @@ import (
 //	        ID token verified by the connector; linking decision:
 //	        linked -> sign in; JIT -> create, link, sign in;
 //	        existing local account -> proof page; otherwise an explanation.
-//	POST /t/{tenant}/login/federated/{connection_id}/link      password
-//	     -> proves the local account, links, signs in.
+//	POST /t/{tenant}/login/federated/{connection_id}/link      password or code
+//	     -> proves the local account (password or second factor), links,
+//	        signs in (federation_proof.go).
 //
 // Every sign-in ends in finishPrimary with amr "fed" (+ the upstream's).
 
@@ -63,6 +64,11 @@ type fedPage struct {
 	pageData
 	ProofEmail string
 	Provider   string
+	// The proof form (federation_proof.go): which proofs are offered.
+	SendAction   string
+	HasPassword  bool
+	ProofFactors []factorView
+	BackupLeft   int
 }
 
 func (s *Server) loginURL(p *tenantProvider, arID string) string {
@@ -307,7 +313,11 @@ func (s *Server) localAccount(ctx context.Context, p *tenantProvider, c *store.C
 	if err != nil {
 		return nil, err
 	}
-	la := &federation.LocalAccount{UserID: u.ID, HasPassword: u.PasswordHash != "" && !u.Disabled}
+	opts, err := s.proofOptions(ctx, p, u)
+	if err != nil {
+		return nil, err
+	}
+	la := &federation.LocalAccount{UserID: u.ID, HasPassword: opts.password, HasSecondFactor: opts.secondFactor()}
 	for _, l := range links {
 		if l.ConnectionID == c.ID {
 			la.LinkedOnConnection = true

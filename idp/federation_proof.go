@@ -7,17 +7,19 @@ import (
 	"strconv"
 
 	"github.com/gatehouse-idp/gatehouse/federation"
-	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
 
 // Linking an upstream account to an existing local account by email needs
 // the connection's link mode verified_email_with_proof, an email the
 // upstream vouches for, and then proof of the local account: its password
-// (its second factor once the account has one). The identity waiting for
-// proof travels in a sealed cookie whose token is single-use; every attempt
-// consumes it and a wrong password issues a new one, so a copied cookie is
-// worthless and guesses stop after maxProofAttempts.
+// or one of its second factors (federation_proof_factors.go). The identity
+// waiting for proof travels in a sealed cookie whose token is single-use;
+// every attempt (and every "send code") consumes it and issues a new one,
+// so a copied cookie is worthless and guesses stop after maxProofAttempts.
+//
+//	POST /t/{tenant}/login/federated/{connection_id}/link       password, or factor + code
+//	POST /t/{tenant}/login/federated/{connection_id}/link/send  factor (SMS or email code)
 
 // askProof starts the proof step for local account u.
 func (s *Server) askProof(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest, c *store.Connection, u *store.User, id federation.Identity) {
@@ -34,94 +36,136 @@ func (s *Server) askProof(w http.ResponseWriter, r *http.Request, p *tenantProvi
 	}
 	s.audit(r.Context(), &store.AuditEvent{TenantID: p.tenant.ID, Type: store.EventFederationProof, UserID: u.ID, ClientID: ar.ClientID,
 		Detail: map[string]string{"connection_id": c.ID, "issuer": id.Issuer, "subject": id.Subject}})
-	s.renderProof(w, http.StatusOK, p, c, f, "")
+	s.renderProof(w, r, http.StatusOK, p, c, f, u, "", "")
 }
 
-func (s *Server) renderProof(w http.ResponseWriter, status int, p *tenantProvider, c *store.Connection, f *fedFlow, errMsg string) {
+// renderProof shows the proof form: the password (if the account has one)
+// and the account's second factors.
+func (s *Server) renderProof(w http.ResponseWriter, r *http.Request, status int, p *tenantProvider, c *store.Connection, f *fedFlow, u *store.User, errMsg, notice string) {
+	opts, err := s.proofOptions(r.Context(), p, u)
+	if err != nil {
+		s.unavailable(w, r, "federation: proof options", err)
+		return
+	}
 	var formActions []string // the sign-in may end at the app right after this form
 	if ar, err := s.store.AuthRequestByID(context.Background(), p.tenant.ID, f.AuthRequestID); err == nil {
 		formActions = append(formActions, redirectOrigin(ar))
 	}
-	s.renderPage(w, status, "federated", &fedPage{
-		pageData: pageData{Title: "Connect your " + c.Name + " account", TenantName: p.tenant.Name, Error: errMsg,
-			Action: s.tenantURL(p.tenant.Slug) + "/login/federated/" + c.ID + "/link",
-			Back:   s.loginURL(p, f.AuthRequestID), BackLabel: "Cancel and go back to sign-in", FormActions: formActions},
-		ProofEmail: f.Identity.Email, Provider: c.Name,
-	})
+	action := s.tenantURL(p.tenant.Slug) + "/login/federated/" + c.ID + "/link"
+	d := &fedPage{
+		pageData: pageData{Title: "Connect your " + c.Name + " account", TenantName: p.tenant.Name, Error: errMsg, Message: notice,
+			Action: action, Back: s.loginURL(p, f.AuthRequestID), BackLabel: "Cancel and go back to sign-in", FormActions: formActions},
+		ProofEmail: f.Identity.Email, Provider: c.Name, SendAction: action + "/send",
+		HasPassword: opts.password, BackupLeft: opts.backupLeft,
+	}
+	for _, pf := range opts.factors {
+		d.ProofFactors = append(d.ProofFactors, viewFactor(pf))
+	}
+	s.renderPage(w, status, "federated", d)
 }
 
-// fedLinkSubmit checks the local password, links and signs in.
-func (s *Server) fedLinkSubmit(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+// proofRequest loads what both proof handlers need; on false it has answered.
+// The flow's single-use state is consumed: the caller must issue a new one
+// (reissueProof) to let the user try again.
+func (s *Server) proofRequest(w http.ResponseWriter, r *http.Request, p *tenantProvider) (*fedFlow, *store.AuthRequest, *store.Connection, *store.User, bool) {
 	ctx := r.Context()
 	connID := r.PathValue("connection_id")
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		s.renderError(w, r, http.StatusBadRequest, "Invalid request", "The form could not be read.")
-		return
+		return nil, nil, nil, nil, false
 	}
 	f, ok := s.readFlow(r, p.tenant, flowProof)
 	if !ok || f.ConnectionID != connID || f.Identity == nil {
 		s.clearFlow(w, p.tenant, flowProof)
 		s.fedRefuse(w, r, p, nil, connID, http.StatusBadRequest, "no_flow",
 			"This confirmation has expired or was already used.", nil)
-		return
+		return nil, nil, nil, nil, false
 	}
 	ar, ok := s.loadPendingRequest(ctx, p, f.AuthRequestID)
 	if !ok {
 		s.clearFlow(w, p.tenant, flowProof)
 		s.expiredLogin(w, r)
-		return
+		return nil, nil, nil, nil, false
 	}
 	if err := s.consumeFlow(ctx, p.tenant, f); err != nil {
 		s.clearFlow(w, p.tenant, flowProof)
 		if !errors.Is(err, store.ErrAlreadyUsed) && !errors.Is(err, store.ErrExpired) && !errors.Is(err, store.ErrNotFound) {
 			s.unavailable(w, r, "federation: consume proof", err)
-			return
+			return nil, nil, nil, nil, false
 		}
 		s.fedRefuse(w, r, p, f, connID, http.StatusBadRequest, refusalReason(err),
 			"This confirmation has expired or was already used. Please start again.", err)
-		return
+		return nil, nil, nil, nil, false
 	}
 	c, err := s.enabledConnection(ctx, p.tenant, connID)
 	if err != nil {
 		s.clearFlow(w, p.tenant, flowProof)
 		s.fedRefuse(w, r, p, f, connID, http.StatusForbidden, "connection_unavailable",
 			"This sign-in option is no longer available.", err)
-		return
+		return nil, nil, nil, nil, false
 	}
 	u, err := s.store.UserByID(ctx, p.tenant.ID, f.UserID)
 	if err != nil || u.Disabled {
 		s.clearFlow(w, p.tenant, flowProof)
 		s.fedRefuse(w, r, p, f, connID, http.StatusForbidden, "user_disabled",
 			"This account cannot sign in. Please contact your administrator.", err)
+		return nil, nil, nil, nil, false
+	}
+	return f, ar, c, u, true
+}
+
+// reissueProof gives the flow a new single-use state; on false it has answered.
+func (s *Server) reissueProof(w http.ResponseWriter, r *http.Request, p *tenantProvider, f *fedFlow) bool {
+	var err error
+	if f.State, err = federation.NewState(s.rand); err != nil {
+		s.unavailable(w, r, "federation: proof token", err)
+		return false
+	}
+	if err := s.saveFlow(r.Context(), w, p.tenant, f, fedProofTTL); err != nil {
+		s.unavailable(w, r, "federation: save proof", err)
+		return false
+	}
+	return true
+}
+
+// fedLinkSubmit checks the proof (password or second factor), links and
+// signs in.
+func (s *Server) fedLinkSubmit(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+	ctx := r.Context()
+	f, ar, c, u, ok := s.proofRequest(w, r, p)
+	if !ok {
 		return
 	}
-	pw := r.PostForm.Get("password")
-	verr := errors.New("empty password")
-	if pw != "" && len(pw) <= maxPasswordLen {
-		verr = s.hasher.Verify(ctx, u.PasswordHash, policy.NormalizePassword(pw))
+	res := s.checkProof(r, p, u, f, r.PostForm)
+	if errors.Is(res.err, errProofLocked) {
+		s.clearFlow(w, p.tenant, flowProof)
+		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.challenge.locked", UserID: u.ID, ClientID: ar.ClientID})
+		s.fedRefuse(w, r, p, f, c.ID, http.StatusTooManyRequests, "proof_locked", msgAccountLocked, nil)
+		return
 	}
-	if verr != nil {
+	if res.err != nil {
 		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: store.EventFederationRefused, UserID: u.ID, ClientID: ar.ClientID,
-			Detail: map[string]string{"reason": "proof_failed", "connection_id": c.ID, "attempt": strconv.Itoa(f.Attempts + 1)}})
+			Detail: map[string]string{"reason": "proof_failed", "connection_id": c.ID, "attempt": strconv.Itoa(f.Attempts + 1),
+				"proof": res.kind, "why": res.why()}})
+		if !userFacing(res.err) && !errors.Is(res.err, errWrongPassword) {
+			s.log.Error("federation: check proof", "tenant", p.tenant.Slug, "proof", res.kind, "err", res.err)
+		}
 		f.Attempts++
 		if f.Attempts >= maxProofAttempts {
 			s.clearFlow(w, p.tenant, flowProof)
 			s.fedRefuse(w, r, p, f, c.ID, http.StatusForbidden, "proof_attempts_exhausted",
-				"Too many incorrect passwords. The accounts were not connected.", nil)
+				"Too many incorrect passwords or codes. The accounts were not connected.", nil)
 			return
 		}
-		if f.State, err = federation.NewState(s.rand); err != nil {
-			s.unavailable(w, r, "federation: proof token", err)
-			return
+		if s.reissueProof(w, r, p, f) {
+			s.renderProof(w, r, http.StatusUnauthorized, p, c, f, u, res.message(), "")
 		}
-		if err := s.saveFlow(ctx, w, p.tenant, f, fedProofTTL); err != nil {
-			s.unavailable(w, r, "federation: save proof", err)
-			return
-		}
-		s.renderProof(w, http.StatusUnauthorized, p, c, f, "Incorrect password.")
 		return
 	}
 	s.clearFlow(w, p.tenant, flowProof)
+	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: store.EventFederationProofPassed, UserID: u.ID, ClientID: ar.ClientID,
+		Detail: map[string]string{"connection_id": c.ID, "proof": res.kind, "attempt": strconv.Itoa(f.Attempts + 1)}})
 	// Re-check under the fresh state of the store: the account may have been
 	// linked on this connection meanwhile.
 	la, err := s.localAccount(ctx, p, c, u)
@@ -138,5 +182,41 @@ func (s *Server) fedLinkSubmit(w http.ResponseWriter, r *http.Request, p *tenant
 	if !s.createLink(w, r, p, f, c, u, id.Issuer, id.Subject, id.Email, "email_proof") {
 		return
 	}
-	s.fedSignIn(w, r, p, ar, c, u, id.AMR, id.UpstreamMFA, policy.MethodPassword)
+	// The proof counts as a method of this sign-in (see proofResult.method).
+	s.fedSignIn(w, r, p, ar, c, u, id.AMR, id.UpstreamMFA, res.method)
+}
+
+// fedLinkSend sends an SMS or email code for the proof, bound to this
+// auth request and connection.
+func (s *Server) fedLinkSend(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+	ctx := r.Context()
+	f, _, c, u, ok := s.proofRequest(w, r, p)
+	if !ok {
+		return
+	}
+	if !s.reissueProof(w, r, p, f) {
+		return
+	}
+	pf, err := s.proofFactor(ctx, p, u, r.PostForm.Get("factor"))
+	if err != nil || (pf.Kind != store.FactorSMS && pf.Kind != store.FactorEmail) {
+		if err != nil && !isNotFound(err) {
+			s.unavailable(w, r, "federation: load factor", err)
+			return
+		}
+		s.renderProof(w, r, http.StatusBadRequest, p, c, f, u, "Choose where to send the code.", "")
+		return
+	}
+	if err := s.sendCode(ctx, p.tenant, u, pf, store.OTPPurposeLogin, proofBinding(f)); err != nil {
+		msg := errSendFailed.Error()
+		if userFacing(err) {
+			msg = err.Error()
+		} else {
+			s.log.Error("federation: send proof code", "tenant", p.tenant.Slug, "err", err)
+		}
+		s.renderProof(w, r, http.StatusTooManyRequests, p, c, f, u, msg, "")
+		return
+	}
+	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "federation.proof_code_sent", UserID: u.ID,
+		Detail: map[string]string{"connection_id": c.ID, "factor_id": pf.ID, "kind": pf.Kind}})
+	s.renderProof(w, r, http.StatusOK, p, c, f, u, "", noticeFor("1"))
 }

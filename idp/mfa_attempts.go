@@ -1,6 +1,7 @@
 package idp
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -54,25 +55,35 @@ func (s *Server) countAttempt(w http.ResponseWriter, r *http.Request, p *tenantP
 // and re-renders the page with the reason.
 func (s *Server) factorFailed(r *http.Request, p *tenantProvider, txn *loginTxn, kind string, err error) {
 	ctx := r.Context()
+	s.recordFactorFailure(ctx, p.tenant, txn.u.ID)
+	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.challenge.failed", UserID: txn.u.ID, ClientID: txn.ar.ClientID,
+		Detail: map[string]string{"kind": kind, "reason": factorFailureReason(err)}})
+}
+
+// recordFactorFailure counts one failed second-factor code against the
+// account (accountLocked reads the count), wherever the code was typed.
+func (s *Server) recordFactorFailure(ctx context.Context, t *store.Tenant, userID string) {
 	now := s.clock()
-	if _, ferr := s.store.RecordFactorFailure(ctx, p.tenant.ID, txn.u.ID, now, now.Add(-accountFailureWindow)); ferr != nil {
-		s.log.Error("login: record factor failure", "tenant", p.tenant.Slug, "err", ferr)
+	if _, err := s.store.RecordFactorFailure(ctx, t.ID, userID, now, now.Add(-accountFailureWindow)); err != nil {
+		s.log.Error("login: record factor failure", "tenant", t.Slug, "err", err)
 	}
-	reason := "wrong_code"
+}
+
+// factorFailureReason is the short audit code of a refused code.
+func factorFailureReason(err error) string {
 	switch {
 	case errors.Is(err, errCodeReplayed):
-		reason = "replayed"
+		return "replayed"
 	case errors.Is(err, errCodeExpired):
-		reason = "expired"
+		return "expired"
 	case errors.Is(err, errCodeTooMany):
-		reason = "too_many_attempts"
+		return "too_many_attempts"
 	case errors.Is(err, errCodeNone):
-		reason = "no_code"
+		return "no_code"
 	case errors.Is(err, errCodeFormat):
-		reason = "malformed"
+		return "malformed"
 	case !userFacing(err):
-		reason = "verification_failed"
+		return "verification_failed"
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.challenge.failed", UserID: txn.u.ID, ClientID: txn.ar.ClientID,
-		Detail: map[string]string{"kind": kind, "reason": reason}})
+	return "wrong_code"
 }

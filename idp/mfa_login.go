@@ -271,16 +271,7 @@ func (s *Server) mfaSubmit(w http.ResponseWriter, r *http.Request, p *tenantProv
 	if !s.countAttempt(w, r, p, txn) {
 		return
 	}
-	var err error
-	switch kind {
-	case string(policy.MethodBackupCode):
-		err = s.useBackupCode(ctx, p.tenant, txn.u, code)
-	case store.FactorTOTP:
-		err = s.checkTOTP(ctx, f, code)
-	default:
-		err = s.checkSentCode(ctx, f, store.OTPPurposeLogin, txn.ar.ID, code)
-	}
-	if err != nil {
+	if err := s.verifyFactorCode(ctx, p.tenant, txn.u, f, txn.ar.ID, code); err != nil {
 		s.factorFailed(r, p, txn, kind, err)
 		msg := "That code could not be checked. Try again."
 		if userFacing(err) {

@@ -1,0 +1,183 @@
+package idp
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/gatehouse-idp/gatehouse/idp/policy"
+	"github.com/gatehouse-idp/gatehouse/idp/store"
+)
+
+// Which proofs of a local account the linking step accepts, and checking
+// one. A second factor is checked by the same code as the login's
+// second-factor step (verifyFactorCode: TOTP with the atomic last-step
+// advance, sent codes consumed once, backup codes redeemed once), and a
+// wrong code counts against the account like one typed at /login/2fa, so
+// starting upstream sign-ins over and over does not buy more guesses than
+// the account lock allows (maxAccountFactorFailures per accountFailureWindow).
+//
+// Accepted: the password (if the account has one); a verified second
+// factor the tenant allows that takes a typed code (authenticator app, SMS,
+// email); a backup code when the account has any allowed second factor.
+// Passkeys are not offered here yet: a passkey-only account without backup
+// codes is refused with the "no password or second factor" explanation.
+//
+// The proof is a method of the sign-in it ends (fedSignIn gets it), so the
+// tenant's second-factor policy sees "fed" + "otp" after an authenticator
+// or backup code, which is two factors, and does not ask again; after a
+// password or an email code (not a second factor, see policy.ACR) it asks
+// as usual.
+
+// Why a proof was refused, besides the userError codes of mfa_verify.go.
+var (
+	errWrongPassword = errors.New("federation: proof: wrong password")
+	errProofLocked   = errors.New("federation: proof: account's second factor locked")
+	errUnknownProof  = userError("Choose a way to confirm it is your account.")
+)
+
+// proofOpts are the proofs account u can give.
+type proofOpts struct {
+	password   bool
+	factors    []*store.Factor // verified, allowed, checked by a typed code
+	backupLeft int             // backup codes left, 0 unless the account has an allowed factor
+}
+
+// secondFactor reports whether u can prove control with a second factor.
+func (o proofOpts) secondFactor() bool { return len(o.factors) > 0 || o.backupLeft > 0 }
+
+// proofOptions lists the proofs account u can give under the tenant's
+// current second-factor policy.
+func (s *Server) proofOptions(ctx context.Context, p *tenantProvider, u *store.User) (proofOpts, error) {
+	o := proofOpts{password: u.PasswordHash != "" && !u.Disabled}
+	if u.Disabled {
+		return o, nil
+	}
+	all, err := s.usableFactors(ctx, p.tenant.ID, u.ID, s.mfaPolicy(s.tenantSettings(ctx, p)))
+	if err != nil {
+		return o, err
+	}
+	for _, f := range all {
+		switch f.Kind {
+		case store.FactorTOTP, store.FactorSMS, store.FactorEmail:
+			o.factors = append(o.factors, f)
+		}
+	}
+	if len(all) > 0 {
+		switch set, err := s.store.BackupCodeSet(ctx, p.tenant.ID, u.ID); {
+		case err == nil:
+			o.backupLeft = set.Remaining()
+		case !isNotFound(err):
+			return o, err
+		}
+	}
+	return o, nil
+}
+
+// proofFactor returns factor id of u if it is one of the proofs offered.
+func (s *Server) proofFactor(ctx context.Context, p *tenantProvider, u *store.User, id string) (*store.Factor, error) {
+	if id == "" || len(id) > 64 {
+		return nil, store.ErrNotFound
+	}
+	o, err := s.proofOptions(ctx, p, u)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range o.factors {
+		if f.ID == id {
+			return f, nil
+		}
+	}
+	return nil, store.ErrNotFound
+}
+
+// proofBinding binds sent codes to this auth request and connection, so a
+// code sent for the proof works neither at /login/2fa nor for another
+// connection's proof.
+func proofBinding(f *fedFlow) string { return "fedlink:" + f.AuthRequestID + ":" + f.ConnectionID }
+
+// proofResult is the outcome of one proof attempt.
+type proofResult struct {
+	kind   string        // "password", "backup-code", or the factor kind
+	method policy.Method // the sign-in method the proof adds
+	err    error
+}
+
+// why is the short audit code of a refused proof.
+func (r proofResult) why() string {
+	switch {
+	case errors.Is(r.err, errWrongPassword):
+		return "wrong_password"
+	case errors.Is(r.err, errUnknownProof):
+		return "unknown_proof"
+	}
+	return factorFailureReason(r.err)
+}
+
+// message is the sentence shown after a refused proof.
+func (r proofResult) message() string {
+	switch {
+	case errors.Is(r.err, errWrongPassword):
+		return "Incorrect password."
+	case userFacing(r.err):
+		return r.err.Error()
+	}
+	return "That code could not be checked. Try again."
+}
+
+// checkProof checks the posted proof: form field "factor" is empty (or
+// "password") for the password, "backup" for a backup code, or the id of
+// one of the offered factors with its "code".
+func (s *Server) checkProof(r *http.Request, p *tenantProvider, u *store.User, f *fedFlow, form url.Values) proofResult {
+	ctx := r.Context()
+	choice := form.Get("factor")
+	if choice == "" || choice == "password" {
+		res := proofResult{kind: "password", method: policy.MethodPassword, err: errWrongPassword}
+		pw := form.Get("password")
+		if u.PasswordHash != "" && pw != "" && len(pw) <= maxPasswordLen {
+			if err := s.hasher.Verify(ctx, u.PasswordHash, policy.NormalizePassword(pw)); err == nil {
+				res.err = nil
+			}
+		}
+		return res
+	}
+	o, err := s.proofOptions(ctx, p, u)
+	if err != nil {
+		return proofResult{kind: "unknown", err: err}
+	}
+	var fac *store.Factor // nil: backup code
+	res := proofResult{kind: string(policy.MethodBackupCode), method: policy.MethodBackupCode}
+	if choice == "backup" {
+		if o.backupLeft == 0 {
+			return proofResult{kind: "unknown", err: errUnknownProof}
+		}
+	} else {
+		for _, cand := range o.factors {
+			if cand.ID == choice {
+				fac = cand
+			}
+		}
+		if fac == nil {
+			return proofResult{kind: "unknown", err: errUnknownProof}
+		}
+		res.kind, res.method = fac.Kind, policy.Method(fac.Kind)
+	}
+	locked, err := s.accountLocked(r, p.tenant.ID, u.ID)
+	if err != nil {
+		res.err = err
+		return res
+	}
+	if locked {
+		res.err = errProofLocked
+		return res
+	}
+	code := form.Get("code")
+	if len(code) > 64 {
+		code = ""
+	}
+	if res.err = s.verifyFactorCode(ctx, p.tenant, u, fac, proofBinding(f), code); res.err != nil {
+		s.recordFactorFailure(ctx, p.tenant, u.ID)
+	}
+	return res
+}
