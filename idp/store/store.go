@@ -148,6 +148,10 @@ type Store interface {
 	Keys
 	ActionTokens
 	AuditEvents
+	LoginThrottles    // policies.go (issue 5)
+	PasswordHistories // policies.go (issue 5)
+	SessionClients    // policies.go (issue 5)
+	ClientLogouts     // policies.go (issue 5)
 	// Ping checks the database connection (readiness).
 	Ping(ctx context.Context) error
 	Close() error

@@ -43,6 +43,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ConcurrentConsumeAuthCode", testConcurrentConsumeAuthCode},
 		{"ConcurrentRotateRefreshToken", testConcurrentRotateRefreshToken},
 		{"ConcurrentConsumeActionToken", testConcurrentConsumeActionToken},
+		{"LoginFailures", testLoginFailures}, {"ConcurrentLoginFailures", testConcurrentLoginFailures}, {"PasswordHistory", testPasswordHistory}, {"SessionClients", testSessionClients}, {"ClientLogouts", testClientLogouts}, // policies.go
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
