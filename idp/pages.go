@@ -10,7 +10,8 @@ import (
 )
 
 // pageNames are the pages in templates/pages, each rendered inside layout.html.
-var pageNames = []string{"login", "error", "setup", "message", "account"}
+var pageNames = []string{"login", "error", "setup", "message", "account",
+	"password", "forgot", "sessions"} // access policies (issue 5)
 
 // pages holds the parsed page templates: one template set per page, each
 // combined with the shared layout.
@@ -71,7 +72,7 @@ func (s *Server) renderPage(w http.ResponseWriter, status int, name string, d an
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }

@@ -31,20 +31,23 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /t/{tenant}/keys", tp("jwks", s.keysHandler))
 	mux.Handle("/t/{tenant}/authorize", tp("authorize", s.authorize))
 	mux.Handle("GET /t/{tenant}/authorize/callback", tp("authorize_callback", s.serveOP))
-	mux.Handle("/t/{tenant}/oauth/token", tp("token", s.serveOP))
-	mux.Handle("/t/{tenant}/oauth/introspect", tp("introspect", s.introspect))
+	mux.Handle("/t/{tenant}/oauth/token", tp("token", s.gateAPI("token", true, s.serveOP)))
+	mux.Handle("/t/{tenant}/oauth/introspect", tp("introspect", s.gateAPI("introspect", false, s.introspect)))
 	mux.Handle("/t/{tenant}/userinfo", tp("userinfo", s.userinfo))
 	mux.Handle("/t/{tenant}/revoke", tp("revoke", s.serveOP))
 	mux.Handle("/t/{tenant}/end_session", tp("end_session", s.serveOP))
 
 	// Pages.
-	mux.Handle("GET /t/{tenant}/login", tp("login", s.loginPage))
-	mux.Handle("POST /t/{tenant}/login", forms.Handler(tp("login", s.loginSubmit)))
-	mux.Handle("GET /t/{tenant}/setup", tp("setup", s.setupPage))
-	mux.Handle("POST /t/{tenant}/setup", forms.Handler(tp("setup", s.setupSubmit)))
+	mux.Handle("GET /t/{tenant}/login", tp("login", s.gateSignin("login", s.loginPage)))
+	mux.Handle("POST /t/{tenant}/login", forms.Handler(tp("login", s.gateSignin("login", s.loginSubmit))))
+	mux.Handle("GET /t/{tenant}/setup", tp("setup", s.gateSignin("setup", s.setupPage)))
+	mux.Handle("POST /t/{tenant}/setup", forms.Handler(tp("setup", s.gateSignin("setup", s.setupSubmit))))
 	mux.Handle("GET /t/{tenant}/logged-out", tp("logged_out", s.loggedOut))
-	mux.Handle("GET /t/{tenant}/account", tp("account", s.accountPage))
-	mux.Handle("POST /t/{tenant}/account/logout", forms.Handler(tp("account", s.accountLogout)))
+	mux.Handle("GET /t/{tenant}/account", tp("account", s.gateSignin("account", s.accountPage)))
+	mux.Handle("POST /t/{tenant}/account/logout", forms.Handler(tp("account", s.gateSignin("account", s.accountLogout))))
+
+	// Access policies (issue 5): password reset and change, the sessions page.
+	s.policyRoutes(mux, tp, forms)
 
 	return s.middleware(mux)
 }

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatehouse-idp/gatehouse/idp/geo"
+	"github.com/gatehouse-idp/gatehouse/idp/notify"
 	"github.com/gatehouse-idp/gatehouse/idp/password"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
@@ -32,6 +34,14 @@ type Options struct {
 	// TrustedProxies are CIDRs whose X-Forwarded-For is believed.
 	TrustedProxies []string
 	Metrics        *Metrics
+	// EmailSender delivers mail to users (password reset links, security
+	// notices). Nil turns email off: reset links cannot be sent.
+	EmailSender notify.EmailSender
+	// BackchannelClient posts OpenID Connect back-channel logout tokens to
+	// relying parties; nil means a client with a 5 s timeout that follows no redirects.
+	BackchannelClient *http.Client
+	// Geo locates client addresses for the sessions page; nil shows no location.
+	Geo *geo.Locator
 }
 
 // Server is the Gatehouse HTTP application: one OpenID provider per tenant,
@@ -50,6 +60,9 @@ type Server struct {
 	metrics   *Metrics
 	proxies   *proxyPolicy
 	cookieKey []byte
+
+	mail notify.EmailSender // policy emails (mail.go); nil = off
+	bcl  *http.Client       // back-channel logout (backchannel.go)
 
 	tenants   *tenantCache
 	clients   *clientCache
@@ -100,6 +113,12 @@ func New(o Options) (*Server, error) {
 		proxies:   proxies,
 		cookieKey: o.Sealer.Derive("gatehouse/session-cookie/v1"),
 		pages:     pg,
+		mail:      o.EmailSender,
+		bcl:       o.BackchannelClient,
+		geo:       o.Geo,
+	}
+	if s.bcl == nil {
+		s.bcl = defaultBackchannelClient()
 	}
 	s.keys = NewKeyManager(o.Store, o.Sealer, o.Clock, maxTokenLifetime)
 	s.tenants = newTenantCache(o.Store, o.Clock)

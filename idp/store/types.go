@@ -37,6 +37,8 @@ type TenantSettings struct {
 	IDTokenMinutes int `json:"id_token_minutes,omitempty"`
 	// RefreshTokenDays bounds a refresh-token family (a session ending ends it sooner).
 	RefreshTokenDays int `json:"refresh_token_days,omitempty"`
+
+	PolicySettings // access policies (issue 5): policy_settings.go
 }
 
 // Defaults applied where a setting is zero.
