@@ -123,15 +123,24 @@ func TestCodeFlowEndToEnd(t *testing.T) {
 		if st, body := e.tokenForm(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok3.RefreshToken}}, id, secret); st != 400 || body["error"] != "invalid_grant" {
 			t.Fatalf("revoked refresh token accepted: %d %v", st, body)
 		}
-		// Revoke an access token.
-		if got := e.introspect(id, secret, tok3.AccessToken); got["active"] != true {
+		// RFC 7009 2.1: revoking a refresh token also invalidates the access
+		// tokens of the same grant.
+		if got := e.introspect(id, secret, tok3.AccessToken); got["active"] != false {
+			t.Fatalf("access token of a revoked refresh token still active: %v", got)
+		}
+		// Revoke an access token alone: its refresh token keeps working.
+		tok5 := e.ssoToken(r, b)
+		if got := e.introspect(id, secret, tok5.AccessToken); got["active"] != true {
 			t.Fatalf("fresh access token inactive: %v", got)
 		}
-		if st, _ := e.postJSON(e.issuer+"/revoke", url.Values{"token": {tok3.AccessToken}, "token_type_hint": {"access_token"}}, id, secret); st != 200 {
+		if st, _ := e.postJSON(e.issuer+"/revoke", url.Values{"token": {tok5.AccessToken}, "token_type_hint": {"access_token"}}, id, secret); st != 200 {
 			t.Fatalf("revoke access token: %d", st)
 		}
-		if got := e.introspect(id, secret, tok3.AccessToken); got["active"] != false {
+		if got := e.introspect(id, secret, tok5.AccessToken); got["active"] != false {
 			t.Fatalf("revoked access token active: %v", got)
+		}
+		if st, body := e.tokenForm(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok5.RefreshToken}}, id, secret); st != 200 {
+			t.Fatalf("refresh after revoking only the access token: %d %v", st, body)
 		}
 
 		// RP-initiated logout ends the session and revokes its refresh tokens.

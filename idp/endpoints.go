@@ -219,6 +219,9 @@ func (s *Server) fillUserinfo(info *oidc.UserInfo, t *store.Tenant, u *store.Use
 	if hasScope(scopes, oidc.ScopeEmail) {
 		info.Email = u.Email
 		info.EmailVerified = oidc.Bool(u.EmailVerified)
+		// zitadel's Bool is omitempty: say "false" explicitly, an RP must
+		// not have to guess whether the address was verified.
+		info.AppendClaims("email_verified", u.EmailVerified)
 	}
 	info.AppendClaims("tenant", t.Slug)
 	info.AppendClaims("roles", []string{u.Role})

@@ -89,7 +89,9 @@ func (s *Server) trySSO(w http.ResponseWriter, r *http.Request, p *tenantProvide
 	}
 	usable := sess != nil &&
 		!slices.Contains(ar.Prompt, oidc.PromptLogin) &&
-		(ar.MaxAge == nil || now.Sub(sess.AuthTime) <= time.Duration(*ar.MaxAge)*time.Second) &&
+		// max_age: the authentication must be younger than max_age seconds
+		// (so max_age=0 always re-authenticates, like prompt=login).
+		(ar.MaxAge == nil || now.Sub(sess.AuthTime) < time.Duration(*ar.MaxAge)*time.Second) &&
 		(ar.HintUserID == "" || ar.HintUserID == sess.UserID)
 	if usable {
 		set := s.tenantSettings(ctx, p)

@@ -554,9 +554,14 @@ func (s *opStorage) GetPrivateClaimsFromScopes(context.Context, string, string, 
 	return nil, nil
 }
 
-// GetPrivateClaimsFromRequest adds the tenant and session to access tokens.
+// GetPrivateClaimsFromRequest adds the scope, tenant and session to access
+// tokens (zitadel's CreateJWT leaves the scope claim empty; userinfo and
+// introspection need it).
 func (s *opStorage) GetPrivateClaimsFromRequest(_ context.Context, req op.TokenRequest, _ []string) (map[string]any, error) {
 	claims := map[string]any{"tenant": s.tenant.Slug}
+	if sc := req.GetScopes(); len(sc) > 0 {
+		claims["scope"] = strings.Join(sc, " ")
+	}
 	if sb, ok := req.(sessionBound); ok && sb.sessionID() != "" {
 		claims["sid"] = sb.sessionID()
 	}

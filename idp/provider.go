@@ -100,7 +100,8 @@ func (s *Server) withProvider(h func(http.ResponseWriter, *http.Request, *tenant
 			s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
 			return
 		}
-		r = r.WithContext(withHTTP(r.Context(), &httpCtx{w: w, r: r, clientIP: s.proxies.clientIP(r)}))
+		ctx := op.ContextWithIssuer(r.Context(), s.tenantURL(p.tenant.Slug))
+		r = r.WithContext(withHTTP(ctx, &httpCtx{w: w, r: r, clientIP: s.proxies.clientIP(r)}))
 		h(w, r, p)
 	}
 }

@@ -42,6 +42,11 @@ func sub(f embed.FS, dir string) fs.FS {
 	return s
 }
 
+// AdvisoryLockID is the Postgres advisory lock held while migrating: "GateH"
+// in ASCII, so that other goose users of the same database do not wait for
+// Gatehouse or the other way round.
+const AdvisoryLockID int64 = 0x4761746548
+
 // FS returns the migrations of dialect d.
 func FS(d Dialect) (fs.FS, error) {
 	switch d {
@@ -70,7 +75,11 @@ func NewProvider(db *sql.DB, d Dialect) (*goose.Provider, error) {
 	switch d {
 	case DialectPostgres:
 		gd = goose.DialectPostgres
-		locker, err := lock.NewPostgresSessionLocker()
+		locker, err := lock.NewPostgresSessionLocker(
+			lock.WithLockID(AdvisoryLockID),
+			// Poll every second (goose's default is 5s) for up to 5 minutes.
+			lock.WithLockTimeout(1, 300),
+		)
 		if err != nil {
 			return nil, fmt.Errorf("migrations: session locker: %w", err)
 		}

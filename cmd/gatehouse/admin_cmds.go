@@ -20,11 +20,14 @@ func cmdMigrate(ctx context.Context, args []string, io *cmdIO) error {
 	if err != nil {
 		return err
 	}
-	res, err := backend.Migrate(ctx, cfg.DatabaseURL)
+	applied, err := backend.Migrate(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
-	return emit(c, io, res, fmt.Sprintf("database at version %d (%d migration(s) applied)\n", res.Version, len(res.Applied)))
+	if applied == nil {
+		applied = []int64{}
+	}
+	return emit(c, io, map[string]any{"applied": applied}, fmt.Sprintf("%d migration(s) applied %v\n", len(applied), applied))
 }
 
 type tenantOut struct {

@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/store/backend"
+	"github.com/gatehouse-idp/gatehouse/idp/store/postgres"
 )
 
 // flags shared by every command: where the configuration comes from.
@@ -105,7 +106,11 @@ func openApp(ctx context.Context, c *commonFlags, io *cmdIO, logW io.Writer) (*a
 		return nil, err
 	}
 	log := newLogger(cfg, logW)
-	st, err := backend.Open(ctx, cfg.DatabaseURL, backend.Options{MaxConns: cfg.Database.MaxConns, MinConns: cfg.Database.MinConns})
+	// zitadel/oidc logs through slog's default logger: route it through ours.
+	slog.SetDefault(log)
+	st, err := backend.Open(ctx, cfg.DatabaseURL, backend.Options{
+		Postgres: postgres.Options{MaxConns: int32(cfg.Database.MaxConns), MinConns: int32(cfg.Database.MinConns)},
+	})
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}

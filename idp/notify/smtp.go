@@ -186,7 +186,7 @@ func (s *SMTPSender) SendEmail(ctx context.Context, m Message) error {
 	}
 	defer client.Close()
 	if err := s.mailer.SendWithSMTPClient(client, msg); err != nil {
-		return s.fail("send", ctx, err)
+		return s.fail(ctx, "send", err)
 	}
 	// The message was accepted with the 250 after DATA; a failed QUIT changes nothing.
 	_ = client.Quit()
@@ -206,10 +206,12 @@ func (s *SMTPSender) open(ctx context.Context) (*smtp.Client, error) {
 		conn, err = dialer.DialContext(ctx, "tcp", s.ep.Addr())
 	}
 	if err != nil {
-		return nil, s.fail("dial", ctx, err)
+		return nil, s.fail(ctx, "dial", err)
 	}
-	// Unblock any read or write the moment the context ends (deadline or cancel).
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	// End the conversation the moment the context ends (deadline or cancel). Closing,
+	// rather than moving the deadline, cannot be undone by go-mail extending the
+	// deadline when the mail transaction starts.
+	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
 	client, err := s.handshake(ctx, conn)
 	if err != nil {
 		stop()
@@ -225,10 +227,10 @@ func (s *SMTPSender) handshake(ctx context.Context, conn net.Conn) (*smtp.Client
 	}
 	client, err := smtp.NewClient(conn, s.ep.Host)
 	if err != nil {
-		return nil, s.fail("hello", ctx, err)
+		return nil, s.fail(ctx, "hello", err)
 	}
 	if err := client.Hello(s.helo); err != nil {
-		return nil, s.fail("hello", ctx, err)
+		return nil, s.fail(ctx, "hello", err)
 	}
 	encrypted := s.ep.ImplicitTLS
 	if !encrypted && s.ep.STARTTLS != STARTTLSNone {
@@ -236,7 +238,7 @@ func (s *SMTPSender) handshake(ctx context.Context, conn net.Conn) (*smtp.Client
 		switch {
 		case offered:
 			if err := client.StartTLS(s.tls); err != nil {
-				return nil, s.fail("starttls", ctx, err)
+				return nil, s.fail(ctx, "starttls", err)
 			}
 			encrypted = true
 		case s.ep.STARTTLS == STARTTLSMandatory:
@@ -260,7 +262,7 @@ func (s *SMTPSender) handshake(ctx context.Context, conn net.Conn) (*smtp.Client
 		return nil, &SMTPError{Op: "auth", Addr: s.ep.Addr(), Err: ErrSMTPAuthUnavailable}
 	}
 	if err := client.Auth(auth); err != nil {
-		e := s.fail("auth", ctx, err)
+		e := s.fail(ctx, "auth", err)
 		if e.Code >= 500 {
 			e.Err = fmt.Errorf("%w: %w", ErrSMTPAuthFailed, err)
 		}
@@ -270,15 +272,20 @@ func (s *SMTPSender) handshake(ctx context.Context, conn net.Conn) (*smtp.Client
 }
 
 // fail wraps err with the stage it happened in and decides whether it is temporary.
-func (s *SMTPSender) fail(op string, ctx context.Context, err error) *SMTPError {
+func (s *SMTPSender) fail(ctx context.Context, op string, err error) *SMTPError {
 	e := &SMTPError{Op: op, Addr: s.ep.Addr(), Err: err}
 	var sendErr *gomail.SendError
 	var netErr net.Error
+	ctxErr := ctx.Err()
+	if ctxErr == nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		// The connection deadline is the context's; the I/O timer fired first.
+		ctxErr = context.DeadlineExceeded
+	}
 	switch code := replyCode(err); {
-	case ctx.Err() != nil:
+	case ctxErr != nil:
 		// Our own deadline is a temporary condition; a caller's cancel is not.
-		e.temp = errors.Is(ctx.Err(), context.DeadlineExceeded)
-		e.Err = fmt.Errorf("%w (%w)", ctx.Err(), err)
+		e.temp = errors.Is(ctxErr, context.DeadlineExceeded)
+		e.Err = fmt.Errorf("%w (%w)", ctxErr, err)
 	case code != 0:
 		e.Code = code
 		e.temp = code >= 400 && code < 500

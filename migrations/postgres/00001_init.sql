@@ -158,7 +158,7 @@ CREATE TABLE action_tokens (
     tenant_id  TEXT        NOT NULL,
     hash       BYTEA       NOT NULL,
     kind       TEXT        NOT NULL,
-    user_id    TEXT        NOT NULL,
+    user_id    TEXT,       -- NULL: no user yet (first-owner setup link)
     created_at TIMESTAMPTZ NOT NULL,
     expires_at TIMESTAMPTZ NOT NULL,
     used_at    TIMESTAMPTZ,

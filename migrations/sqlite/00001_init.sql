@@ -156,7 +156,7 @@ CREATE TABLE action_tokens (
     tenant_id  TEXT    NOT NULL,
     hash       BLOB    NOT NULL,
     kind       TEXT    NOT NULL,
-    user_id    TEXT    NOT NULL,
+    user_id    TEXT,   -- NULL: no user yet (first-owner setup link)
     created_at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL,
     used_at    INTEGER,

@@ -13,11 +13,13 @@ const actionCols = `tenant_id, hash, kind, user_id, created_at, expires_at, used
 
 func scanAction(r rowScanner) (*store.ActionToken, error) {
 	var a store.ActionToken
-	err := r.Scan(&a.TenantID, bytesCol{&a.Hash}, &a.Kind, &a.UserID, timeCol{&a.CreatedAt},
+	var user sql.NullString
+	err := r.Scan(&a.TenantID, bytesCol{&a.Hash}, &a.Kind, &user, timeCol{&a.CreatedAt},
 		timeCol{&a.ExpiresAt}, timePtrCol{&a.UsedAt})
 	if err != nil {
 		return nil, err
 	}
+	a.UserID = user.String
 	return &a, nil
 }
 
@@ -26,7 +28,7 @@ func (s *Store) CreateActionToken(ctx context.Context, t *store.ActionToken) err
 		return errors.New("sqlite: CreateActionToken: empty hash")
 	}
 	_, err := s.w.ExecContext(ctx, `INSERT INTO action_tokens (`+actionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		t.TenantID, t.Hash, t.Kind, t.UserID, micros(t.CreatedAt), micros(t.ExpiresAt), microsPtr(t.UsedAt))
+		t.TenantID, t.Hash, t.Kind, sql.NullString{String: t.UserID, Valid: t.UserID != ""}, micros(t.CreatedAt), micros(t.ExpiresAt), microsPtr(t.UsedAt))
 	return mapErr("CreateActionToken", err)
 }
 

@@ -61,9 +61,10 @@ func (s *Store) AuthRequestByID(ctx context.Context, tenantID, id string) (*stor
 // sets r.Done.
 func (s *Store) CompleteAuthRequest(ctx context.Context, r *store.AuthRequest, now time.Time) error {
 	res, err := s.w.ExecContext(ctx, `UPDATE auth_requests
-		SET user_id = ?, session_id = ?, auth_time = ?, amr = ?, acr = ?, done = 1
+		SET user_id = ?, session_id = ?, auth_time = ?, amr = ?, acr = ?, done = 1,
+			expires_at = COALESCE(?, expires_at)
 		WHERE tenant_id = ? AND id = ? AND done = 0 AND expires_at > ?`,
-		r.UserID, r.SessionID, microsOrNull(r.AuthTime), listJSON(r.AMR), r.ACR, r.TenantID, r.ID, micros(now))
+		r.UserID, r.SessionID, microsOrNull(r.AuthTime), listJSON(r.AMR), r.ACR, microsOrNull(r.ExpiresAt), r.TenantID, r.ID, micros(now))
 	if err == nil {
 		err = mustAffect(res)
 	}

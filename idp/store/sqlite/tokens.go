@@ -63,8 +63,9 @@ func (s *Store) RefreshTokenByHash(ctx context.Context, tenantID string, hash []
 
 // RotateRefreshToken consumes old and stores next in old's family, in one
 // BEGIN IMMEDIATE transaction. next.TenantID and next.FamilyID are set from
-// the old token. Reuse of a used or revoked token revokes the family (that
-// revocation is committed) and returns ErrAlreadyUsed.
+// the old token. Reuse of a used or revoked token, or of one whose family is
+// recorded as revoked, revokes the family (that revocation is committed) and
+// returns ErrAlreadyUsed.
 func (s *Store) RotateRefreshToken(ctx context.Context, tenantID string, oldHash []byte, next *store.RefreshToken, now time.Time) error {
 	if next.TenantID != "" && next.TenantID != tenantID {
 		return errors.New("sqlite: RotateRefreshToken: next token belongs to another tenant")
@@ -81,6 +82,8 @@ func (s *Store) RotateRefreshToken(ctx context.Context, tenantID string, oldHash
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `UPDATE refresh_tokens SET used_at = ?1
 			WHERE tenant_id = ?2 AND hash = ?3 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?1
+			AND NOT EXISTS (SELECT 1 FROM revocations r
+				WHERE r.tenant_id = ?2 AND r.kind = 'family' AND r.key = refresh_tokens.family_id)
 			AND (session_id = '' OR EXISTS (
 				SELECT 1 FROM sessions s
 				WHERE s.tenant_id = refresh_tokens.tenant_id AND s.id = refresh_tokens.session_id
@@ -97,7 +100,9 @@ func (s *Store) RotateRefreshToken(ctx context.Context, tenantID string, oldHash
 		var family string
 		var spent bool
 		err = tx.QueryRowContext(ctx, `SELECT family_id, used_at IS NOT NULL OR revoked_at IS NOT NULL
-			FROM refresh_tokens WHERE tenant_id = ? AND hash = ?`, tenantID, oldHash).Scan(&family, &spent)
+				OR EXISTS (SELECT 1 FROM revocations r
+					WHERE r.tenant_id = ?1 AND r.kind = 'family' AND r.key = t.family_id)
+			FROM refresh_tokens t WHERE tenant_id = ?1 AND hash = ?2`, tenantID, oldHash).Scan(&family, &spent)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			outcome = store.ErrNotFound

@@ -166,6 +166,16 @@ func testRevokeRefreshFamily(t *testing.T, s store.Store) {
 	if !got.RevokedAt.Equal(rev) {
 		t.Fatalf("second revocation moved RevokedAt to %v", got.RevokedAt)
 	}
+	// A token added to a revoked family later cannot be rotated either, and
+	// presenting it marks it revoked.
+	late := mkRefresh(t, s, w.tenant.ID, w.client.ID, w.user.ID, w.session.ID, "fam-1", "rt-late")
+	wantErr(t, "RotateRefreshToken(token of a revoked family)", s.RotateRefreshToken(ctx(t), w.tenant.ID, late.Hash, newRefresh(w.tenant.ID, w.client.ID, w.user.ID, w.session.ID, "", "rt-late-2"), rev), store.ErrAlreadyUsed)
+	assertAbsent(t, s, w.tenant.ID, "rt-late-2")
+	got, _ = s.RefreshTokenByHash(ctx(t), w.tenant.ID, late.Hash)
+	if got.RevokedAt == nil || got.UsedAt != nil {
+		t.Fatalf("late token of a revoked family: UsedAt %v, RevokedAt %v; want unused and revoked", got.UsedAt, got.RevokedAt)
+	}
+
 	wantErr(t, "RevokeRefreshFamily(unknown)", s.RevokeRefreshFamily(ctx(t), w.tenant.ID, "fam-unknown", rev), store.ErrNotFound)
 	wantErr(t, "RevokeRefreshFamily(empty)", s.RevokeRefreshFamily(ctx(t), w.tenant.ID, "", rev), store.ErrNotFound)
 }
