@@ -63,6 +63,7 @@ type Server struct {
 
 	mail notify.EmailSender // policy emails (mail.go); nil = off
 	bcl  *http.Client       // back-channel logout (backchannel.go)
+	geo  *geo.Locator       // sessions page locations; nil = none
 
 	tenants   *tenantCache
 	clients   *clientCache
