@@ -204,8 +204,10 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, p *tenantP
 	now := s.clock()
 	set := s.tenantSettings(ctx, p)
 	if old, ok := s.sessionCookie(r, p.tenant); ok {
-		if err := s.store.EndSession(ctx, p.tenant.ID, old, "replaced", now); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return nil, err
+		if prev, err := s.store.SessionByID(ctx, p.tenant.ID, old); err == nil && prev.EndedAt == nil {
+			if err := s.endSession(ctx, p.tenant, prev, "replaced"); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return nil, err
+			}
 		}
 	}
 	hc := httpFrom(ctx)
@@ -236,6 +238,7 @@ func (s *Server) completeLogin(w http.ResponseWriter, r *http.Request, p *tenant
 		s.expiredLogin(w, r)
 		return
 	}
+	s.recordSessionClient(r.Context(), p, sess, ar.ClientID) // backchannel.go: the sessions page and logout tokens
 	if ar.ClientID == accountClientID {
 		// Gatehouse's own account pages: no code, the session is the result.
 		http.Redirect(w, r, ar.RedirectURI, http.StatusFound)
