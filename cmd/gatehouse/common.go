@@ -122,10 +122,15 @@ func openApp(ctx context.Context, c *commonFlags, io *cmdIO, logW io.Writer) (*a
 	hasher := password.NewHasher(password.Params{
 		MemoryKiB: cfg.Argon2.MemoryKiB, Iterations: cfg.Argon2.Iterations, Parallelism: cfg.Argon2.Parallelism,
 	}, cfg.Argon2.MaxConcurrent, nil)
-	srv, err := idp.New(idp.Options{
+	opts := idp.Options{
 		Store: st, Sealer: sealer, Hasher: hasher, PublicURL: cfg.PublicURL, Dev: cfg.Dev,
 		AllowInsecure: cfg.AllowInsecureHTTP, Logger: log, TrustedProxies: cfg.TrustedProxies,
-	})
+	}
+	if err := policyOptions(cfg, &opts); err != nil { // policy_wiring.go: email sender, geo database
+		st.Close()
+		return nil, err
+	}
+	srv, err := idp.New(opts)
 	if err != nil {
 		st.Close()
 		return nil, err

@@ -35,6 +35,9 @@ Commands:
   user create           create a user
   user list             list a tenant's users
   keys rotate           rotate a tenant's signing key
+  ip-allowlist          add, remove or list a tenant's signin/api IP allowlist entries
+  user unlock           clear a user's failed sign-in lock
+  session list|revoke   show or end a user's active sessions
 
 Run 'gatehouse <command> -h' for the flags of a command.
 `
@@ -75,7 +78,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			"create": cmdClientCreate, "list": cmdClientList})
 	case "user":
 		err = sub(ctx, "user", rest, io, map[string]func(context.Context, []string, *cmdIO) error{
-			"create": cmdUserCreate, "list": cmdUserList})
+			"create": cmdUserCreate, "list": cmdUserList, "unlock": cmdUserUnlock})
+	case "ip-allowlist": // policy_cmds.go
+		err = sub(ctx, "ip-allowlist", rest, io, ipAllowlistCmds)
+	case "session": // policy_cmds.go
+		err = sub(ctx, "session", rest, io, sessionCmds)
 	case "keys":
 		err = sub(ctx, "keys", rest, io, map[string]func(context.Context, []string, *cmdIO) error{
 			"rotate": cmdKeysRotate})

@@ -15,7 +15,7 @@ import (
 type settingArea func(fs *flag.FlagSet) (apply func(s *store.TenantSettings, set func(name string) bool) []string)
 
 // tenantSettingAreas are the areas `tenant update` offers, in help order.
-var tenantSettingAreas = []settingArea{sessionSettings}
+var tenantSettingAreas = []settingArea{sessionSettings, passwordSettings}
 
 // sessionSettings: SSO session and token lifetimes.
 func sessionSettings(fs *flag.FlagSet) func(*store.TenantSettings, func(string) bool) []string {
@@ -66,13 +66,15 @@ func viewTenant(a *app, t *store.Tenant) tenantView {
 
 // effectiveSettings lists every setting with its default applied.
 func effectiveSettings(s store.TenantSettings) map[string]any {
-	return map[string]any{
+	m := map[string]any{
 		"session_idle_minutes":   int(s.SessionIdle().Minutes()),
 		"session_lifetime_hours": int(s.SessionLifetime().Hours()),
 		"access_token_minutes":   int(s.AccessTokenLifetime().Minutes()),
 		"id_token_minutes":       int(s.IDTokenLifetime().Minutes()),
 		"refresh_token_days":     int(s.RefreshTokenLifetime().Hours() / 24),
 	}
+	policyEffectiveSettings(m, s) // policy_cmds.go
+	return m
 }
 
 func humanSettings(v tenantView) string {
