@@ -81,7 +81,7 @@ const (
 	rpPostLogout  = "https://helpdesk.acme.test/signed-out"
 )
 
-func newEnv(t *testing.T, backend string) *env {
+func newEnv(t *testing.T, backend string, opts ...func(*idp.Options)) *env {
 	t.Helper()
 	var st store.Store
 	switch backend {
@@ -106,11 +106,15 @@ func newEnv(t *testing.T, backend string) *env {
 	if os.Getenv("GATEHOUSE_TEST_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	srv, err := idp.New(idp.Options{
+	o := idp.Options{
 		Store: st, Sealer: sealer, PublicURL: hs.URL, Clock: clk.Now, Logger: logger,
 		// cheap argon2 parameters keep the suite fast; production uses OWASP's.
 		Hasher: password.NewHasher(password.Params{MemoryKiB: 1024, Iterations: 1, Parallelism: 1}, 4, nil),
-	})
+	}
+	for _, opt := range opts { // extra options per test (forEachBackendWith)
+		opt(&o)
+	}
+	srv, err := idp.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
