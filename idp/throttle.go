@@ -23,9 +23,10 @@ import (
 //     offices share one address.
 //
 // Before the password is checked, policy.Throttle decides from each counter
-// whether the attempt may go ahead; a refused attempt costs no hashing and
-// is not counted. Each wrong password adds one to both counters in one
-// atomic statement each. A correct password clears the account's counter
+// whether the attempt may go ahead. Each wrong password, and each attempt
+// refused by the back-off or the lock (it costs no hashing), adds one to both
+// counters in one atomic statement each: every guess counts, so a burst of
+// parallel guesses adds up exactly, and guessing during a lock extends it. A correct password clears the account's counter
 // (not the address's: one valid account must not reset an attacker's
 // address). Reaching the limit locks for the tenant's lock time, writes a
 // security event and emails the user.
@@ -165,6 +166,13 @@ func (s *Server) throttleGate(w http.ResponseWriter, r *http.Request, p *tenantP
 		return "", "", false
 	}
 	if !v.Allowed {
+		// A refused attempt is a guess too: it is counted (so a burst of
+		// parallel guesses adds up exactly and reaches the lock), and the
+		// page shows the wait that this attempt itself caused.
+		s.noteFailure(ctx, p, u, acct, ipk)
+		if nv, err := s.throttleVerdict(ctx, p.tenant.ID, set, acct, ipk); err == nil && !nv.Allowed {
+			v = nv
+		}
 		reason := "backoff"
 		if v.Locked {
 			reason = "locked"
