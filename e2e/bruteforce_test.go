@@ -92,7 +92,7 @@ func TestBruteForceBackoff(t *testing.T) {
 		// An unknown account gets exactly the same treatment as a real one.
 		for _, email := range []string{agentEmail, "nobody@acme.test"} {
 			page = e.browser().loginPage(r) // a sign-in request lives 30 minutes
-			for i := 1; i <= 4; i++ { // three free failures, the fourth owes 1 s
+			for i := 1; i <= 4; i++ {       // three free failures, the fourth owes 1 s
 				expect(email, "wrong", http.StatusUnauthorized, wrong)
 			}
 			e.clock.Advance(time.Second - time.Millisecond)
