@@ -149,8 +149,9 @@ func TestPasswordStep(t *testing.T) {
 	for name, bad := range map[string]func() (string, string, string){
 		"other request": func() (string, string, string) { return v, "t1", "ar2" },
 		"other tenant":  func() (string, string, string) { return v, "t2", "ar1" },
-		"tampered": func() (string, string, string) {
-			return s.stepValue("t1", "ar1", "u2", now.Add(stepTTL))[:10] + v[10:], "t1", "ar1"
+		"other user, old mac": func() (string, string, string) {
+			other := s.stepValue("t1", "ar1", "u2", now.Add(stepTTL))
+			return strings.Split(other, ".")[0] + "." + strings.Split(v, ".")[1], "t1", "ar1"
 		},
 		"no mac":  func() (string, string, string) { return strings.Split(v, ".")[0], "t1", "ar1" },
 		"expired": func() (string, string, string) { return s.stepValue("t1", "ar1", "u1", now), "t1", "ar1" },
