@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse-idp/gatehouse/idp"
 	"github.com/gatehouse-idp/gatehouse/idp/notify/smtptest"
+	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
 
 // TestBruteForceParallel: 200 wrong passwords at once against one account.
@@ -144,3 +145,32 @@ func TestBruteForceBackoff(t *testing.T) {
 
 // mailBox carries the per-backend SMTP server from the options hook to the test.
 type mailBox struct{ srv *smtptest.Server }
+
+// TestBruteForceLockLongerThanWindow: a lock longer than the counting window
+// is not cut short by the counter restarting under it.
+func TestBruteForceLockLongerThanWindow(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		e.updateTenant(func(s *store.TenantSettings) { s.LoginMaxFailures = 3; s.LoginWindowMinutes = 5; s.LoginLockMinutes = 60 })
+		id, secret := e.webClient()
+		r := e.rp(id, secret)
+		page := e.browser().loginPage(r)
+		for i := 0; i < 3; i++ {
+			if resp, _ := e.browser().postLogin(page, agentEmail, "wrong"); resp.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("failure %d: %d", i+1, resp.StatusCode)
+			}
+		}
+		for _, wait := range []time.Duration{10 * time.Minute, 20 * time.Minute} {
+			e.clock.Advance(wait) // beyond the 5-minute window, inside the 60-minute lock
+			page = e.browser().loginPage(r)
+			resp, body := e.browser().postLogin(page, agentEmail, agentPassword)
+			if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "temporarily locked") {
+				t.Fatalf("after %s: %d", wait, resp.StatusCode)
+			}
+		}
+		e.clock.Advance(time.Hour)
+		page = e.browser().loginPage(r)
+		if q := e.browser().submitLogin(page, agentEmail, agentPassword); q == nil {
+			t.Fatal("lock did not end")
+		}
+	})
+}

@@ -89,7 +89,7 @@ func (s *Server) counterVerdict(ctx context.Context, tenantID, key string, th po
 	}
 	// A counter counts while its failures keep coming; a lock outlives the
 	// window when the lock time is longer.
-	if c.Failures == 0 || !now.Before(c.LastFailureAt.Add(max(set.LoginWindow(), set.LoginLock()))) {
+	if c.Failures == 0 || !now.Before(c.LastFailureAt.Add(set.LoginCounterQuiet())) {
 		return policy.Verdict{Allowed: true}, nil
 	}
 	return th.Decide(c.Failures, c.LastFailureAt, now), nil
@@ -99,13 +99,13 @@ func (s *Server) counterVerdict(ctx context.Context, tenantID, key string, th po
 // It reports whether this failure locked the account.
 func (s *Server) recordFailure(ctx context.Context, tenantID string, set store.TenantSettings, acct, ipk string) (bool, error) {
 	now := s.clock()
-	c, err := s.store.RecordLoginFailure(ctx, tenantID, acct, now, set.LoginWindow())
+	c, err := s.store.RecordLoginFailure(ctx, tenantID, acct, now, set.LoginCounterQuiet())
 	if err != nil {
 		return false, err
 	}
 	locked := c.Failures == set.LoginFailureLimit()
 	if ipk != "" {
-		ic, err := s.store.RecordLoginFailure(ctx, tenantID, ipk, now, set.LoginWindow())
+		ic, err := s.store.RecordLoginFailure(ctx, tenantID, ipk, now, set.LoginCounterQuiet())
 		if err != nil {
 			return locked, err
 		}

@@ -83,7 +83,9 @@ func sweep(ctx context.Context, a *app) {
 		cutoff := time.Now().Add(-time.Hour)
 		n1, err1 := a.store.DeleteExpiredAuthRequests(ctx, cutoff)
 		n2, err2 := a.store.DeleteExpiredTokens(ctx, cutoff)
-		if err := errors.Join(err1, err2); err != nil {
+		// Failure counters outlive the longest window or lock a tenant may set (24 h).
+		_, err3 := a.store.DeleteStaleLoginFailures(ctx, time.Now().Add(-25*time.Hour))
+		if err := errors.Join(err1, err2, err3); err != nil {
 			a.log.Error("sweep expired rows", "err", err)
 			continue
 		}

@@ -75,6 +75,13 @@ func (s PolicySettings) LoginLock() time.Duration {
 	return time.Duration(orDefault(s.LoginLockMinutes, DefaultLoginLockMinutes)) * time.Minute
 }
 
+// LoginCounterQuiet is how long a failure counter must see no failure to
+// start again: the window, or the lock when that is longer (so a lock is
+// never cut short by a counter that restarted under it).
+func (s PolicySettings) LoginCounterQuiet() time.Duration {
+	return max(s.LoginWindow(), s.LoginLock())
+}
+
 // LoginFailureLimit is the number of failures that locks an account.
 func (s PolicySettings) LoginFailureLimit() int {
 	return orDefault(s.LoginMaxFailures, DefaultLoginMaxFailures)
