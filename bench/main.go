@@ -314,21 +314,22 @@ func (f *fixture) userinfo(c *http.Client, w int) error {
 
 var idRE = regexp.MustCompile(`name="id" value="([^"]+)"`)
 
-// prepareUserTokens signs the agent in once (password), then gives every
-// worker its own refresh family through SSO code flows.
+// prepareUserTokens signs the agent in once per worker (its own browser,
+// its own SSO session, as separate agents would be) and keeps each worker's
+// refresh and access token.
 func (f *fixture) prepareUserTokens(c *http.Client) error {
-	jar, _ := cookiejar.New(nil)
-	b := &http.Client{Jar: jar, Transport: c.Transport, CheckRedirect: func(r *http.Request, via []*http.Request) error {
-		if strings.HasPrefix(r.URL.String(), "http://127.0.0.1:1/") {
-			return http.ErrUseLastResponse
-		}
-		return nil
-	}}
 	cfg := &oauth2.Config{ClientID: f.webID, ClientSecret: f.webSecret, RedirectURL: "http://127.0.0.1:1/cb",
 		Endpoint: oauth2.Endpoint{AuthURL: f.issuer + "/authorize", TokenURL: f.issuer + "/oauth/token"},
 		Scopes:   []string{"openid", "profile", "email", "offline_access"}}
 	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, c)
 	for w := 0; w < f.workers; w++ {
+		jar, _ := cookiejar.New(nil)
+		b := &http.Client{Jar: jar, Transport: c.Transport, CheckRedirect: func(r *http.Request, via []*http.Request) error {
+			if strings.HasPrefix(r.URL.String(), "http://127.0.0.1:1/") {
+				return http.ErrUseLastResponse
+			}
+			return nil
+		}}
 		v := oauth2.GenerateVerifier()
 		resp, err := b.Get(cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(v)))
 		if err != nil {
@@ -336,7 +337,7 @@ func (f *fixture) prepareUserTokens(c *http.Client) error {
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if w == 0 {
+		{
 			m := idRE.FindSubmatch(body)
 			if m == nil {
 				return fmt.Errorf("no login form (status %d)", resp.StatusCode)

@@ -150,7 +150,11 @@ type mailBox struct{ srv *smtptest.Server }
 // is not cut short by the counter restarting under it.
 func TestBruteForceLockLongerThanWindow(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
-		e.updateTenant(func(s *store.TenantSettings) { s.LoginMaxFailures = 3; s.LoginWindowMinutes = 5; s.LoginLockMinutes = 60 })
+		e.updateTenant(func(s *store.TenantSettings) {
+			s.LoginMaxFailures = 3
+			s.LoginWindowMinutes = 5
+			s.LoginLockMinutes = 60
+		})
 		id, secret := e.webClient()
 		r := e.rp(id, secret)
 		page := e.browser().loginPage(r)

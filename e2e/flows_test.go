@@ -17,7 +17,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp"
 )
 
-func decodeJSON(t *testing.T, r io.Reader) map[string]any {
+func decodeJSON(t testing.TB, r io.Reader) map[string]any {
 	t.Helper()
 	var m map[string]any
 	b, _ := io.ReadAll(r)
@@ -338,6 +338,73 @@ func TestLogoutRedirectOnlyRegistered(t *testing.T) {
 		resp, _ := b.get(e.issuer + "/end_session?" + url.Values{"id_token_hint": {raw}, "post_logout_redirect_uri": {"https://evil.test/"}}.Encode())
 		if loc := resp.Header.Get("Location"); strings.HasPrefix(loc, "https://evil.test") {
 			t.Fatalf("followed an unregistered post-logout URI: %q", loc)
+		}
+	})
+}
+
+// TestIntrospectionAndUserinfoRequests: client authentication styles and
+// failures at introspection; bearer token in header or POST body at userinfo.
+func TestIntrospectionAndUserinfoRequests(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		id, secret := e.webClient()
+		r := e.rp(id, secret)
+		tok := r.signIn(e.browser())
+		do := func(method, u string, body url.Values, hdr map[string]string) (int, map[string]any) {
+			req, _ := http.NewRequest(method, u, strings.NewReader(body.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			for k, v := range hdr {
+				req.Header.Set(k, v)
+			}
+			resp, err := e.hs.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			return resp.StatusCode, decodeJSON(t, resp.Body)
+		}
+		intro := e.issuer + "/oauth/introspect"
+		// client_secret_post works like basic.
+		if st, b := do("POST", intro, url.Values{"token": {tok.AccessToken}, "client_id": {id}, "client_secret": {secret}}, nil); st != 200 || b["active"] != true {
+			t.Fatalf("introspect with client_secret_post: %d %v", st, b)
+		}
+		for name, c := range map[string]struct {
+			form url.Values
+			hdr  map[string]string
+		}{
+			"no client auth": {url.Values{"token": {tok.AccessToken}}, nil},
+			"wrong secret":   {url.Values{"token": {tok.AccessToken}, "client_id": {id}, "client_secret": {"nope"}}, nil},
+			"unknown client": {url.Values{"token": {tok.AccessToken}, "client_id": {"nope"}, "client_secret": {"nope"}}, nil},
+		} {
+			if st, b := do("POST", intro, c.form, c.hdr); st != 401 || b["error"] != "invalid_client" {
+				t.Errorf("introspect %s: %d %v", name, st, b)
+			}
+		}
+		// Garbage and empty tokens are simply inactive.
+		for _, tk := range []string{"", "garbage", tok.AccessToken + "x"} {
+			if got := e.introspect(id, secret, tk); got["active"] != false {
+				t.Errorf("introspect %q: %v", tk, got)
+			}
+		}
+		// A refresh token is introspectable by its own client only.
+		if got := e.introspect(id, secret, tok.RefreshToken); got["active"] != true || got["token_type"] != "refresh_token" {
+			t.Fatalf("introspect own refresh token: %v", got)
+		}
+		id2, secret2 := e.client(e.acme, idp.ClientSpec{Name: "Other", Grants: []string{"client_credentials"}})
+		if got := e.introspect(id2, secret2, tok.RefreshToken); got["active"] != false {
+			t.Fatalf("another client saw a refresh token: %v", got)
+		}
+		// A token of tenant acme is not active at tenant other.
+		oid, osecret := e.client(e.other, idp.ClientSpec{Name: "B", Grants: []string{"client_credentials"}})
+		st, b := e.postJSON(e.hs.URL+"/t/other/oauth/introspect", url.Values{"token": {tok.AccessToken}}, oid, osecret)
+		if st != 200 || b["active"] != false {
+			t.Fatalf("tenant other accepted acme's token: %d %v", st, b)
+		}
+		// Userinfo: token in a POST body; GET without a token is 401.
+		if st, b := do("POST", e.issuer+"/userinfo", url.Values{"access_token": {tok.AccessToken}}, nil); st != 200 || b["sub"] == nil {
+			t.Fatalf("userinfo with token in body: %d %v", st, b)
+		}
+		if st, _ := do("GET", e.issuer+"/userinfo", nil, nil); st != 401 {
+			t.Fatalf("userinfo without token: %d", st)
 		}
 	})
 }

@@ -63,8 +63,9 @@ func (c *clock) Advance(d time.Duration) {
 // env is one Gatehouse server over TLS with a tenant "acme", a second tenant
 // "other", users and clients.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	store  store.Store
+	sealer *seal.Sealer
 	srv    *idp.Server
 	hs     *httptest.Server
 	clock  *clock
@@ -81,7 +82,9 @@ const (
 	rpPostLogout  = "https://helpdesk.acme.test/signed-out"
 )
 
-func newEnv(t *testing.T, backend string, opts ...func(*idp.Options)) *env {
+// newEnv starts a server on backend; opts adjust its options (e.g. the
+// upstream HTTP client of federation tests).
+func newEnv(t testing.TB, backend string, opts ...func(*idp.Options)) *env {
 	t.Helper()
 	var st store.Store
 	switch backend {
@@ -111,15 +114,15 @@ func newEnv(t *testing.T, backend string, opts ...func(*idp.Options)) *env {
 		// cheap argon2 parameters keep the suite fast; production uses OWASP's.
 		Hasher: password.NewHasher(password.Params{MemoryKiB: 1024, Iterations: 1, Parallelism: 1}, 4, nil),
 	}
-	for _, opt := range opts { // extra options per test (forEachBackendWith)
-		opt(&o)
+	for _, f := range opts {
+		f(&o)
 	}
 	srv, err := idp.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	handler = srv.Handler()
-	e := &env{t: t, store: st, srv: srv, hs: hs, clock: clk}
+	e := &env{t: t, store: st, sealer: sealer, srv: srv, hs: hs, clock: clk}
 	e.ctx = oidc.ClientContext(context.Background(), hs.Client())
 	ctx := context.Background()
 	if e.acme, err = srv.CreateTenant(ctx, "acme", "Acme Support"); err != nil {

@@ -11,7 +11,7 @@ import (
 )
 
 // newSQLiteStore opens a migrated in-memory SQLite store.
-func newSQLiteStore(t *testing.T) store.Store {
+func newSQLiteStore(t testing.TB) store.Store {
 	t.Helper()
 	s, err := sqlite.Open(context.Background(), sqlite.Memory, sqlite.Options{})
 	if err != nil {
@@ -26,7 +26,7 @@ func newSQLiteStore(t *testing.T) store.Store {
 
 // newPostgresStore opens a migrated store in a fresh schema of the test
 // server (GATEHOUSE_TEST_POSTGRES_URL or the local one), dropped afterwards.
-func newPostgresStore(t *testing.T) store.Store {
+func newPostgresStore(t testing.TB) store.Store {
 	t.Helper()
 	s, err := postgres.Open(context.Background(), pgtest.FreshSchema(t), postgres.Options{MaxConns: 8})
 	if err != nil {

@@ -12,6 +12,15 @@
 // request: an auth request is completed only after the user authenticated,
 // and zitadel's callback issues a code only for completed requests.
 //
+// Federation (federation*.go, connections.go, account_connections.go):
+// "Sign in with Google / Office 365 / OIDC" runs the federation library's
+// connectors inside that same transaction. The button's POST stores a
+// single-use state in the database and a sealed, browser-bound cookie with
+// state, nonce and PKCE verifier; the callback verifies, applies
+// federation.DecideLink (linked, JIT, proof of the local account, or an
+// explanation) and ends in finishPrimary with amr "fed". Opened connectors
+// are cached per connection version so their JWKS caches survive.
+//
 // Tokens: access tokens are ES256 JWTs whose jti names the SSO session and
 // refresh family they depend on; refresh tokens are opaque, stored as SHA-256,
 // rotated on every use, and a reused one revokes its family. Signing keys are

@@ -1,6 +1,7 @@
 package idp
 
 import (
+	"encoding/json"
 	"net"
 	"net/http"
 	"net/url"
@@ -8,8 +9,6 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
-
-	httphelper "github.com/zitadel/oidc/v3/pkg/http"
 
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
@@ -104,63 +103,126 @@ func isLoopbackHost(h string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// introspection is the RFC 7662 response, encoded in one pass.
+type introspection struct {
+	Active    bool     `json:"active"`
+	Scope     string   `json:"scope,omitempty"`
+	ClientID  string   `json:"client_id,omitempty"`
+	TokenType string   `json:"token_type,omitempty"`
+	Exp       int64    `json:"exp,omitempty"`
+	Iat       int64    `json:"iat,omitempty"`
+	Nbf       int64    `json:"nbf,omitempty"`
+	Sub       string   `json:"sub,omitempty"`
+	Aud       []string `json:"aud,omitempty"`
+	Iss       string   `json:"iss,omitempty"`
+	Jti       string   `json:"jti,omitempty"`
+	Tenant    string   `json:"tenant,omitempty"`
+	SID       string   `json:"sid,omitempty"`
+}
+
+// clientCredentials reads client_secret_basic (RFC 6749 2.3.1: both parts
+// form-urlencoded) or client_secret_post from a parsed request.
+func clientCredentials(r *http.Request) (id, secret string, ok bool) {
+	if u, p, basic := r.BasicAuth(); basic {
+		id, err1 := url.QueryUnescape(u)
+		secret, err2 := url.QueryUnescape(p)
+		return id, secret, err1 == nil && err2 == nil && id != ""
+	}
+	id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	return id, secret, id != "" && secret != ""
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+func oauthError(w http.ResponseWriter, status int, code, desc string) {
+	writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
+}
+
 // introspect implements RFC 7662 for access tokens (JWTs this tenant signed)
 // and refresh tokens (only to the client they were issued to). The caller
 // must authenticate as a confidential client of the tenant.
 func (s *Server) introspect(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		oauthError(w, http.StatusMethodNotAllowed, "invalid_request", "use POST")
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	token, callerID, err := op.ParseTokenIntrospectionRequest(r, p.op)
-	if err != nil {
-		w.Header().Set("WWW-Authenticate", `Basic realm="gatehouse"`)
-		httphelper.MarshalJSONWithStatus(w, oidc.ErrInvalidClient().WithDescription("client authentication failed"), http.StatusUnauthorized)
+	if err := r.ParseForm(); err != nil {
+		oauthError(w, http.StatusBadRequest, "invalid_request", "malformed form body")
 		return
 	}
 	ctx := r.Context()
+	callerID, secret, ok := clientCredentials(r)
+	if !ok {
+		w.Header().Set("WWW-Authenticate", `Basic realm="gatehouse"`)
+		oauthError(w, http.StatusUnauthorized, "invalid_client", "client authentication required")
+		return
+	}
+	if _, err := p.storage.authenticateClient(ctx, callerID, secret); err != nil {
+		w.Header().Set("WWW-Authenticate", `Basic realm="gatehouse"`)
+		oauthError(w, http.StatusUnauthorized, "invalid_client", "client authentication failed")
+		return
+	}
+	token := r.PostForm.Get("token")
 	now := s.clock()
-	resp := new(oidc.IntrospectionResponse)
-	if claims, err := op.VerifyAccessToken[*oidc.AccessTokenClaims](ctx, token, p.op.AccessTokenVerifier(ctx)); err == nil {
-		ref, ok := parseAccessTokenID(claims.JWTID)
-		if ok {
+	resp := introspection{}
+	if token == "" {
+		writeJSON(w, http.StatusOK, resp)
+		return
+	}
+	if claims, err := p.verified.verify(ctx, p, token); err == nil {
+		if ref, ok := parseAccessTokenID(claims.JWTID); ok {
 			active, err := s.store.AccessTokenActive(ctx, p.tenant.ID, ref, now)
 			if err != nil {
 				s.log.Error("introspect: token state", "tenant", p.tenant.Slug, "err", err)
-				httphelper.MarshalJSONWithStatus(w, oidc.ErrServerError(), http.StatusInternalServerError)
+				oauthError(w, http.StatusInternalServerError, "server_error", "try again later")
 				return
 			}
 			if active {
-				resp.Active = true
-				resp.Scope = claims.Scopes
-				resp.ClientID = claims.ClientID
-				resp.TokenType = oidc.BearerToken
-				resp.Expiration = claims.Expiration
-				resp.IssuedAt = claims.IssuedAt
-				resp.NotBefore = claims.NotBefore
-				resp.Subject = claims.Subject
-				resp.Audience = claims.Audience
-				resp.Issuer = claims.Issuer
-				resp.JWTID = claims.JWTID
-				resp.Claims = map[string]any{"tenant": p.tenant.Slug}
-				if ref.SessionID != "" {
-					resp.Claims["sid"] = ref.SessionID
-				}
+				resp = introspection{Active: true, Scope: strings.Join(claims.Scopes, " "), ClientID: claims.ClientID,
+					TokenType: oidc.BearerToken, Exp: int64(claims.Expiration), Iat: int64(claims.IssuedAt),
+					Nbf: int64(claims.NotBefore), Sub: claims.Subject, Aud: claims.Audience, Iss: claims.Issuer,
+					Jti: claims.JWTID, Tenant: p.tenant.Slug, SID: ref.SessionID}
 			}
 		}
 	} else if t, err := s.store.RefreshTokenByHash(ctx, p.tenant.ID, seal.HashToken(token)); err == nil &&
 		t.ClientID == callerID && t.UsedAt == nil && t.RevokedAt == nil && now.Before(t.ExpiresAt) {
 		sess, err := s.store.SessionByID(ctx, p.tenant.ID, t.SessionID)
 		if err == nil && sess.Active(now) {
-			resp.Active = true
-			resp.Scope = t.Scopes
-			resp.ClientID = t.ClientID
-			resp.TokenType = "refresh_token"
-			resp.Expiration = oidc.FromTime(t.ExpiresAt)
-			resp.IssuedAt = oidc.FromTime(t.CreatedAt)
-			resp.Subject = t.UserID
-			resp.Issuer = s.tenantURL(p.tenant.Slug)
+			resp = introspection{Active: true, Scope: strings.Join(t.Scopes, " "), ClientID: t.ClientID,
+				TokenType: "refresh_token", Exp: t.ExpiresAt.Unix(), Iat: t.CreatedAt.Unix(), Sub: t.UserID,
+				Iss: s.tenantURL(p.tenant.Slug), Tenant: p.tenant.Slug, SID: t.SessionID}
 		}
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	httphelper.MarshalJSON(w, resp)
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// bearerToken reads an access token from the Authorization header, or from
+// a form-encoded POST body (RFC 6750 2.1, 2.2).
+func bearerToken(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, tok, ok := strings.Cut(h, " ")
+		if ok && strings.EqualFold(scheme, "Bearer") {
+			return strings.TrimSpace(tok)
+		}
+		return ""
+	}
+	if r.Method == http.MethodPost && r.ParseForm() == nil {
+		return r.PostForm.Get("access_token")
+	}
+	return ""
 }
 
 // userinfo answers with the identity claims the access token's scopes allow,
@@ -170,14 +232,14 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request, p *tenantProvi
 	ctx := r.Context()
 	fail := func(desc string) {
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="`+desc+`"`)
-		httphelper.MarshalJSONWithStatus(w, oidc.ErrInvalidRequest().WithDescription("%s", desc), http.StatusUnauthorized)
+		oauthError(w, http.StatusUnauthorized, "invalid_token", desc)
 	}
-	token, err := op.ParseUserinfoRequest(r, p.op.Decoder())
-	if err != nil || token == "" {
+	token := bearerToken(r)
+	if token == "" {
 		fail("access token missing")
 		return
 	}
-	claims, err := op.VerifyAccessToken[*oidc.AccessTokenClaims](ctx, token, p.op.AccessTokenVerifier(ctx))
+	claims, err := p.verified.verify(ctx, p, token)
 	if err != nil {
 		fail("access token invalid")
 		return
@@ -190,43 +252,66 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request, p *tenantProvi
 	active, err := s.store.AccessTokenActive(ctx, p.tenant.ID, ref, s.clock())
 	if err != nil {
 		s.log.Error("userinfo: token state", "tenant", p.tenant.Slug, "err", err)
-		httphelper.MarshalJSONWithStatus(w, oidc.ErrServerError(), http.StatusInternalServerError)
+		oauthError(w, http.StatusInternalServerError, "server_error", "try again later")
 		return
 	}
 	if !active {
 		fail("access token revoked or session ended")
 		return
 	}
-	u, err := s.store.UserByID(ctx, p.tenant.ID, claims.Subject)
+	u, err := s.users.get(ctx, p.tenant.ID, claims.Subject)
 	if err != nil || u.Disabled {
 		fail("user not found")
 		return
 	}
-	info := new(oidc.UserInfo)
-	s.fillUserinfo(info, p.tenant, u, claims.Scopes, ref.SessionID)
-	w.Header().Set("Cache-Control", "no-store")
-	httphelper.MarshalJSON(w, info)
+	writeJSON(w, http.StatusOK, identityClaims(p.tenant, u, claims.Scopes, ref.SessionID))
 }
 
-// fillUserinfo sets the identity claims shared by ID tokens and userinfo.
-func (s *Server) fillUserinfo(info *oidc.UserInfo, t *store.Tenant, u *store.User, scopes []string, sid string) {
-	info.Subject = u.ID
+// identity is the set of user claims shared by ID tokens and userinfo; one
+// function decides it, so the two never disagree.
+type identity struct {
+	Sub               string   `json:"sub"`
+	Name              string   `json:"name,omitempty"`
+	PreferredUsername string   `json:"preferred_username,omitempty"`
+	UpdatedAt         int64    `json:"updated_at,omitempty"`
+	Email             string   `json:"email,omitempty"`
+	EmailVerified     *bool    `json:"email_verified,omitempty"`
+	Tenant            string   `json:"tenant"`
+	Roles             []string `json:"roles"`
+	SID               string   `json:"sid,omitempty"`
+}
+
+func identityClaims(t *store.Tenant, u *store.User, scopes []string, sid string) identity {
+	id := identity{Sub: u.ID, Tenant: t.Slug, Roles: []string{u.Role}, SID: sid}
 	if hasScope(scopes, oidc.ScopeProfile) {
-		info.Name = u.Name
-		info.PreferredUsername = u.Email
-		info.UpdatedAt = oidc.FromTime(u.UpdatedAt)
+		id.Name, id.PreferredUsername, id.UpdatedAt = u.Name, u.Email, u.UpdatedAt.Unix()
 	}
 	if hasScope(scopes, oidc.ScopeEmail) {
-		info.Email = u.Email
-		info.EmailVerified = oidc.Bool(u.EmailVerified)
+		v := u.EmailVerified
+		id.Email, id.EmailVerified = u.Email, &v
+	}
+	return id
+}
+
+// fillUserinfo puts the identity claims into zitadel's UserInfo (ID tokens).
+func (s *Server) fillUserinfo(info *oidc.UserInfo, t *store.Tenant, u *store.User, scopes []string, sid string) {
+	id := identityClaims(t, u, scopes, sid)
+	info.Subject = id.Sub
+	info.Name, info.PreferredUsername = id.Name, id.PreferredUsername
+	if id.UpdatedAt != 0 {
+		info.UpdatedAt = oidc.FromTime(u.UpdatedAt)
+	}
+	info.Email = id.Email
+	if id.EmailVerified != nil {
+		info.EmailVerified = oidc.Bool(*id.EmailVerified)
 		// zitadel's Bool is omitempty: say "false" explicitly, an RP must
 		// not have to guess whether the address was verified.
-		info.AppendClaims("email_verified", u.EmailVerified)
+		info.AppendClaims("email_verified", *id.EmailVerified)
 	}
-	info.AppendClaims("tenant", t.Slug)
-	info.AppendClaims("roles", []string{u.Role})
-	if sid != "" {
-		info.AppendClaims("sid", sid)
+	info.AppendClaims("tenant", id.Tenant)
+	info.AppendClaims("roles", id.Roles)
+	if id.SID != "" {
+		info.AppendClaims("sid", id.SID)
 	}
 }
 
@@ -237,7 +322,35 @@ func (s *Server) keysHandler(w http.ResponseWriter, r *http.Request, p *tenantPr
 	s.serveOP(w, r, p)
 }
 
+// discovery serves zitadel's discovery document corrected to what
+// Gatehouse actually offers: zitadel lists the implicit and JWT-bearer
+// grants, id_token response types and a device endpoint whatever the
+// storage supports, and omits client_secret_post at introspection.
 func (s *Server) discovery(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+	d := op.CreateDiscoveryConfig(r.Context(), p.op, p.op.Storage())
+	d.DeviceAuthorizationEndpoint = ""
+	d.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
+	d.ResponseModesSupported = []string{string(oidc.ResponseModeQuery), string(oidc.ResponseModeFormPost)}
+	d.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials}
+	d.TokenEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodNone, oidc.AuthMethodBasic, oidc.AuthMethodPost}
+	d.IntrospectionEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost}
+	d.IntrospectionEndpointAuthSigningAlgValuesSupported = nil
+	d.RevocationEndpointAuthSigningAlgValuesSupported = nil
+	d.TokenEndpointAuthSigningAlgValuesSupported = nil
+	d.ClaimsSupported = []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "at_hash", "c_hash",
+		"sid", "tenant", "roles", "name", "preferred_username", "email", "email_verified"}
+	d.RequestParameterSupported = false
+	d.RequestURIParameterSupported = false
 	w.Header().Set("Cache-Control", "public, max-age=300")
-	s.serveOP(w, r, p)
+	writeJSONCached(w, d)
+}
+
+func writeJSONCached(w http.ResponseWriter, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(b)
 }

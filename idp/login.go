@@ -71,6 +71,7 @@ func (s *Server) renderLogin(w http.ResponseWriter, p *tenantProvider, ar *store
 	if c, err := s.clients.get(context.Background(), p.tenant.ID, ar.ClientID); err == nil {
 		d.ClientName = c.Name
 	}
+	d.Connections, d.FormActions = s.loginButtons(context.Background(), p) // federation
 	s.render(w, status, "login", d)
 }
 
@@ -176,12 +177,16 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 }
 
 // finishPrimary runs the rest of the login transaction once a primary method
-// (password, later federation or passkey) authenticated u: it starts the
+// (password, federation, later passkey) authenticated u: it starts the
 // session and completes the request. Every primary method ends here, so the
 // steps that follow primary authentication are enforced in one place.
-func (s *Server) finishPrimary(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest, u *store.User, methods []policy.Method) {
+// upstreamAMR (federation) is added to the amr claim; the acr comes from
+// Gatehouse's own methods only.
+func (s *Server) finishPrimary(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest, u *store.User, methods []policy.Method, upstreamAMR ...string) {
 	amr := policy.AMRFor(methods...)
-	sess, err := s.startSession(w, r, p, u, amr, policy.ACR(amr))
+	acr := policy.ACR(amr)
+	amr = withUpstreamAMR(amr, upstreamAMR)
+	sess, err := s.startSession(w, r, p, u, amr, acr)
 	if err != nil {
 		s.log.Error("login: start session", "tenant", p.tenant.Slug, "err", err)
 		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
@@ -239,6 +244,7 @@ func (s *Server) completeLogin(w http.ResponseWriter, r *http.Request, p *tenant
 		return
 	}
 	s.recordSessionClient(r.Context(), p, sess, ar.ClientID) // backchannel.go: the sessions page and logout tokens
+	s.attachFederatedSession(r.Context(), p, ar, sess)       // federation: remember the connection's sessions
 	if ar.ClientID == accountClientID {
 		// Gatehouse's own account pages: no code, the session is the result.
 		http.Redirect(w, r, ar.RedirectURI, http.StatusFound)

@@ -115,8 +115,9 @@ func (a *authRequest) sessionID() string { return a.r.SessionID }
 
 // refreshRequest adapts a stored refresh token to op.RefreshTokenRequest.
 type refreshRequest struct {
-	t      *store.RefreshToken
-	scopes []string
+	t       *store.RefreshToken
+	scopes  []string
+	session *store.Session // the session as loaded when the token was presented
 }
 
 func (r *refreshRequest) GetAMR() []string            { return r.t.AMR }

@@ -19,12 +19,15 @@ import (
 
 // Limits on authorization request parameters (anything longer is refused).
 const (
-	maxParamLen        = 2048
-	authRequestTTL     = 30 * time.Minute // login must finish within this
-	authCodeTTL        = 2 * time.Minute  // a code must be redeemed within this
-	maxRedirectURILen  = 2048
-	maxScopeCount      = 32
-	codeChallengeS256  = "S256"
+	maxParamLen       = 2048
+	authRequestTTL    = 30 * time.Minute // login must finish within this
+	authCodeTTL       = 2 * time.Minute  // a code must be redeemed within this
+	maxRedirectURILen = 2048
+	maxScopeCount     = 32
+	codeChallengeS256 = "S256"
+	// touchInterval: session activity is recorded at most this often, which
+	// is also the precision of the idle timeout.
+	touchInterval      = time.Minute
 	minCodeChallengeSz = 43
 )
 
@@ -290,8 +293,10 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 		case err != nil:
 			return "", "", time.Time{}, fmt.Errorf("rotate refresh token: %w", err)
 		}
-		if old.SessionID != "" {
-			// A refresh is user activity: it keeps the session from idling out.
+		if r.session != nil && now.Sub(r.session.LastSeenAt) >= touchInterval {
+			// A refresh is user activity: it keeps the session from idling
+			// out. Recorded at most once per touchInterval, so a busy app
+			// does not write the session row on every refresh.
 			if err := s.srv.store.TouchSession(ctx, s.tid(), old.SessionID, now, set.SessionIdle()); err != nil && !errors.Is(err, store.ErrExpired) {
 				s.log(ctx).Warn("touch session on refresh", "session_id", old.SessionID, "err", err)
 			}
@@ -320,13 +325,14 @@ func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, token string
 	if t.RevokedAt != nil || !now.Before(t.ExpiresAt) {
 		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token is expired or revoked")
 	}
+	var sess *store.Session
 	if t.SessionID != "" {
-		sess, err := s.srv.store.SessionByID(ctx, s.tid(), t.SessionID)
+		sess, err = s.srv.store.SessionByID(ctx, s.tid(), t.SessionID)
 		if err != nil || !sess.Active(now) {
 			return nil, oidc.ErrInvalidGrant().WithDescription("the sign-in session has ended")
 		}
 	}
-	return &refreshRequest{t: t, scopes: t.Scopes}, nil
+	return &refreshRequest{t: t, scopes: t.Scopes, session: sess}, nil
 }
 
 func (s *opStorage) GetRefreshTokenInfo(ctx context.Context, clientID, token string) (string, string, error) {
@@ -501,7 +507,7 @@ func (s *opStorage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, strin
 
 // SetUserinfoFromRequest fills the ID token's identity claims.
 func (s *opStorage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
-	u, err := s.srv.store.UserByID(ctx, s.tid(), req.GetSubject())
+	u, err := s.srv.users.get(ctx, s.tid(), req.GetSubject())
 	if err != nil {
 		return fmt.Errorf("user for id token: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 
 // pageNames are the pages in templates/pages, each rendered inside layout.html.
 var pageNames = []string{"login", "error", "setup", "message", "account",
+	"federated", "connections", // federation: refusal/proof page, account connections
 	"password", "forgot", "sessions"} // access policies (issue 5)
 
 // pages holds the parsed page templates: one template set per page, each
@@ -53,6 +54,11 @@ type pageData struct {
 	Name          string
 	ClientName    string
 	Token         string
+
+	// Federation: sign-in buttons, and upstream origins the page's forms
+	// may lead to (form-action CSP).
+	Connections []connectionButton
+	FormActions []string
 }
 
 // render writes a page; rendering goes to a buffer first so a template
@@ -72,7 +78,7 @@ func (s *Server) renderPage(w http.ResponseWriter, status int, name string, d an
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", pageCSP(d))
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }

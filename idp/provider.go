@@ -19,6 +19,9 @@ type tenantProvider struct {
 	op      *op.Provider
 	storage *opStorage
 	keySet  *tenantKeySet
+	// verified caches access tokens this tenant's keys verified (never
+	// shared across tenants: a hit must mean "verified by this issuer").
+	verified *verifiedTokens
 }
 
 // provider returns the tenant's provider, building it on first use.
@@ -76,14 +79,14 @@ func (s *Server) newProvider(t *store.Tenant) (*tenantProvider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("idp: provider for tenant %s: %w", t.Slug, err)
 	}
-	return &tenantProvider{tenant: t, op: p, storage: storage, keySet: ks}, nil
+	return &tenantProvider{tenant: t, op: p, storage: storage, keySet: ks, verified: newVerifiedTokens(50000, s.clock)}, nil
 }
 
 // captureHTTP puts the HTTP exchange into the context zitadel hands to storage.
 func (s *Server) captureHTTP(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if httpFrom(r.Context()) == nil {
-			r = r.WithContext(withHTTP(r.Context(), &httpCtx{w: w, r: r, clientIP: s.proxies.clientIP(r)}))
+			r = r.WithContext(withHTTP(r.Context(), &httpCtx{w: w, r: r, clientIP: s.clientIP(r)}))
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -104,7 +107,7 @@ func (s *Server) withProvider(h func(http.ResponseWriter, *http.Request, *tenant
 			return
 		}
 		ctx := op.ContextWithIssuer(r.Context(), s.tenantURL(p.tenant.Slug))
-		r = r.WithContext(withHTTP(ctx, &httpCtx{w: w, r: r, clientIP: s.proxies.clientIP(r)}))
+		r = r.WithContext(withHTTP(ctx, &httpCtx{w: w, r: r, clientIP: s.clientIP(r)}))
 		h(w, r, p)
 	}
 }

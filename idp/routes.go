@@ -49,6 +49,15 @@ func (s *Server) Handler() http.Handler {
 	// Access policies (issue 5): password reset and change, the sessions page.
 	s.policyRoutes(mux, tp, forms)
 
+	// Federation (issue 3): sign in with an upstream connection, prove and
+	// link, connected accounts. The callback is a cross-site GET redirect.
+	mux.Handle("POST /t/{tenant}/login/federated/{connection_id}/start", forms.Handler(tp("federated_start", s.fedStart)))
+	mux.Handle("GET /t/{tenant}/login/federated/{connection_id}/callback", tp("federated_callback", s.fedCallback))
+	mux.Handle("POST /t/{tenant}/login/federated/{connection_id}/link", forms.Handler(tp("federated_link", s.fedLinkSubmit)))
+	mux.Handle("GET /t/{tenant}/account/connections", tp("account_connections", s.accountConnections))
+	mux.Handle("POST /t/{tenant}/account/connections/{connection_id}/connect", forms.Handler(tp("account_connections", s.accountConnect)))
+	mux.Handle("POST /t/{tenant}/account/connections/disconnect", forms.Handler(tp("account_connections", s.accountDisconnect)))
+
 	return s.middleware(mux)
 }
 
@@ -65,6 +74,18 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 
 type requestIDKey struct{}
 
+// clientIPKey carries the client IP the middleware decided (trusted proxies
+// only), so it is computed once per request.
+type clientIPKey struct{}
+
+// clientIP returns the request's client IP as decided by the middleware.
+func (s *Server) clientIP(r *http.Request) string {
+	if ip, ok := r.Context().Value(clientIPKey{}).(string); ok {
+		return ip
+	}
+	return s.proxies.clientIP(r)
+}
+
 // middleware: request id, panic recovery, body limit, security headers and
 // one structured access-log line per request (path only: queries carry
 // state, codes and hints).
@@ -74,7 +95,9 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		var idb [8]byte
 		_, _ = rand.Read(idb[:])
 		reqID := hex.EncodeToString(idb[:])
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, reqID))
+		ip := s.proxies.clientIP(r)
+		ctx := context.WithValue(r.Context(), requestIDKey{}, reqID)
+		r = r.WithContext(context.WithValue(ctx, clientIPKey{}, ip))
 		h := w.Header()
 		h.Set("X-Request-Id", reqID)
 		h.Set("X-Content-Type-Options", "nosniff")
@@ -97,10 +120,11 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			if rec.code == 0 {
 				rec.code = http.StatusOK
 			}
-			s.log.LogAttrs(r.Context(), slog.LevelInfo, "http",
-				slog.String("request_id", reqID), slog.String("method", r.Method), slog.String("path", r.URL.Path),
-				slog.Int("status", rec.code), slog.Duration("duration", time.Since(start)),
-				slog.String("ip", s.proxies.clientIP(r)))
+			if s.log.Enabled(r.Context(), slog.LevelInfo) {
+				s.log.LogAttrs(r.Context(), slog.LevelInfo, "http",
+					slog.String("request_id", reqID), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+					slog.Int("status", rec.code), slog.Duration("duration", time.Since(start)), slog.String("ip", ip))
+			}
 		}()
 		next.ServeHTTP(rec, r)
 	})

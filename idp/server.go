@@ -42,6 +42,10 @@ type Options struct {
 	BackchannelClient *http.Client
 	// Geo locates client addresses for the sessions page; nil shows no location.
 	Geo *geo.Locator
+	// UpstreamHTTPClient talks to upstream identity providers (federation:
+	// discovery, token, JWKS, userinfo). It must have a Timeout; default: a
+	// client with DefaultUpstreamTimeout.
+	UpstreamHTTPClient *http.Client
 }
 
 // Server is the Gatehouse HTTP application: one OpenID provider per tenant,
@@ -67,8 +71,12 @@ type Server struct {
 
 	tenants   *tenantCache
 	clients   *clientCache
+	users     *userCache
 	providers sync.Map // tenant id -> *tenantProvider
 	pages     *pages
+
+	upstreamHTTP *http.Client    // federation
+	connectors   *connectorCache // federation: opened upstream connectors
 }
 
 // maxTokenLifetime bounds every token a key may have signed (ID and access
@@ -91,6 +99,9 @@ func New(o Options) (*Server, error) {
 	}
 	if o.Metrics == nil {
 		o.Metrics = NewMetrics(nil)
+	}
+	if o.UpstreamHTTPClient == nil {
+		o.UpstreamHTTPClient = defaultUpstreamClient()
 	}
 	proxies, err := newProxyPolicy(o.TrustedProxies)
 	if err != nil {
@@ -117,6 +128,9 @@ func New(o Options) (*Server, error) {
 		mail:      o.EmailSender,
 		bcl:       o.BackchannelClient,
 		geo:       o.Geo,
+
+		upstreamHTTP: o.UpstreamHTTPClient,
+		connectors:   newConnectorCache(),
 	}
 	if s.bcl == nil {
 		s.bcl = defaultBackchannelClient()
@@ -124,6 +138,7 @@ func New(o Options) (*Server, error) {
 	s.keys = NewKeyManager(o.Store, o.Sealer, o.Clock, maxTokenLifetime)
 	s.tenants = newTenantCache(o.Store, o.Clock)
 	s.clients = newClientCache(o.Store, o.Clock)
+	s.users = newUserCache(o.Store, o.Clock)
 	return s, nil
 }
 
@@ -308,4 +323,47 @@ func (h *httpCtx) userAgent() string {
 		ua = ua[:512]
 	}
 	return ua
+}
+
+// userCache serves identity claims (userinfo, ID tokens on refresh) without
+// a query per request. It never decides access: tokens and sessions are
+// checked in the database; disabling a user ends their sessions.
+type userCache struct {
+	st    store.Users
+	clock func() time.Time
+	mu    sync.RWMutex
+	m     map[[2]string]cached[*store.User]
+}
+
+func newUserCache(st store.Users, clock func() time.Time) *userCache {
+	return &userCache{st: st, clock: clock, m: map[[2]string]cached[*store.User]{}}
+}
+
+func (c *userCache) get(ctx context.Context, tenantID, userID string) (*store.User, error) {
+	k := [2]string{tenantID, userID}
+	now := c.clock()
+	c.mu.RLock()
+	e, ok := c.m[k]
+	c.mu.RUnlock()
+	if ok && now.Sub(e.at) < cacheTTL {
+		return e.v, nil
+	}
+	u, err := c.st.UserByID(ctx, tenantID, userID)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if len(c.m) > 50000 {
+		c.m = map[[2]string]cached[*store.User]{}
+	}
+	c.m[k] = cached[*store.User]{u, now}
+	c.mu.Unlock()
+	return u, nil
+}
+
+// forget drops a user after a change made in this process.
+func (c *userCache) forget(tenantID, userID string) {
+	c.mu.Lock()
+	delete(c.m, [2]string{tenantID, userID})
+	c.mu.Unlock()
 }

@@ -6,6 +6,8 @@
 //	gatehouse client create --tenant SLUG --name NAME [--redirect-uri URI ...] ...
 //	gatehouse user create --tenant SLUG --email EMAIL [--name NAME] [--role ROLE] [--password-stdin]
 //	gatehouse keys rotate --tenant SLUG
+//	gatehouse connection add google|microsoft|oidc --tenant SLUG --client-id ID --client-secret-stdin ...
+//	gatehouse connection list|update|disable|enable|remove --tenant SLUG [ID]
 //
 // Every management command takes --json for scripts, and the same
 // configuration sources as serve (flags, GATEHOUSE_* environment, --config).
@@ -35,6 +37,12 @@ Commands:
   user create           create a user
   user list             list a tenant's users
   keys rotate           rotate a tenant's signing key
+  connection add KIND   add a Google, Microsoft (Office 365) or OIDC sign-in connection
+  connection list       list a tenant's connections
+  connection update ID  change a connection
+  connection disable ID stop signing in with a connection (--end-sessions)
+  connection enable ID  allow a disabled connection again
+  connection remove ID  delete a connection and its links (--end-sessions)
   ip-allowlist          add, remove or list a tenant's signin/api IP allowlist entries
   user unlock           clear a user's failed sign-in lock
   session list|revoke   show or end a user's active sessions
@@ -79,6 +87,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "user":
 		err = sub(ctx, "user", rest, io, map[string]func(context.Context, []string, *cmdIO) error{
 			"create": cmdUserCreate, "list": cmdUserList, "unlock": cmdUserUnlock})
+	case "connection":
+		err = cmdConnection(ctx, rest, io)
 	case "ip-allowlist": // policy_cmds.go
 		err = sub(ctx, "ip-allowlist", rest, io, ipAllowlistCmds)
 	case "session": // policy_cmds.go

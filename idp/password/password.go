@@ -10,6 +10,7 @@ import (
 	"io"
 	"runtime"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -42,7 +43,9 @@ type Hasher struct {
 	params Params
 	rand   io.Reader
 	slots  chan struct{}
-	dummy  string
+
+	dummyOnce sync.Once
+	dummy     string
 }
 
 // NewHasher returns a Hasher admitting maxConcurrent computations at once
@@ -54,12 +57,19 @@ func NewHasher(p Params, maxConcurrent int, rnd io.Reader) *Hasher {
 	if rnd == nil {
 		rnd = rand.Reader
 	}
-	h := &Hasher{params: p, rand: rnd, slots: make(chan struct{}, maxConcurrent)}
-	// A fixed hash to verify against when the user does not exist, so unknown
-	// and known users cost the same time.
-	salt := make([]byte, saltLen)
-	h.dummy = encode(p, salt, argon2.IDKey([]byte("gatehouse-dummy"), salt, p.Iterations, p.MemoryKiB, p.Parallelism, keyLen))
-	return h
+	return &Hasher{params: p, rand: rnd, slots: make(chan struct{}, maxConcurrent)}
+}
+
+// dummyHash is a fixed hash to verify against when the user does not exist,
+// so unknown and known users cost the same time. It is made on first use:
+// computing it costs MemoryKiB of memory that an idle server should not hold.
+func (h *Hasher) dummyHash() string {
+	h.dummyOnce.Do(func() {
+		p := h.params
+		salt := make([]byte, saltLen)
+		h.dummy = encode(p, salt, argon2.IDKey([]byte("gatehouse-dummy"), salt, p.Iterations, p.MemoryKiB, p.Parallelism, keyLen))
+	})
+	return h.dummy
 }
 
 func (h *Hasher) acquire(ctx context.Context) error {
@@ -94,7 +104,7 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 func (h *Hasher) Verify(ctx context.Context, hash, password string) error {
 	useDummy := hash == ""
 	if useDummy {
-		hash = h.dummy
+		hash = h.dummyHash()
 	}
 	p, salt, want, err := decode(hash)
 	if err != nil {

@@ -148,6 +148,8 @@ type Store interface {
 	Keys
 	ActionTokens
 	AuditEvents
+	Connections       // federation: upstream connections (issue 3)
+	Links             // federation: upstream-account links (issue 3)
 	LoginThrottles    // policies.go (issue 5)
 	PasswordHistories // policies.go (issue 5)
 	SessionClients    // policies.go (issue 5)

@@ -45,6 +45,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ConcurrentConsumeAuthCode", testConcurrentConsumeAuthCode},
 		{"ConcurrentRotateRefreshToken", testConcurrentRotateRefreshToken},
 		{"ConcurrentConsumeActionToken", testConcurrentConsumeActionToken},
+		{"Connections", testConnections}, {"Links", testLinks}, {"FederationStates", testFederationStates}, {"FederatedSessions", testFederatedSessions}, {"FederationIsolation", testFederationIsolation}, // federation (issue 3)
 		{"LoginFailures", testLoginFailures}, {"ConcurrentLoginFailures", testConcurrentLoginFailures}, {"PasswordHistory", testPasswordHistory}, {"SessionClients", testSessionClients}, {"ClientLogouts", testClientLogouts}, // policies.go
 	}
 	for _, tc := range tests {

@@ -1,0 +1,499 @@
+package idp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-idp/gatehouse/federation"
+	"github.com/gatehouse-idp/gatehouse/federation/connectors"
+	"github.com/gatehouse-idp/gatehouse/idp/seal"
+	"github.com/gatehouse-idp/gatehouse/idp/store"
+)
+
+// Upstream connections ("Sign in with Google / Office 365 / OIDC"), managed
+// by the CLI (and later the admin API). Each operation validates all of its
+// input first, reports every problem at once and writes nothing unless all
+// is valid. The client secret is sealed at rest and never returned.
+
+// ConnectionSpec describes a new connection.
+type ConnectionSpec struct {
+	Kind         string // google | microsoft | oidc
+	Name         string // default: "Google", "Office 365", or the issuer's host
+	ClientID     string
+	ClientSecret string
+	// Issuer: the OIDC issuer (oidc, required), an override of
+	// https://accounts.google.com (google), or of the Entra login host
+	// https://login.microsoftonline.com (microsoft: national clouds).
+	Issuer            string
+	HostedDomains     []string // google: allowed hd values
+	EntraTenant       string   // microsoft: organizations | common | tenant id or domain
+	AllowedTenantIDs  []string // microsoft
+	AllowedDomains    []string // microsoft: email domains that count as verified
+	JIT               bool
+	DefaultRole       string // default agent
+	LinkMode          string // default none
+	AcceptUpstreamMFA bool
+}
+
+// ConnectionChange is a partial update: nil fields stay as they are.
+type ConnectionChange struct {
+	Name              *string
+	ClientID          *string
+	ClientSecret      *string
+	Issuer            *string
+	HostedDomains     *[]string
+	EntraTenant       *string
+	AllowedTenantIDs  *[]string
+	AllowedDomains    *[]string
+	JIT               *bool
+	DefaultRole       *string
+	LinkMode          *string
+	AcceptUpstreamMFA *bool
+}
+
+// ConnectionView is a connection as the CLI shows it: no secret.
+type ConnectionView struct {
+	ID                string    `json:"id"`
+	Tenant            string    `json:"tenant"`
+	Kind              string    `json:"kind"`
+	Name              string    `json:"name"`
+	ClientID          string    `json:"client_id"`
+	Issuer            string    `json:"issuer,omitempty"`
+	HostedDomains     []string  `json:"hosted_domains,omitempty"`
+	EntraTenant       string    `json:"entra_tenant,omitempty"`
+	AllowedTenantIDs  []string  `json:"allowed_tenant_ids,omitempty"`
+	AllowedDomains    []string  `json:"allowed_domains,omitempty"`
+	Enabled           bool      `json:"enabled"`
+	JIT               bool      `json:"jit"`
+	DefaultRole       string    `json:"default_role"`
+	LinkMode          string    `json:"link_mode"`
+	AcceptUpstreamMFA bool      `json:"accept_upstream_mfa"`
+	RedirectURI       string    `json:"redirect_uri"`
+	CreatedAt         time.Time `json:"created_at"`
+	UpdatedAt         time.Time `json:"updated_at"`
+}
+
+// connSettings is the stored Config JSON: the kind's settings in the JSON
+// names federation/connectors.Decode reads, minus connection_id,
+// client_secret and redirect_url, which are filled in when the connector is
+// opened.
+type connSettings struct {
+	ClientID             string   `json:"client_id"`
+	Issuer               string   `json:"issuer,omitempty"`                 // google, oidc
+	AllowedHostedDomains []string `json:"allowed_hosted_domains,omitempty"` // google
+	Tenant               string   `json:"tenant,omitempty"`                 // microsoft
+	AllowedTenantIDs     []string `json:"allowed_tenant_ids,omitempty"`     // microsoft
+	AllowedDomains       []string `json:"allowed_domains,omitempty"`        // microsoft
+	IssuerBase           string   `json:"issuer_base,omitempty"`            // microsoft
+}
+
+// maxConnectionSecretLen bounds an upstream client secret.
+const maxConnectionSecretLen = 4096
+
+// connectionRedirectURI is the callback every upstream registers for this
+// connection.
+func (s *Server) connectionRedirectURI(slug, id string) string {
+	return s.tenantURL(slug) + "/login/federated/" + id + "/callback"
+}
+
+func defaultConnectionName(kind, issuer string) string {
+	switch kind {
+	case store.ConnectionGoogle:
+		return "Google"
+	case store.ConnectionMicrosoft:
+		return "Office 365"
+	}
+	if u, err := url.Parse(issuer); err == nil && u.Hostname() != "" {
+		return u.Hostname()
+	}
+	return "Single sign-on"
+}
+
+// flagNames maps connector option names to the CLI flags that set them, so
+// problems name what the admin typed.
+var flagNames = strings.NewReplacer(
+	"option 'client_id'", "option 'client_id' (--client-id)",
+	"option 'client_secret'", "option 'client_secret' (--client-secret-stdin)",
+	"option 'allowed_hosted_domains'", "option 'allowed_hosted_domains' (--hosted-domain)",
+	"option 'tenant'", "option 'tenant' (--entra-tenant)",
+	"option 'allowed_tenant_ids'", "option 'allowed_tenant_ids' (--allowed-tenant-id)",
+	"option 'allowed_domains'", "option 'allowed_domains' (--allowed-domain)",
+	"option 'issuer_base'", "option 'issuer_base' (--issuer)",
+	"option 'issuer'", "option 'issuer' (--issuer)",
+	"option 'link_mode'", "option 'link_mode' (--link-mode)",
+	"option 'default_role'", "option 'default_role' (--default-role)",
+)
+
+// configProblems turns a federation validation error into one problem per line.
+func configProblems(err error) []string {
+	if err == nil {
+		return nil
+	}
+	lines := strings.Split(err.Error(), "\n")
+	var out []string
+	for _, l := range lines[1:] {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, flagNames.Replace(l))
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, flagNames.Replace(err.Error()))
+	}
+	return out
+}
+
+// validateConnection checks a whole connection (stored form plus the
+// secret) and returns every problem.
+func (s *Server) validateConnection(slug string, c *store.Connection, secret string) []string {
+	var p []string
+	switch c.Kind {
+	case store.ConnectionGoogle, store.ConnectionMicrosoft, store.ConnectionOIDC:
+	default:
+		return []string{fmt.Sprintf("kind %q must be google, microsoft or oidc", c.Kind)}
+	}
+	if n := strings.TrimSpace(c.Name); n == "" || len(n) > 60 {
+		p = append(p, "name must be 1 to 60 characters (--name)")
+	}
+	if len(secret) > maxConnectionSecretLen {
+		p = append(p, fmt.Sprintf("client secret is longer than %d bytes", maxConnectionSecretLen))
+	}
+	if strings.ContainsAny(secret, "\r\n") {
+		p = append(p, "client secret must be one line")
+	}
+	if !store.ValidRole(c.DefaultRole) {
+		p = append(p, fmt.Sprintf("default role %q must be admin or agent (--default-role)", c.DefaultRole))
+	}
+	pol := federation.LinkPolicy{JITProvisioning: c.JIT, DefaultRole: c.DefaultRole, LinkMode: federation.LinkMode(c.LinkMode)}
+	if c.LinkMode == "" {
+		p = append(p, "link mode must be none or verified_email_with_proof (--link-mode)")
+	}
+	p = append(p, configProblems(pol.Validate())...)
+	if _, err := s.connectorConfig(slug, c, secret); err != nil {
+		p = append(p, configProblems(err)...)
+	}
+	return p
+}
+
+// connectorConfig builds the federation config of a stored connection.
+func (s *Server) connectorConfig(slug string, c *store.Connection, secret string) (federation.Config, error) {
+	var m map[string]any
+	if err := json.Unmarshal(c.Config, &m); err != nil {
+		return nil, fmt.Errorf("%w: stored settings: %w", federation.ErrInvalidConfig, err)
+	}
+	if m == nil {
+		m = map[string]any{}
+	}
+	m["connection_id"] = c.ID
+	m["client_secret"] = secret
+	m["redirect_url"] = s.connectionRedirectURI(slug, c.ID)
+	full, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	return connectors.Decode(federation.Kind(c.Kind), full)
+}
+
+func settingsOf(c *store.Connection) (connSettings, error) {
+	var st connSettings
+	err := json.Unmarshal(c.Config, &st)
+	return st, err
+}
+
+func (s *Server) view(t *store.Tenant, c *store.Connection) *ConnectionView {
+	st, _ := settingsOf(c) // stored by this file; a broken row shows empty settings
+	v := &ConnectionView{
+		ID: c.ID, Tenant: t.Slug, Kind: c.Kind, Name: c.Name, ClientID: st.ClientID, Issuer: st.Issuer,
+		HostedDomains: st.AllowedHostedDomains, EntraTenant: st.Tenant, AllowedTenantIDs: st.AllowedTenantIDs,
+		AllowedDomains: st.AllowedDomains, Enabled: c.Enabled, JIT: c.JIT, DefaultRole: c.DefaultRole,
+		LinkMode: c.LinkMode, AcceptUpstreamMFA: c.AcceptUpstreamMFA,
+		RedirectURI: s.connectionRedirectURI(t.Slug, c.ID), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+	}
+	if c.Kind == store.ConnectionMicrosoft {
+		v.Issuer = st.IssuerBase
+	}
+	return v
+}
+
+func cleanList(l []string) []string {
+	var out []string
+	for _, v := range l {
+		if v = strings.TrimSpace(v); v != "" && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// applySettings writes the kind's settings into st and reports options that
+// do not belong to the kind.
+func applySettings(kind string, st *connSettings, ch ConnectionChange) []string {
+	var p []string
+	if ch.ClientID != nil {
+		st.ClientID = strings.TrimSpace(*ch.ClientID)
+	}
+	notFor := func(flag string) {
+		p = append(p, fmt.Sprintf("%s is not an option of %s connections", flag, kind))
+	}
+	if ch.Issuer != nil {
+		v := strings.TrimSpace(*ch.Issuer)
+		if kind == store.ConnectionMicrosoft {
+			st.IssuerBase = strings.TrimSuffix(v, "/")
+		} else {
+			st.Issuer = v
+		}
+	}
+	if ch.HostedDomains != nil {
+		if kind != store.ConnectionGoogle {
+			notFor("--hosted-domain")
+		} else {
+			st.AllowedHostedDomains = cleanList(*ch.HostedDomains)
+		}
+	}
+	if ch.EntraTenant != nil {
+		if kind != store.ConnectionMicrosoft {
+			notFor("--entra-tenant")
+		} else {
+			st.Tenant = strings.TrimSpace(*ch.EntraTenant)
+		}
+	}
+	if ch.AllowedTenantIDs != nil {
+		if kind != store.ConnectionMicrosoft {
+			notFor("--allowed-tenant-id")
+		} else {
+			st.AllowedTenantIDs = cleanList(*ch.AllowedTenantIDs)
+		}
+	}
+	if ch.AllowedDomains != nil {
+		if kind != store.ConnectionMicrosoft {
+			notFor("--allowed-domain")
+		} else {
+			st.AllowedDomains = cleanList(*ch.AllowedDomains)
+		}
+	}
+	return p
+}
+
+// CreateConnection validates spec, seals the secret and stores a new,
+// enabled connection.
+func (s *Server) CreateConnection(ctx context.Context, t *store.Tenant, spec ConnectionSpec) (*ConnectionView, error) {
+	now := s.clock()
+	kind := strings.ToLower(strings.TrimSpace(spec.Kind))
+	c := &store.Connection{
+		ID: store.NewID(), TenantID: t.ID, Kind: kind, Name: strings.TrimSpace(spec.Name), Enabled: true,
+		JIT: spec.JIT, DefaultRole: spec.DefaultRole, LinkMode: spec.LinkMode, AcceptUpstreamMFA: spec.AcceptUpstreamMFA,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	if c.DefaultRole == "" {
+		c.DefaultRole = store.RoleAgent
+	}
+	if c.LinkMode == "" {
+		c.LinkMode = string(federation.LinkModeNone)
+	}
+	if c.Name == "" {
+		c.Name = defaultConnectionName(kind, spec.Issuer)
+	}
+	ch := ConnectionChange{ClientID: &spec.ClientID}
+	if spec.Issuer != "" {
+		ch.Issuer = &spec.Issuer
+	}
+	if spec.HostedDomains != nil {
+		ch.HostedDomains = &spec.HostedDomains
+	}
+	if spec.EntraTenant != "" {
+		ch.EntraTenant = &spec.EntraTenant
+	}
+	if spec.AllowedTenantIDs != nil {
+		ch.AllowedTenantIDs = &spec.AllowedTenantIDs
+	}
+	if spec.AllowedDomains != nil {
+		ch.AllowedDomains = &spec.AllowedDomains
+	}
+	var st connSettings
+	p := applySettings(kind, &st, ch)
+	c.Config, _ = json.Marshal(st) // a struct of strings always marshals
+	p = append(p, s.validateConnection(t.Slug, c, spec.ClientSecret)...)
+	if err := inputErr(p); err != nil {
+		return nil, err
+	}
+	sealed, err := s.sealer.Seal(seal.PurposeUpstreamSecret, t.ID+"/"+c.ID, []byte(spec.ClientSecret))
+	if err != nil {
+		return nil, err
+	}
+	c.SealedSecret = sealed
+	if err := s.store.CreateConnection(ctx, c); err != nil {
+		return nil, err
+	}
+	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: store.EventConnectionCreated,
+		Detail: map[string]string{"connection_id": c.ID, "kind": c.Kind, "link_mode": c.LinkMode, "jit": fmt.Sprint(c.JIT)}})
+	return s.view(t, c), nil
+}
+
+// connectionOf loads a connection of the tenant or reports it as an input problem.
+func (s *Server) connectionOf(ctx context.Context, t *store.Tenant, id string) (*store.Connection, error) {
+	c, err := s.store.ConnectionByID(ctx, t.ID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, &InputError{Problems: []string{fmt.Sprintf("no connection %q in tenant %s", id, t.Slug)}}
+	}
+	return c, err
+}
+
+func (s *Server) openSecret(t *store.Tenant, c *store.Connection) (string, error) {
+	b, err := s.sealer.Open(seal.PurposeUpstreamSecret, t.ID+"/"+c.ID, c.SealedSecret)
+	if err != nil {
+		return "", fmt.Errorf("connection %s: client secret cannot be unsealed (wrong master key?): %w", c.ID, err)
+	}
+	return string(b), nil
+}
+
+// UpdateConnection applies ch to the connection and stores it after
+// validating the result as a whole.
+func (s *Server) UpdateConnection(ctx context.Context, t *store.Tenant, id string, ch ConnectionChange) (*ConnectionView, error) {
+	c, err := s.connectionOf(ctx, t, id)
+	if err != nil {
+		return nil, err
+	}
+	st, err := settingsOf(c)
+	if err != nil {
+		return nil, fmt.Errorf("connection %s: stored settings: %w", c.ID, err)
+	}
+	secret := ""
+	if ch.ClientSecret != nil {
+		secret = *ch.ClientSecret
+	} else if secret, err = s.openSecret(t, c); err != nil {
+		return nil, err
+	}
+	p := applySettings(c.Kind, &st, ch)
+	c.Config, _ = json.Marshal(st)
+	if ch.Name != nil {
+		c.Name = strings.TrimSpace(*ch.Name)
+	}
+	if ch.JIT != nil {
+		c.JIT = *ch.JIT
+	}
+	if ch.DefaultRole != nil {
+		c.DefaultRole = *ch.DefaultRole
+	}
+	if ch.LinkMode != nil {
+		c.LinkMode = *ch.LinkMode
+	}
+	if ch.AcceptUpstreamMFA != nil {
+		c.AcceptUpstreamMFA = *ch.AcceptUpstreamMFA
+	}
+	p = append(p, s.validateConnection(t.Slug, c, secret)...)
+	if err := inputErr(p); err != nil {
+		return nil, err
+	}
+	if ch.ClientSecret != nil {
+		if c.SealedSecret, err = s.sealer.Seal(seal.PurposeUpstreamSecret, t.ID+"/"+c.ID, []byte(secret)); err != nil {
+			return nil, err
+		}
+	}
+	c.UpdatedAt = s.clock()
+	if err := s.store.UpdateConnection(ctx, c); err != nil {
+		return nil, err
+	}
+	s.connectors.forget(t.ID, c.ID)
+	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: store.EventConnectionUpdated,
+		Detail: map[string]string{"connection_id": c.ID, "secret_changed": fmt.Sprint(ch.ClientSecret != nil)}})
+	return s.view(t, c), nil
+}
+
+// SetConnectionEnabled enables or disables a connection. A disabled
+// connection signs nobody in and links nothing; with endSessions the
+// sessions created through it end too. It returns how many ended.
+func (s *Server) SetConnectionEnabled(ctx context.Context, t *store.Tenant, id string, enabled, endSessions bool) (*ConnectionView, int, error) {
+	c, err := s.connectionOf(ctx, t, id)
+	if err != nil {
+		return nil, 0, err
+	}
+	if enabled && endSessions {
+		return nil, 0, &InputError{Problems: []string{"--end-sessions is only for disable and remove"}}
+	}
+	c.Enabled = enabled
+	c.UpdatedAt = s.clock()
+	if err := s.store.UpdateConnection(ctx, c); err != nil {
+		return nil, 0, err
+	}
+	s.connectors.forget(t.ID, c.ID)
+	typ := store.EventConnectionEnabled
+	if !enabled {
+		typ = store.EventConnectionDisabled
+	}
+	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: typ, Detail: map[string]string{"connection_id": c.ID}})
+	n := 0
+	if endSessions {
+		if n, err = s.endConnectionSessions(ctx, t, c.ID, "connection_disabled"); err != nil {
+			return nil, n, err
+		}
+	}
+	return s.view(t, c), n, nil
+}
+
+// RemoveConnection deletes a connection and its links; with endSessions the
+// sessions created through it end first. It returns how many ended.
+func (s *Server) RemoveConnection(ctx context.Context, t *store.Tenant, id string, endSessions bool) (int, error) {
+	c, err := s.connectionOf(ctx, t, id)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	if endSessions {
+		if n, err = s.endConnectionSessions(ctx, t, c.ID, "connection_removed"); err != nil {
+			return n, err
+		}
+	}
+	if err := s.store.DeleteConnection(ctx, t.ID, c.ID); err != nil {
+		return n, err
+	}
+	s.connectors.forget(t.ID, c.ID)
+	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: store.EventConnectionRemoved,
+		Detail: map[string]string{"connection_id": c.ID, "kind": c.Kind, "sessions_ended": fmt.Sprint(n)}})
+	return n, nil
+}
+
+func (s *Server) endConnectionSessions(ctx context.Context, t *store.Tenant, connID, reason string) (int, error) {
+	ids, err := s.store.ConnectionSessionIDs(ctx, t.ID, connID)
+	if err != nil {
+		return 0, err
+	}
+	now := s.clock()
+	n := 0
+	for _, sid := range ids {
+		sess, err := s.store.SessionByID(ctx, t.ID, sid)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return n, err
+		}
+		if !sess.Active(now) {
+			continue
+		}
+		if err := s.store.EndSession(ctx, t.ID, sid, reason, now); err != nil {
+			return n, err
+		}
+		n++
+		s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: "session.ended", UserID: sess.UserID, SessionID: sid,
+			Detail: map[string]string{"reason": reason, "connection_id": connID}})
+	}
+	return n, nil
+}
+
+// ListConnections returns the tenant's connections.
+func (s *Server) ListConnections(ctx context.Context, t *store.Tenant) ([]*ConnectionView, error) {
+	list, err := s.store.ListConnections(ctx, t.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*ConnectionView, 0, len(list))
+	for _, c := range list {
+		out = append(out, s.view(t, c))
+	}
+	return out, nil
+}
