@@ -95,6 +95,15 @@ func TestPasswordChangeOnAccountPage(t *testing.T) {
 		if len(ev) != 1 || ev[0].Detail["via"] != "account" || ev[0].Detail["sessions_ended"] != "1" {
 			t.Fatalf("audit: %+v", ev)
 		}
+		// Guessing the current password is throttled like sign-in (one wrong guess above).
+		for i := 2; i <= 4; i++ {
+			if st, _ := change("guess", newPassword+"x", newPassword+"x"); st != 401 {
+				t.Fatalf("wrong current password %d: %d", i, st)
+			}
+		}
+		if st, body := change("guess", newPassword+"x", newPassword+"x"); st != 429 || !strings.Contains(body, "Try again in") {
+			t.Fatalf("fifth guess: %d", st)
+		}
 	})
 }
 
@@ -216,6 +225,15 @@ func TestPasswordReset(t *testing.T) {
 		}
 		if len(ms.srv.Messages()) != 3 { // two links and one "changed" notice; nothing for the unknown address
 			t.Fatalf("%d messages sent", len(ms.srv.Messages()))
+		}
+		// At most three links per account per 30 minutes; more requests get the same answer.
+		for i := 0; i < 5; i++ {
+			if st, body := ask(agentEmail); st != st1 || body != body1 {
+				t.Fatalf("request %d answered differently", i)
+			}
+		}
+		if req, sup := len(e.auditEvents("password_reset.requested")), len(e.auditEvents("password_reset.suppressed")); req != 5 || sup != 2 {
+			t.Fatalf("reset requests: %d mailed, %d suppressed", req, sup)
 		}
 	})
 }

@@ -183,8 +183,22 @@ func (s *Server) accountPasswordSubmit(w http.ResponseWriter, r *http.Request, p
 		again(http.StatusBadRequest, msg)
 		return
 	}
+	// Guessing the current password from a signed-in browser counts against
+	// the account like failed sign-ins.
+	set := s.tenantSettings(ctx, p)
+	acct, ipk := accountKey(u, u.Email), ipKey(httpFrom(ctx).ip())
+	if v, err := s.throttleVerdict(ctx, p.tenant.ID, set, acct, ipk); err != nil || !v.Allowed {
+		if err != nil {
+			s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+			return
+		}
+		s.noteFailure(ctx, p, u, acct, ipk)
+		again(http.StatusTooManyRequests, throttleMessage(v))
+		return
+	}
 	if u.PasswordHash == "" || len(cur) > maxPasswordLen || s.hasher.Verify(ctx, u.PasswordHash, policy.NormalizePassword(cur)) != nil {
 		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "user.password.change_failed", UserID: u.ID, SessionID: sess.ID})
+		s.noteFailure(ctx, p, u, acct, ipk)
 		again(http.StatusUnauthorized, "Your current password is not correct.")
 		return
 	}

@@ -2,6 +2,7 @@ package idp
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -30,6 +31,11 @@ import (
 
 // resetLinkTTL is how long a reset link works.
 const resetLinkTTL = 30 * time.Minute
+
+// maxResetMails bounds the reset links mailed to one account per
+// resetLinkTTL, so the form cannot be used to flood a mailbox. Requests
+// beyond it get the same answer and send nothing.
+const maxResetMails = 3
 
 // forgotAnswer is the page shown after any reset request.
 const forgotAnswer = "If an account with a password exists for that address, we have sent it a link to choose a new password. The link works once, for 30 minutes. Check your inbox and spam folder."
@@ -79,12 +85,23 @@ func (s *Server) forgotSubmit(w http.ResponseWriter, r *http.Request, p *tenantP
 // sendResetLink creates a link for u and mails it (in the background).
 func (s *Server) sendResetLink(r *http.Request, p *tenantProvider, u *store.User) {
 	ctx := r.Context()
+	now := s.clock()
+	// Counted like sign-in failures (same table, own key), shared by replicas.
+	c, err := s.store.RecordLoginFailure(ctx, p.tenant.ID, "reset:"+u.ID, now, resetLinkTTL)
+	if err != nil {
+		s.log.Error("forgot: count request", "tenant", p.tenant.Slug, "err", err)
+		return
+	}
+	if c.Failures > maxResetMails {
+		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "password_reset.suppressed", UserID: u.ID,
+			Detail: map[string]string{"requests": fmt.Sprint(c.Failures)}})
+		return
+	}
 	token, err := seal.RandomToken(s.rand, 32)
 	if err != nil {
 		s.log.Error("forgot: token", "err", err)
 		return
 	}
-	now := s.clock()
 	if err := s.store.CreateActionToken(ctx, &store.ActionToken{Hash: seal.HashToken(token), TenantID: p.tenant.ID,
 		Kind: store.ActionPasswordReset, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(resetLinkTTL)}); err != nil {
 		s.log.Error("forgot: store token", "tenant", p.tenant.Slug, "err", err)
