@@ -21,6 +21,16 @@
 // explanation) and ends in finishPrimary with amr "fed". Opened connectors
 // are cached per connection version so their JWKS caches survive.
 //
+// Access policies (ipallow.go, throttle.go, passwords.go, password_change.go,
+// password_reset.go, sessions_page.go, backchannel.go, mail.go): tenant IP
+// allowlists for the sign-in pages and the machine endpoints, brute-force
+// counters in the database checked before any password is hashed, the
+// tenant password policy wherever a password is set (with history, the
+// expired-password step and reset by email link), the "Where you're signed
+// in" page, OpenID Connect back-channel logout whenever a session ends
+// (endSession), and the security emails. The decisions themselves are
+// idp/policy's; docs/policies.md describes every setting.
+//
 // Tokens: access tokens are ES256 JWTs whose jti names the SSO session and
 // refresh family they depend on; refresh tokens are opaque, stored as SHA-256,
 // rotated on every use, and a reused one revokes its family. Signing keys are
