@@ -50,11 +50,24 @@ func TestIPAllowlistSignin(t *testing.T) {
 		if resp, _ := b.get(e.issuer + "/account"); resp.StatusCode != http.StatusForbidden {
 			t.Fatalf("account page from a refused address: %d", resp.StatusCode)
 		}
-		if got := e.metric(`gatehouse_ip_refusals_total{scope="signin"}`); got != "5" {
-			t.Fatalf("signin refusals metric = %q, want 5", got)
+		// Every other sign-in and account route, federation included.
+		for _, u := range []string{"/login/forgot", "/login/reset?token=x", "/account/sessions", "/account/password",
+			"/account/connections", "/login/federated/c1/callback?state=s&code=c"} {
+			if resp, _ := b.get(e.issuer + u); resp.StatusCode != http.StatusForbidden {
+				t.Fatalf("GET %s from a refused address: %d", u, resp.StatusCode)
+			}
+		}
+		for _, u := range []string{"/login/forgot", "/login/reset", "/login/password-change", "/login/federated/c1/start",
+			"/login/federated/c1/link", "/account/sessions/end", "/account/sessions/end-others"} {
+			if resp, _ := b.post(e.issuer+u, url.Values{"id": {"x"}}); resp.StatusCode != http.StatusForbidden {
+				t.Fatalf("POST %s from a refused address: %d", u, resp.StatusCode)
+			}
+		}
+		if got := e.metric(`gatehouse_ip_refusals_total{scope="signin"}`); got != "18" {
+			t.Fatalf("signin refusals metric = %q, want 18", got)
 		}
 		evs := e.auditEvents("ip.refused")
-		if len(evs) != 5 || evs[0].IP != "127.0.0.1" || evs[0].Detail["scope"] != "signin" {
+		if len(evs) != 18 || evs[0].IP != "127.0.0.1" || evs[0].Detail["scope"] != "signin" {
 			t.Fatalf("ip.refused events: %d, first %+v", len(evs), evs[0])
 		}
 		// The API scope is a separate list: machine clients still get tokens.

@@ -93,20 +93,30 @@ func (s *Server) refuseIP(ctx context.Context, p *tenantProvider, scope, ip, rou
 // gateSignin wraps a page handler with the tenant's sign-in allowlist.
 func (s *Server) gateSignin(route string, h func(http.ResponseWriter, *http.Request, *tenantProvider)) func(http.ResponseWriter, *http.Request, *tenantProvider) {
 	return func(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
-		ok, ip := s.ipAllowed(r, p, ScopeSignin)
-		if !ok {
-			s.refuseIP(r.Context(), p, ScopeSignin, ip, route)
-			shown := ip
-			if shown == "" {
-				shown = "unknown"
-			}
-			s.render(w, http.StatusForbidden, "error", &pageData{Title: "Access from this network is not allowed", TenantName: p.tenant.Name,
-				Message: fmt.Sprintf("%s only allows sign-in from its approved networks. Your address, %s, is not one of them. "+
-					"Connect through your office network or VPN, or ask your administrator to add this address.", p.tenant.Name, shown)})
-			return
+		if s.signinAllowed(w, r, p, route) {
+			h(w, r, p)
 		}
-		h(w, r, p)
 	}
+}
+
+// signinAllowed checks the sign-in list; when the address is refused it
+// answers the refusal page itself and returns false. gateSignin uses it in
+// front of pages; finishPrimary uses it again, so that no primary method,
+// whatever route led to it, completes a sign-in from outside the list.
+func (s *Server) signinAllowed(w http.ResponseWriter, r *http.Request, p *tenantProvider, route string) bool {
+	ok, ip := s.ipAllowed(r, p, ScopeSignin)
+	if ok {
+		return true
+	}
+	s.refuseIP(r.Context(), p, ScopeSignin, ip, route)
+	shown := ip
+	if shown == "" {
+		shown = "unknown"
+	}
+	s.render(w, http.StatusForbidden, "error", &pageData{Title: "Access from this network is not allowed", TenantName: p.tenant.Name,
+		Message: fmt.Sprintf("%s only allows sign-in from its approved networks. Your address, %s, is not one of them. "+
+			"Connect through your office network or VPN, or ask your administrator to add this address.", p.tenant.Name, shown)})
+	return false
 }
 
 // gateAPI wraps a machine endpoint with the tenant's API allowlist.

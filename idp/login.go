@@ -183,6 +183,9 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 // upstreamAMR (federation) is added to the amr claim; the acr comes from
 // Gatehouse's own methods only.
 func (s *Server) finishPrimary(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest, u *store.User, methods []policy.Method, upstreamAMR ...string) {
+	if !s.signinAllowed(w, r, p, "finish") { // ipallow.go: no sign-in completes from outside the allowlist
+		return
+	}
 	amr := policy.AMRFor(methods...)
 	acr := policy.ACR(amr)
 	amr = withUpstreamAMR(amr, upstreamAMR)

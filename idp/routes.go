@@ -51,12 +51,12 @@ func (s *Server) Handler() http.Handler {
 
 	// Federation (issue 3): sign in with an upstream connection, prove and
 	// link, connected accounts. The callback is a cross-site GET redirect.
-	mux.Handle("POST /t/{tenant}/login/federated/{connection_id}/start", forms.Handler(tp("federated_start", s.fedStart)))
-	mux.Handle("GET /t/{tenant}/login/federated/{connection_id}/callback", tp("federated_callback", s.fedCallback))
-	mux.Handle("POST /t/{tenant}/login/federated/{connection_id}/link", forms.Handler(tp("federated_link", s.fedLinkSubmit)))
-	mux.Handle("GET /t/{tenant}/account/connections", tp("account_connections", s.accountConnections))
-	mux.Handle("POST /t/{tenant}/account/connections/{connection_id}/connect", forms.Handler(tp("account_connections", s.accountConnect)))
-	mux.Handle("POST /t/{tenant}/account/connections/disconnect", forms.Handler(tp("account_connections", s.accountDisconnect)))
+	mux.Handle("POST /t/{tenant}/login/federated/{connection_id}/start", forms.Handler(tp("federated_start", s.gateSignin("federated_start", s.fedStart))))
+	mux.Handle("GET /t/{tenant}/login/federated/{connection_id}/callback", tp("federated_callback", s.gateSignin("federated_callback", s.fedCallback)))
+	mux.Handle("POST /t/{tenant}/login/federated/{connection_id}/link", forms.Handler(tp("federated_link", s.gateSignin("federated_link", s.fedLinkSubmit))))
+	mux.Handle("GET /t/{tenant}/account/connections", tp("account_connections", s.gateSignin("account_connections", s.accountConnections)))
+	mux.Handle("POST /t/{tenant}/account/connections/{connection_id}/connect", forms.Handler(tp("account_connections", s.gateSignin("account_connections", s.accountConnect))))
+	mux.Handle("POST /t/{tenant}/account/connections/disconnect", forms.Handler(tp("account_connections", s.gateSignin("account_connections", s.accountDisconnect))))
 
 	return s.middleware(mux)
 }
