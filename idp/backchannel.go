@@ -46,17 +46,24 @@ func defaultBackchannelClient() *http.Client {
 // endSession ends one session, revoking its refresh tokens (store), writes
 // the security event and notifies the relying parties it signed into.
 func (s *Server) endSession(ctx context.Context, t *store.Tenant, sess *store.Session, reason string) error {
-	clients, err := s.store.ListSessionClients(ctx, t.ID, sess.ID)
-	if err != nil {
-		s.log.Error("session clients", "tenant", t.Slug, "session_id", sess.ID, "err", err)
-	}
 	if err := s.store.EndSession(ctx, t.ID, sess.ID, reason, s.clock()); err != nil {
 		return err
 	}
 	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: "session.ended", UserID: sess.UserID, SessionID: sess.ID,
 		Detail: map[string]string{"reason": reason}})
-	s.backchannelLogout(ctx, t, sess, clients)
+	s.notifySessionEnded(ctx, t, sess)
 	return nil
+}
+
+// notifySessionEnded sends the back-channel logout tokens of an ended
+// session (for code that ends sessions through the store itself).
+func (s *Server) notifySessionEnded(ctx context.Context, t *store.Tenant, sess *store.Session) {
+	clients, err := s.store.ListSessionClients(ctx, t.ID, sess.ID)
+	if err != nil {
+		s.log.Error("session clients", "tenant", t.Slug, "session_id", sess.ID, "err", err)
+		return
+	}
+	s.backchannelLogout(ctx, t, sess, clients)
 }
 
 // backchannelLogout posts a logout token to every client of the session
