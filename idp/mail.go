@@ -95,7 +95,7 @@ func renderMail(kind string, d mailData) (subject, text, html string, err error)
 
 // senderName is the display name of the tenant's mail.
 func senderName(t *store.Tenant) string {
-	if n := strings.TrimSpace(t.Settings.EmailSenderName); n != "" {
+	if n := strings.TrimSpace(t.Settings.SenderName); n != "" {
 		return n
 	}
 	return t.Name

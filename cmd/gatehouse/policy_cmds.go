@@ -263,7 +263,7 @@ func passwordSettings(fs *flag.FlagSet) func(*store.TenantSettings, func(string)
 	maxFail := fs.Int("login-max-failures", 0, fmt.Sprintf("failed sign-ins that lock an account (default %d; a client address gets ten times as many)", store.DefaultLoginMaxFailures))
 	window := fs.Int("login-window-minutes", 0, fmt.Sprintf("minutes without failures after which the count restarts (default %d)", store.DefaultLoginWindowMinutes))
 	lock := fs.Int("login-lock-minutes", 0, fmt.Sprintf("minutes a lock lasts after the last failure (default %d)", store.DefaultLoginLockMinutes))
-	sender := fs.String("email-sender-name", "", "display name of the tenant's mail (default: the tenant name)")
+	sender := fs.String("sender-name", "", "display name of the tenant's mail (default: the tenant name)")
 	return func(s *store.TenantSettings, set func(string) bool) []string {
 		var p []string
 		check := func(name string, v *int, min, max int, dst *int) {
@@ -300,11 +300,11 @@ func passwordSettings(fs *flag.FlagSet) func(*store.TenantSettings, func(string)
 		check("login-max-failures", maxFail, 3, 100, &s.LoginMaxFailures)
 		check("login-window-minutes", window, 1, 24*60, &s.LoginWindowMinutes)
 		check("login-lock-minutes", lock, 1, 24*60, &s.LoginLockMinutes)
-		if set("email-sender-name") {
+		if set("sender-name") {
 			if n := strings.TrimSpace(*sender); len(n) > 100 || strings.ContainsAny(n, "\r\n<>\"") {
-				p = append(p, "--email-sender-name must be at most 100 characters without line breaks, quotes or angle brackets")
+				p = append(p, "--sender-name must be at most 100 characters without line breaks, quotes or angle brackets")
 			} else {
-				s.EmailSenderName = n
+				s.SenderName = n
 			}
 		}
 		if err := idp.PasswordPolicy(*s).Validate(); err != nil {
@@ -328,7 +328,7 @@ func policyEffectiveSettings(m map[string]any, s store.TenantSettings) {
 	m["login_lock_minutes"] = int(s.LoginLock().Minutes())
 	m["ip_allowlist_signin_entries"] = len(s.IPAllowlistSignin)
 	m["ip_allowlist_api_entries"] = len(s.IPAllowlistAPI)
-	if s.EmailSenderName != "" {
-		m["email_sender_name"] = s.EmailSenderName
+	if s.SenderName != "" {
+		m["sender_name"] = s.SenderName
 	}
 }

@@ -62,7 +62,7 @@ func TestCLIPolicySettingsUnlockSessions(t *testing.T) {
 	setupEnv(t)
 	cli(t, "", "tenant", "create", "acme", "--name", "Acme")
 	code, out, errs := cli(t, "", "tenant", "update", "acme", "--password-strength", "strong", "--password-min-length", "16",
-		"--password-max-age-days", "90", "--password-history", "0", "--login-max-failures", "5", "--email-sender-name", "Acme IT", "--json")
+		"--password-max-age-days", "90", "--password-history", "0", "--login-max-failures", "5", "--sender-name", "Acme IT", "--json")
 	if code != 0 {
 		t.Fatalf("tenant update: %s", errs)
 	}
@@ -70,7 +70,7 @@ func TestCLIPolicySettingsUnlockSessions(t *testing.T) {
 	_ = json.Unmarshal([]byte(out), &v)
 	s := v.Settings
 	if s["password_strength"] != "strong" || s["password_min_length"] != float64(16) || s["password_max_age_days"] != float64(90) ||
-		s["password_history"] != float64(0) || s["login_max_failures"] != float64(5) || s["login_lock_minutes"] != float64(15) || s["email_sender_name"] != "Acme IT" {
+		s["password_history"] != float64(0) || s["login_max_failures"] != float64(5) || s["login_lock_minutes"] != float64(15) || s["sender_name"] != "Acme IT" {
 		t.Fatalf("settings: %v", s)
 	}
 	code, _, errs = cli(t, "", "tenant", "update", "acme", "--password-strength", "weak", "--password-min-length", "4", "--login-max-failures", "1")
