@@ -12,6 +12,7 @@ import (
 
 	"github.com/gatehouse-idp/gatehouse/idp"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
+	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
 
 func allow(t *testing.T, e *env, scope, cidr string) {
@@ -181,6 +182,22 @@ func TestIPAllowlistLockoutCheck(t *testing.T) {
 		}
 		if _, err := e.srv.ChangeIPAllowlist(ctx, ten, idp.AllowlistChange{Scope: idp.ScopeAPI, Add: &policy.Entry{CIDR: "10.0.0.1"}}); err == nil || !strings.Contains(err.Error(), "note") {
 			t.Fatalf("missing note: %v", err)
+		}
+	})
+}
+
+// TestIPAllowlistDamagedFailsClosed: a stored list that no longer parses
+// (edited in the database by hand) refuses everyone rather than no one.
+func TestIPAllowlistDamagedFailsClosed(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		id, secret := e.webClient()
+		r := e.rp(id, secret)
+		e.updateTenant(func(s *store.TenantSettings) {
+			s.IPAllowlistSignin = []store.IPAllowEntry{{CIDR: "127.0.0.1/33", Note: "typo"}}
+		})
+		_, ch := pkce()
+		if resp, _ := e.browser().get(r.authURL("s", ch)); resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("damaged list: %d", resp.StatusCode)
 		}
 	})
 }
