@@ -7,8 +7,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	zxcvbn "github.com/nbutton23/zxcvbn-go"
-	"github.com/nbutton23/zxcvbn-go/match"
+	"github.com/gatehouse-idp/gatehouse/idp/policy/internal/zxcvbn"
+	"github.com/gatehouse-idp/gatehouse/idp/policy/internal/zxcvbn/match"
 )
 
 // zxcvbn-go's matching is worse than quadratic in the password length (a

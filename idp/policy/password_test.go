@@ -9,7 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/nbutton23/zxcvbn-go/match"
+	"github.com/gatehouse-idp/gatehouse/idp/policy/internal/zxcvbn/match"
 )
 
 var agentInputs = []string{"jane.doe@acme-helpdesk.com", "Jane Doe", "Acme Helpdesk"}

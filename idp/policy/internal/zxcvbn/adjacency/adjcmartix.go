@@ -3,6 +3,7 @@ package adjacency
 import (
 	"encoding/json"
 	"log"
+	"sync"
 
 	"github.com/gatehouse-idp/gatehouse/idp/policy/internal/zxcvbn/data"
 )
@@ -14,16 +15,22 @@ type Graph struct {
 	Name          string
 }
 
-// GraphMap is a map of all graphs
-var GraphMap = make(map[string]Graph)
-
-func init() {
-	GraphMap["qwerty"] = BuildQwerty()
-	GraphMap["dvorak"] = BuildDvorak()
-	GraphMap["keypad"] = BuildKeypad()
-	GraphMap["macKeypad"] = BuildMacKeypad()
-	GraphMap["l33t"] = BuildLeet()
+// GraphMap returns a map of all graphs. (Gatehouse: was a package variable
+// filled by init; the graphs are now built on the first call, once, safely
+// for concurrent callers.)
+func GraphMap() map[string]Graph {
+	return graphMap()
 }
+
+var graphMap = sync.OnceValue(func() map[string]Graph {
+	graphs := make(map[string]Graph)
+	graphs["qwerty"] = BuildQwerty()
+	graphs["dvorak"] = BuildDvorak()
+	graphs["keypad"] = BuildKeypad()
+	graphs["macKeypad"] = BuildMacKeypad()
+	graphs["l33t"] = BuildLeet()
+	return graphs
+})
 
 // BuildQwerty builds the Qwerty Graph
 func BuildQwerty() Graph {

@@ -6,6 +6,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/policy/internal/zxcvbn/utils/math"
 	"math"
 	"regexp"
+	"sync"
 	"unicode"
 )
 
@@ -16,12 +17,19 @@ const (
 )
 
 var (
-	startUpperRx            = regexp.MustCompile(`^[A-Z][^A-Z]+$`)
-	endUpperRx              = regexp.MustCompile(`^[^A-Z]+[A-Z]$'`)
-	allUpperRx              = regexp.MustCompile(`^[A-Z]+$`)
-	keyPadStartingPositions = len(adjacency.GraphMap["keypad"].Graph)
-	keyPadAvgDegree         = adjacency.GraphMap["keypad"].CalculateAvgDegree()
+	startUpperRx = regexp.MustCompile(`^[A-Z][^A-Z]+$`)
+	endUpperRx   = regexp.MustCompile(`^[^A-Z]+[A-Z]$'`)
+	allUpperRx   = regexp.MustCompile(`^[A-Z]+$`)
 )
+
+// keyPadStats returns the keypad graph's number of starting positions and
+// average degree. (Gatehouse: were the package variables
+// keyPadStartingPositions and keyPadAvgDegree, computed during package
+// initialisation; now computed on the first call, once.)
+var keyPadStats = sync.OnceValues(func() (int, float64) {
+	keypad := adjacency.GraphMap()["keypad"]
+	return len(keypad.Graph), keypad.CalculateAvgDegree()
+})
 
 // DictionaryEntropy calculates the entropy of a dictionary match
 func DictionaryEntropy(match match.Match, rank float64) float64 {
@@ -89,6 +97,7 @@ func SpatialEntropy(match match.Match, turns int, shiftCount int) float64 {
 		s = float64(len(adjacency.BuildQwerty().Graph))
 		d = adjacency.BuildQwerty().CalculateAvgDegree()
 	} else {
+		keyPadStartingPositions, keyPadAvgDegree := keyPadStats()
 		s = float64(keyPadStartingPositions)
 		d = keyPadAvgDegree
 	}

@@ -3,6 +3,7 @@ package frequency
 import (
 	"encoding/json"
 	"log"
+	"sync"
 
 	"github.com/gatehouse-idp/gatehouse/idp/policy/internal/zxcvbn/data"
 )
@@ -13,23 +14,30 @@ type List struct {
 	List []string
 }
 
-// Lists holds all the frequency list in a map
-var Lists = make(map[string]List)
+// Lists returns all the frequency lists in a map. (Gatehouse: was a package
+// variable filled by init; the lists are now decoded on the first call, once,
+// safely for concurrent callers.)
+func Lists() map[string]List {
+	return lists()
+}
 
-func init() {
+var lists = sync.OnceValue(func() map[string]List {
+	all := make(map[string]List)
 	maleFilePath := getAsset("data/MaleNames.json")
 	femaleFilePath := getAsset("data/FemaleNames.json")
 	surnameFilePath := getAsset("data/Surnames.json")
 	englishFilePath := getAsset("data/English.json")
 	passwordsFilePath := getAsset("data/Passwords.json")
 
-	Lists["MaleNames"] = getStringListFromAsset(maleFilePath, "MaleNames")
-	Lists["FemaleNames"] = getStringListFromAsset(femaleFilePath, "FemaleNames")
-	Lists["Surname"] = getStringListFromAsset(surnameFilePath, "Surname")
-	Lists["English"] = getStringListFromAsset(englishFilePath, "English")
-	Lists["Passwords"] = getStringListFromAsset(passwordsFilePath, "Passwords")
+	all["MaleNames"] = getStringListFromAsset(maleFilePath, "MaleNames")
+	all["FemaleNames"] = getStringListFromAsset(femaleFilePath, "FemaleNames")
+	all["Surname"] = getStringListFromAsset(surnameFilePath, "Surname")
+	all["English"] = getStringListFromAsset(englishFilePath, "English")
+	all["Passwords"] = getStringListFromAsset(passwordsFilePath, "Passwords")
 
-}
+	return all
+})
+
 func getAsset(name string) []byte {
 	data, err := data.Asset(name)
 	if err != nil {

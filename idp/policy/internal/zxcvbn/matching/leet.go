@@ -16,6 +16,7 @@ func FilterL33tMatcher(m match.Matcher) bool {
 }
 
 func l33tMatch(password string) []match.Match {
+	ensureLoaded()
 	permutations := getPermutations(password)
 
 	var matches []match.Match
@@ -46,6 +47,7 @@ func getPermutations(password string) []string {
 // This function loads the table from data but only keep in memory the values that are present
 // inside the provided password.
 func relevantL33tSubtable(password string) map[string][]string {
+	ensureLoaded()
 	relevantSubs := make(map[string][]string)
 	for key, values := range l33tTable.Graph {
 		for _, value := range values {

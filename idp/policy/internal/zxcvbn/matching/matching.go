@@ -2,6 +2,7 @@ package matching
 
 import (
 	"sort"
+	"sync"
 
 	"github.com/gatehouse-idp/gatehouse/idp/policy/internal/zxcvbn/adjacency"
 	"github.com/gatehouse-idp/gatehouse/idp/policy/internal/zxcvbn/frequency"
@@ -17,17 +18,20 @@ var (
 	sequences map[string]string
 )
 
-func init() {
-	loadFrequencyList()
+// loadOnce guards loadFrequencyList. (Gatehouse: it ran from init; it now
+// runs on the first call that needs the tables, once, safely for concurrent
+// callers. The variables above are written only inside loadFrequencyList, so
+// every reader that has called ensureLoaded sees them complete.)
+var loadOnce sync.Once
+
+func ensureLoaded() {
+	loadOnce.Do(loadFrequencyList)
 }
 
 // Omnimatch runs all matchers against the password
 func Omnimatch(password string, userInputs []string, filters ...func(match.Matcher) bool) (matches []match.Match) {
 
-	//Can I run into the issue where nil is not equal to nil?
-	if dictionaryMatchers == nil || adjacencyGraphs == nil {
-		loadFrequencyList()
-	}
+	ensureLoaded()
 
 	if userInputs != nil {
 		userInputMatcher := buildDictMatcher("user_inputs", buildRankedDict(userInputs))
@@ -52,16 +56,16 @@ func Omnimatch(password string, userInputs []string, filters ...func(match.Match
 
 func loadFrequencyList() {
 
-	for n, list := range frequency.Lists {
+	for n, list := range frequency.Lists() {
 		dictionaryMatchers = append(dictionaryMatchers, match.Matcher{MatchingFunc: buildDictMatcher(n, buildRankedDict(list.List)), ID: n})
 	}
 
-	l33tTable = adjacency.GraphMap["l33t"]
+	l33tTable = adjacency.GraphMap()["l33t"]
 
-	adjacencyGraphs = append(adjacencyGraphs, adjacency.GraphMap["qwerty"])
-	adjacencyGraphs = append(adjacencyGraphs, adjacency.GraphMap["dvorak"])
-	adjacencyGraphs = append(adjacencyGraphs, adjacency.GraphMap["keypad"])
-	adjacencyGraphs = append(adjacencyGraphs, adjacency.GraphMap["macKeypad"])
+	adjacencyGraphs = append(adjacencyGraphs, adjacency.GraphMap()["qwerty"])
+	adjacencyGraphs = append(adjacencyGraphs, adjacency.GraphMap()["dvorak"])
+	adjacencyGraphs = append(adjacencyGraphs, adjacency.GraphMap()["keypad"])
+	adjacencyGraphs = append(adjacencyGraphs, adjacency.GraphMap()["macKeypad"])
 
 	//l33tFilePath, _ := filepath.Abs("adjacency/L33t.json")
 	//L33T_TABLE = adjacency.GetAdjancencyGraphFromFile(l33tFilePath, "l33t")

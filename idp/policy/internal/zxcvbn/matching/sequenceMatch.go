@@ -15,6 +15,7 @@ func FilterSequenceMatcher(m match.Matcher) bool {
 }
 
 func sequenceMatch(password string) []match.Match {
+	ensureLoaded()
 	var matches []match.Match
 	for i := 0; i < len(password); {
 		j := i + 1

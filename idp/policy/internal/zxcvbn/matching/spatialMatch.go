@@ -16,6 +16,7 @@ func FilterSpatialMatcher(m match.Matcher) bool {
 }
 
 func spatialMatch(password string) (matches []match.Match) {
+	ensureLoaded()
 	for _, graph := range adjacencyGraphs {
 		if graph.Graph != nil {
 			matches = append(matches, spatialMatchHelper(password, graph)...)
