@@ -25,6 +25,11 @@ const newPassword = "Velvet-Lantern-Orchard-Compass-77"
 // TestPasswordPolicyPerTenant: the tenant's rules apply where users are created.
 func TestPasswordPolicyPerTenant(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
+		// Without an email sender the login page offers no reset link.
+		id, secret := e.webClient()
+		if page := e.browser().loginPage(e.rp(id, secret)); strings.Contains(page, "Forgot password?") {
+			t.Fatal("reset link shown without email")
+		}
 		e.updateTenant(func(s *store.TenantSettings) { s.PasswordMinLength = 20; s.PasswordStrength = "strong" })
 		ctx := context.Background()
 		ten, _ := e.srv.TenantBySlug(ctx, "acme")
@@ -157,6 +162,9 @@ func TestPasswordReset(t *testing.T) {
 		r := e.rp(id, secret)
 		tok := r.signIn(e.browser())
 		b := e.browser()
+		if page := b.loginPage(r); !strings.Contains(page, "Forgot password?") || !strings.Contains(page, e.issuer+"/login/forgot?id=") {
+			t.Fatal("login page has no reset link although email is configured")
+		}
 		if resp, body := b.get(e.issuer + "/login/forgot"); resp.StatusCode != 200 || !strings.Contains(body, `name="email"`) {
 			t.Fatalf("forgot page: %d", resp.StatusCode)
 		}

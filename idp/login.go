@@ -72,6 +72,7 @@ func (s *Server) renderLogin(w http.ResponseWriter, p *tenantProvider, ar *store
 		d.ClientName = c.Name
 	}
 	d.Connections, d.FormActions = s.loginButtons(context.Background(), p) // federation
+	d.ForgotURL = s.forgotURL(p, ar)                                       // password_reset.go
 	s.render(w, status, "login", d)
 }
 

@@ -59,6 +59,9 @@ type pageData struct {
 	// may lead to (form-action CSP).
 	Connections []connectionButton
 	FormActions []string
+
+	// Access policies: the "Forgot password?" link (only when email is configured).
+	ForgotURL string
 }
 
 // render writes a page; rendering goes to a buffer first so a template

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -28,6 +29,15 @@ import (
 // has one must pass it before the new password is saved. Second factors
 // come with the mfa work (issue 4); until it is merged no user has one, so
 // resetSecondFactorRequired is where that step plugs in.
+
+// forgotURL is the login page's "Forgot password?" link; "" when no email
+// sender is configured (a link could never arrive).
+func (s *Server) forgotURL(p *tenantProvider, ar *store.AuthRequest) string {
+	if s.mail == nil {
+		return ""
+	}
+	return s.tenantURL(p.tenant.Slug) + "/login/forgot?id=" + url.QueryEscape(ar.ID)
+}
 
 // resetLinkTTL is how long a reset link works.
 const resetLinkTTL = 30 * time.Minute
