@@ -73,7 +73,7 @@ func TestBruteForceParallel(t *testing.T) {
 // email, and `user unlock`.
 func TestBruteForceBackoff(t *testing.T) {
 	var ms = new(mailBox)
-	forEachBackendWith(t, func(t *testing.T, o *idp.Options) { ms.srv, o.EmailSender = mailServer(t) }, func(t *testing.T, e *env) {
+	forEachBackendOpts(t, func(t *testing.T, o *idp.Options) { ms.srv, o.EmailSender = mailServer(t) }, func(t *testing.T, e *env) {
 		id, secret := e.webClient()
 		r := e.rp(id, secret)
 		page := e.browser().loginPage(r)

@@ -42,6 +42,19 @@ func forEachBackend(t *testing.T, f func(t *testing.T, e *env)) {
 	}
 }
 
+// forEachBackendWith is forEachBackend with extra server options (senders,
+// trusted proxies, a GeoIP locator...) set by opt.
+func forEachBackendWith(t *testing.T, opt func(*idp.Options), f func(t *testing.T, e *env)) {
+	for _, b := range backends {
+		t.Run(b, func(t *testing.T) {
+			if b == "postgres" && os.Getenv("GATEHOUSE_SKIP_POSTGRES") == "1" {
+				t.Skip("GATEHOUSE_SKIP_POSTGRES=1")
+			}
+			f(t, newEnv(t, b, opt))
+		})
+	}
+}
+
 // clock is a settable clock shared by the server and the test.
 type clock struct {
 	mu  sync.Mutex
@@ -130,6 +143,14 @@ func newEnv(t testing.TB, backend string, opts ...func(*idp.Options)) *env {
 	}
 	if e.other, err = srv.CreateTenant(ctx, "other", "Other Co"); err != nil {
 		t.Fatal(err)
+	}
+	// The core flows run without a second factor; e2e/mfa_*_test.go set
+	// the tenant's MFA mode explicitly (the product default is "always").
+	for _, tn := range []*store.Tenant{e.acme, e.other} {
+		tn.Settings.MFAMode = "never"
+		if err := srv.UpdateTenant(ctx, tn); err != nil {
+			t.Fatal(err)
+		}
 	}
 	e.issuer = hs.URL + "/t/acme"
 	if _, err := srv.CreateUser(ctx, e.acme, idp.UserSpec{Email: agentEmail, Name: "Alice Agent", Role: "agent", Password: agentPassword}); err != nil {

@@ -122,7 +122,7 @@ func TestIPAllowlistAPI(t *testing.T) {
 // TestIPAllowlistTrustedProxy: behind a trusted proxy the forwarded client
 // address decides; the untrusted part of the chain is not believed.
 func TestIPAllowlistTrustedProxy(t *testing.T) {
-	forEachBackendWith(t, func(_ *testing.T, o *idp.Options) { o.TrustedProxies = []string{"127.0.0.1/32"} }, func(t *testing.T, e *env) {
+	forEachBackendOpts(t, func(_ *testing.T, o *idp.Options) { o.TrustedProxies = []string{"127.0.0.1/32"} }, func(t *testing.T, e *env) {
 		id, secret := e.webClient()
 		r := e.rp(id, secret)
 		allow(t, e, idp.ScopeSignin, "203.0.113.0/24")

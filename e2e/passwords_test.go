@@ -53,7 +53,7 @@ func TestPasswordPolicyPerTenant(t *testing.T) {
 // minimum age enforced, other sessions end (their refresh fails), email sent.
 func TestPasswordChangeOnAccountPage(t *testing.T) {
 	ms := new(mailBox)
-	forEachBackendWith(t, func(t *testing.T, o *idp.Options) { ms.srv, o.EmailSender = mailServer(t) }, func(t *testing.T, e *env) {
+	forEachBackendOpts(t, func(t *testing.T, o *idp.Options) { ms.srv, o.EmailSender = mailServer(t) }, func(t *testing.T, e *env) {
 		id, secret := e.webClient()
 		r := e.rp(id, secret)
 		b, other := e.browser(), e.browser()
@@ -157,7 +157,7 @@ func TestPasswordExpiry(t *testing.T) {
 // works once, for 30 minutes; the reset ends sessions and is emailed.
 func TestPasswordReset(t *testing.T) {
 	ms := new(mailBox)
-	forEachBackendWith(t, func(t *testing.T, o *idp.Options) { ms.srv, o.EmailSender = mailServer(t) }, func(t *testing.T, e *env) {
+	forEachBackendOpts(t, func(t *testing.T, o *idp.Options) { ms.srv, o.EmailSender = mailServer(t) }, func(t *testing.T, e *env) {
 		id, secret := e.webClient()
 		r := e.rp(id, secret)
 		tok := r.signIn(e.browser())

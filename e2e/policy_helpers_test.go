@@ -17,8 +17,9 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
 
-// forEachBackendWith is forEachBackend with extra server options.
-func forEachBackendWith(t *testing.T, opt func(t *testing.T, o *idp.Options), f func(t *testing.T, e *env)) {
+// forEachBackendOpts is forEachBackend with extra server options set by a
+// function that also gets the subtest (to start per-backend fakes).
+func forEachBackendOpts(t *testing.T, opt func(t *testing.T, o *idp.Options), f func(t *testing.T, e *env)) {
 	for _, b := range backends {
 		t.Run(b, func(t *testing.T) {
 			if b == "postgres" && os.Getenv("GATEHOUSE_SKIP_POSTGRES") == "1" {

@@ -125,7 +125,7 @@ var sessionRow = regexp.MustCompile(`<li class="session" id="s-([a-z0-9]+)">`)
 // everywhere else" keeps the current one; an admin revokes the rest.
 func TestSessionsPageAndBackchannelLogout(t *testing.T) {
 	var lrp *logoutRP // one per backend, made by the options hook
-	forEachBackendWith(t, func(t *testing.T, o *idp.Options) {
+	forEachBackendOpts(t, func(t *testing.T, o *idp.Options) {
 		lrp = newLogoutRP(t)
 		o.BackchannelClient = lrp.hs.Client()
 	}, func(t *testing.T, e *env) {

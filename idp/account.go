@@ -59,7 +59,7 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, p *tenantPr
 	if !ok {
 		return
 	}
-	s.renderAccount(w, http.StatusOK, "account", p, u, sess, "")
+	s.renderAccount(w, http.StatusOK, "account", p, u, sess, s.backupCodesNotice(r.Context(), p.tenant.ID, u.ID)) // mfa_account.go
 }
 
 func (s *Server) renderAccount(w http.ResponseWriter, status int, page string, p *tenantProvider, u *store.User, sess *store.Session, msg string) {

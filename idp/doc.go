@@ -30,6 +30,15 @@
 // in" page, OpenID Connect back-channel logout whenever a session ends
 // (endSession), and the security emails. The decisions themselves are
 // idp/policy's; docs/policies.md describes every setting.
+// Second factors (mfa*.go, docs/mfa.md): finishPrimary asks secondFactorStep
+// whether the tenant's mode, the device and location, the request's
+// acr_values or a trusted upstream MFA claim require one. If so the pending
+// primary result is kept in a login_states row bound to the auth request and
+// the browser continues on /login/2fa (challenge, or enrollment then backup
+// codes); only the request that moves that row to "done" creates the
+// session. Codes are consumed by conditional UPDATEs (TOTP step, OTP
+// challenge, backup code, WebAuthn counter). The account security page and
+// /dev/outbox live in mfa_account.go and mfa_outbox.go.
 //
 // Tokens: access tokens are ES256 JWTs whose jti names the SSO session and
 // refresh family they depend on; refresh tokens are opaque, stored as SHA-256,

@@ -360,7 +360,8 @@ func pageCSP(d any) string {
 			}
 		}
 	}
-	return fmt.Sprintf("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action %s; frame-ancestors 'none'; base-uri 'none'", fa)
+	// script-src/connect-src 'self': static/webauthn.js and its option fetches (passkeys).
+	return fmt.Sprintf("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; form-action %s; frame-ancestors 'none'; base-uri 'none'", fa)
 }
 
 func (d *pageData) formActionSources() []string { return d.FormActions }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -72,8 +73,25 @@ func (s *Server) renderLogin(w http.ResponseWriter, p *tenantProvider, ar *store
 		d.ClientName = c.Name
 	}
 	d.Connections, d.FormActions = s.loginButtons(context.Background(), p) // federation
-	d.ForgotURL = s.forgotURL(p, ar)                                       // password_reset.go
+	d.FormActions = append(d.FormActions, redirectOrigin(ar))
+	d.Passkey = s.passkeyOffered(p)  // passwordless (mfa_webauthn.go)
+	d.ForgotURL = s.forgotURL(p, ar) // password_reset.go
 	s.render(w, status, "login", d)
+}
+
+// redirectOrigin is the origin the login transaction ends at: the app's
+// registered (already validated) redirect URI. Browsers apply a page's CSP
+// form-action to every redirect that follows a form POST, so a sign-in
+// form must allow it, or the browser stops before the app gets its code.
+func redirectOrigin(ar *store.AuthRequest) string {
+	if ar.ClientID == accountClientID {
+		return ""
+	}
+	u, err := url.Parse(ar.RedirectURI)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // trySSO completes the request from the browser's existing session when the
@@ -94,7 +112,8 @@ func (s *Server) trySSO(w http.ResponseWriter, r *http.Request, p *tenantProvide
 		// max_age: the authentication must be younger than max_age seconds
 		// (so max_age=0 always re-authenticates, like prompt=login).
 		(ar.MaxAge == nil || now.Sub(sess.AuthTime) < time.Duration(*ar.MaxAge)*time.Second) &&
-		(ar.HintUserID == "" || ar.HintUserID == sess.UserID)
+		(ar.HintUserID == "" || ar.HintUserID == sess.UserID) &&
+		!acrDemandsMFA(ar.ACRValues, sess.ACR) // step-up: a second factor first (mfa_login.go)
 	if usable {
 		set := s.tenantSettings(ctx, p)
 		if err := s.store.TouchSession(ctx, p.tenant.ID, sess.ID, now, set.SessionIdle()); err != nil {
@@ -183,20 +202,19 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 // steps that follow primary authentication are enforced in one place.
 // upstreamAMR (federation) is added to the amr claim; the acr comes from
 // Gatehouse's own methods only.
+//
+// Second factor (mfa_login.go): when the tenant's policy or the request's
+// acr_values require one, the transaction continues on /login/2fa and no
+// session exists until it passed. A federated sign-in whose connection
+// trusts the upstream's MFA claim passes policy.MethodUpstreamMFA in methods.
 func (s *Server) finishPrimary(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest, u *store.User, methods []policy.Method, upstreamAMR ...string) {
 	if !s.signinAllowed(w, r, p, "finish") { // ipallow.go: no sign-in completes from outside the allowlist
 		return
 	}
-	amr := policy.AMRFor(methods...)
-	acr := policy.ACR(amr)
-	amr = withUpstreamAMR(amr, upstreamAMR)
-	sess, err := s.startSession(w, r, p, u, amr, acr)
-	if err != nil {
-		s.log.Error("login: start session", "tenant", p.tenant.Slug, "err", err)
-		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+	if s.secondFactorStep(w, r, p, ar, u, methods, upstreamAMR) {
 		return
 	}
-	s.completeLogin(w, r, p, ar, sess)
+	s.finishSignIn(w, r, p, ar, u, methods, upstreamAMR, 0)
 }
 
 func truncate(v string, n int) string {

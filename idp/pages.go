@@ -12,6 +12,7 @@ import (
 // pageNames are the pages in templates/pages, each rendered inside layout.html.
 var pageNames = []string{"login", "error", "setup", "message", "account",
 	"federated", "connections", // federation: refusal/proof page, account connections
+	"mfa", "security", "outbox", // second factors: login step, account security, dev outbox
 	"password", "forgot", "sessions"} // access policies (issue 5)
 
 // pages holds the parsed page templates: one template set per page, each
@@ -59,6 +60,8 @@ type pageData struct {
 	// may lead to (form-action CSP).
 	Connections []connectionButton
 	FormActions []string
+	// Passkey offers passwordless sign-in on the login page (mfa_webauthn.go).
+	Passkey bool
 
 	// Access policies: the "Forgot password?" link (only when email is configured).
 	ForgotURL string

@@ -33,7 +33,7 @@ import (
 // forgotURL is the login page's "Forgot password?" link; "" when no email
 // sender is configured (a link could never arrive).
 func (s *Server) forgotURL(p *tenantProvider, ar *store.AuthRequest) string {
-	if s.mail == nil {
+	if s.mfa.email == nil {
 		return ""
 	}
 	return s.tenantURL(p.tenant.Slug) + "/login/forgot?id=" + url.QueryEscape(ar.ID)

@@ -110,28 +110,45 @@ func TestCheckBackchannelURI(t *testing.T) {
 	}
 }
 
-func TestRenderMail(t *testing.T) {
-	d := mailData{TenantName: "Acme <Support>", Name: "Alice", Email: "alice@acme.test", Time: time.Date(2030, 1, 2, 3, 4, 0, 0, time.UTC),
-		IP: "192.0.2.7", Device: "Firefox 120 on Linux", Link: "https://id.example/t/acme/login/reset?token=abc", Minutes: 30, Failures: 10}
-	for _, kind := range mailKinds {
-		subject, text, html, err := renderMail(kind, d)
-		if err != nil {
-			t.Fatalf("%s: %v", kind, err)
+func TestPolicyEmails(t *testing.T) {
+	tmpl, err := parseEmails()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := map[string]any{"TenantName": "Acme <Support>", "SenderName": "Acme", "Name": "Alice", "Email": "alice@acme.test",
+		"Time": "2 January 2030 03:04 UTC", "IP": "192.0.2.7", "Device": "Firefox 120 on Linux",
+		"Link": "https://id.example/t/acme/login/reset?token=abc", "Minutes": 30, "Failures": 10}
+	for _, kind := range []string{mailPasswordChanged, mailPasswordReset, mailAccountLocked} {
+		et, ok := tmpl[kind]
+		if !ok {
+			t.Fatalf("%s: not parsed", kind)
 		}
-		if subject == "" || strings.Contains(subject, "\n") || !strings.Contains(text, "Alice") || !strings.Contains(html, "Alice") {
-			t.Errorf("%s: subject %q text %q", kind, subject, text)
+		var subj, text, html strings.Builder
+		if err := et.text.ExecuteTemplate(&subj, "subject", d); err != nil {
+			t.Fatal(err)
 		}
-		if strings.Contains(html, "Acme <Support>") || !strings.Contains(html, "Acme &lt;Support&gt;") {
+		if err := et.text.ExecuteTemplate(&text, "text", d); err != nil {
+			t.Fatal(err)
+		}
+		if err := et.html.ExecuteTemplate(&html, "html", d); err != nil {
+			t.Fatal(err)
+		}
+		if subj.Len() == 0 || strings.Contains(subj.String(), "\n") || !strings.Contains(text.String(), "Alice") || !strings.Contains(html.String(), "Alice") {
+			t.Errorf("%s: subject %q text %q", kind, subj.String(), text.String())
+		}
+		if strings.Contains(html.String(), "Acme <Support>") || !strings.Contains(html.String(), "Acme &lt;Support&gt;") {
 			t.Errorf("%s: html not escaped", kind)
 		}
-	}
-	_, text, _, _ := renderMail(mailPasswordReset, d)
-	if !strings.Contains(text, d.Link) || !strings.Contains(text, "30 minutes") {
-		t.Errorf("reset text: %s", text)
-	}
-	_, text, _, _ = renderMail(mailAccountLocked, d)
-	if !strings.Contains(text, "10 failed") || !strings.Contains(text, "192.0.2.7") || !strings.Contains(text, "2 January 2030 at 03:04 UTC") {
-		t.Errorf("lock text: %s", text)
+		switch kind {
+		case mailPasswordReset:
+			if !strings.Contains(text.String(), "https://id.example/t/acme/login/reset?token=abc") || !strings.Contains(text.String(), "30 minutes") {
+				t.Errorf("reset text: %s", text.String())
+			}
+		case mailAccountLocked:
+			if !strings.Contains(text.String(), "10 failed") || !strings.Contains(text.String(), "192.0.2.7") {
+				t.Errorf("lock text: %s", text.String())
+			}
+		}
 	}
 }
 

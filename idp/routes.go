@@ -57,6 +57,12 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /t/{tenant}/account/connections", tp("account_connections", s.gateSignin("account_connections", s.accountConnections)))
 	mux.Handle("POST /t/{tenant}/account/connections/{connection_id}/connect", forms.Handler(tp("account_connections", s.gateSignin("account_connections", s.accountConnect))))
 	mux.Handle("POST /t/{tenant}/account/connections/disconnect", forms.Handler(tp("account_connections", s.gateSignin("account_connections", s.accountDisconnect))))
+	// Second factors (mfa_routes.go): the login step, passkeys, the account
+	// security page and, with --dev, the outbox. All are sign-in pages, so
+	// they get the tenant's sign-in IP allowlist (ipallow.go).
+	s.mfaRoutes(mux, func(route string, h func(http.ResponseWriter, *http.Request, *tenantProvider)) http.Handler {
+		return tp(route, s.gateSignin(route, h))
+	}, forms)
 
 	return s.middleware(mux)
 }

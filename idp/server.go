@@ -10,11 +10,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gatehouse-idp/gatehouse/idp/geo"
 	"github.com/gatehouse-idp/gatehouse/idp/notify"
 	"github.com/gatehouse-idp/gatehouse/idp/password"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/mfa/otp"
 )
 
 // Options are what a Server is built from. Only Store, Sealer and PublicURL
@@ -34,18 +34,31 @@ type Options struct {
 	// TrustedProxies are CIDRs whose X-Forwarded-For is believed.
 	TrustedProxies []string
 	Metrics        *Metrics
-	// EmailSender delivers mail to users (password reset links, security
-	// notices). Nil turns email off: reset links cannot be sent.
-	EmailSender notify.EmailSender
 	// BackchannelClient posts OpenID Connect back-channel logout tokens to
 	// relying parties; nil means a client with a 5 s timeout that follows no redirects.
 	BackchannelClient *http.Client
-	// Geo locates client addresses for the sessions page; nil shows no location.
-	Geo *geo.Locator
 	// UpstreamHTTPClient talks to upstream identity providers (federation:
 	// discovery, token, JWKS, userinfo). It must have a Timeout; default: a
 	// client with DefaultUpstreamTimeout.
 	UpstreamHTTPClient *http.Client
+
+	// Second factors (docs/mfa.md). EmailSender delivers email codes and
+	// notifications (nil: email off); SMSSenders are the configured SMS
+	// providers by name ("twilio", "webhook"), DefaultSMSProvider the one a
+	// tenant without its own choice uses; Locate names client locations
+	// (nil: the /24 or /48 network); Outbox is listed on /dev/outbox in dev
+	// mode only; OTPRules overrides the emailed/texted code rules.
+	EmailSender        notify.EmailSender
+	SMSSenders         map[string]notify.SMSSender
+	DefaultSMSProvider string
+	Locate             LocationFunc
+	Outbox             *notify.Outbox
+	OTPRules           *otp.Rules
+	// WebAuthnRPID is the passkey relying-party id: the host of PublicURL
+	// when empty, or a registrable suffix of it ("example.com" for
+	// login.example.com) so passkeys work across its subdomains. Passkeys
+	// are off when it is an IP address (browsers refuse those).
+	WebAuthnRPID string
 }
 
 // Server is the Gatehouse HTTP application: one OpenID provider per tenant,
@@ -65,9 +78,7 @@ type Server struct {
 	proxies   *proxyPolicy
 	cookieKey []byte
 
-	mail notify.EmailSender // policy emails (mail.go); nil = off
-	bcl  *http.Client       // back-channel logout (backchannel.go)
-	geo  *geo.Locator       // sessions page locations; nil = none
+	bcl *http.Client // back-channel logout (backchannel.go)
 
 	tenants   *tenantCache
 	clients   *clientCache
@@ -77,6 +88,7 @@ type Server struct {
 
 	upstreamHTTP *http.Client    // federation
 	connectors   *connectorCache // federation: opened upstream connectors
+	mfa          *mfaDeps        // second factors (mfa.go)
 }
 
 // maxTokenLifetime bounds every token a key may have signed (ID and access
@@ -125,12 +137,13 @@ func New(o Options) (*Server, error) {
 		proxies:   proxies,
 		cookieKey: o.Sealer.Derive("gatehouse/session-cookie/v1"),
 		pages:     pg,
-		mail:      o.EmailSender,
 		bcl:       o.BackchannelClient,
-		geo:       o.Geo,
 
 		upstreamHTTP: o.UpstreamHTTPClient,
 		connectors:   newConnectorCache(),
+	}
+	if s.mfa, err = newMFADeps(o, o.Sealer, s.publicURL); err != nil {
+		return nil, err
 	}
 	if s.bcl == nil {
 		s.bcl = defaultBackchannelClient()

@@ -162,22 +162,14 @@ func (s *Server) RevokeSessions(ctx context.Context, t *store.Tenant, userID, id
 	return 1, nil
 }
 
-// locationOf is "City, Country" for an address when a location database
-// is configured (Options.Geo), else "".
+// locationOf is the label of an address's location (GeoIP city and
+// country when a database is configured, else its network), from the same
+// locator the second-factor step uses.
 func (s *Server) locationOf(_ context.Context, ip string) string {
-	if s.geo == nil {
-		return ""
-	}
 	a, err := netip.ParseAddr(ip)
 	if err != nil {
 		return ""
 	}
-	loc := s.geo.Lookup(a)
-	switch {
-	case loc.City != "" && loc.CountryName != "":
-		return loc.City + ", " + loc.CountryName
-	case loc.CountryName != "":
-		return loc.CountryName
-	}
-	return loc.Country
+	_, label := s.mfa.locate(a)
+	return label
 }

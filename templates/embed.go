@@ -9,7 +9,7 @@ import (
 	"io/fs"
 )
 
-//go:embed pages/*.html static/* emails/*
+//go:embed pages/*.html static/* email/*
 var files embed.FS
 
 // FS returns the embedded templates and static files.

@@ -98,6 +98,8 @@ type app struct {
 	store store.Store
 	srv   *idp.Server
 	log   *slog.Logger
+	// mfaClose releases what mfaOptions opened.
+	mfaClose func()
 }
 
 func openApp(ctx context.Context, c *commonFlags, io *cmdIO, logW io.Writer) (*app, error) {
@@ -126,19 +128,24 @@ func openApp(ctx context.Context, c *commonFlags, io *cmdIO, logW io.Writer) (*a
 		Store: st, Sealer: sealer, Hasher: hasher, PublicURL: cfg.PublicURL, Dev: cfg.Dev,
 		AllowInsecure: cfg.AllowInsecureHTTP, Logger: log, TrustedProxies: cfg.TrustedProxies,
 	}
-	if err := policyOptions(cfg, &opts); err != nil { // policy_wiring.go: email sender, geo database
+	mfaClose, err := mfaOptions(cfg, log, &opts) // senders, GeoIP (mfa_cmds.go)
+	if err != nil {
 		st.Close()
 		return nil, err
 	}
 	srv, err := idp.New(opts)
 	if err != nil {
+		mfaClose()
 		st.Close()
 		return nil, err
 	}
-	return &app{cfg: cfg, store: st, srv: srv, log: log}, nil
+	return &app{cfg: cfg, store: st, srv: srv, log: log, mfaClose: mfaClose}, nil
 }
 
-func (a *app) Close() { a.store.Close() }
+func (a *app) Close() {
+	a.mfaClose()
+	a.store.Close()
+}
 
 // emit prints v as JSON with --json, else the human text.
 func emit(c *commonFlags, io *cmdIO, v any, human string) error {

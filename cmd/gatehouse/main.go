@@ -36,6 +36,7 @@ Commands:
   client list           list a tenant's clients
   user create           create a user
   user list             list a tenant's users
+  user reset-mfa        remove a user's second factors (lost phone or key)
   keys rotate           rotate a tenant's signing key
   connection add KIND   add a Google, Microsoft (Office 365) or OIDC sign-in connection
   connection list       list a tenant's connections
@@ -86,7 +87,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			"create": cmdClientCreate, "list": cmdClientList})
 	case "user":
 		err = sub(ctx, "user", rest, io, map[string]func(context.Context, []string, *cmdIO) error{
-			"create": cmdUserCreate, "list": cmdUserList, "unlock": cmdUserUnlock})
+			"create": cmdUserCreate, "list": cmdUserList, "reset-mfa": cmdUserResetMFA, "unlock": cmdUserUnlock})
 	case "connection":
 		err = cmdConnection(ctx, rest, io)
 	case "ip-allowlist": // policy_cmds.go

@@ -252,7 +252,8 @@ func cmdSessionRevoke(ctx context.Context, args []string, io *cmdIO) error {
 		fmt.Sprintf("revoked %d session(s) of %s; their refresh tokens are revoked and their apps notified\n", n, u.Email))
 }
 
-// passwordSettings: `tenant update` flags for passwords, brute force and mail.
+// passwordSettings: `tenant update` flags for passwords and brute force (the
+// tenant's email sender name is --sender-name, from the second-factor area).
 func passwordSettings(fs *flag.FlagSet) func(*store.TenantSettings, func(string) bool) []string {
 	strength := fs.String("password-strength", "", "length-only, fair, good or strong (default good)")
 	minLen := fs.Int("password-min-length", 0, "minimum password length in characters (default 12)")
@@ -263,7 +264,6 @@ func passwordSettings(fs *flag.FlagSet) func(*store.TenantSettings, func(string)
 	maxFail := fs.Int("login-max-failures", 0, fmt.Sprintf("failed sign-ins that lock an account (default %d; a client address gets ten times as many)", store.DefaultLoginMaxFailures))
 	window := fs.Int("login-window-minutes", 0, fmt.Sprintf("minutes without failures after which the count restarts (default %d)", store.DefaultLoginWindowMinutes))
 	lock := fs.Int("login-lock-minutes", 0, fmt.Sprintf("minutes a lock lasts after the last failure (default %d)", store.DefaultLoginLockMinutes))
-	sender := fs.String("sender-name", "", "display name of the tenant's mail (default: the tenant name)")
 	return func(s *store.TenantSettings, set func(string) bool) []string {
 		var p []string
 		check := func(name string, v *int, min, max int, dst *int) {
@@ -300,13 +300,6 @@ func passwordSettings(fs *flag.FlagSet) func(*store.TenantSettings, func(string)
 		check("login-max-failures", maxFail, 3, 100, &s.LoginMaxFailures)
 		check("login-window-minutes", window, 1, 24*60, &s.LoginWindowMinutes)
 		check("login-lock-minutes", lock, 1, 24*60, &s.LoginLockMinutes)
-		if set("sender-name") {
-			if n := strings.TrimSpace(*sender); len(n) > 100 || strings.ContainsAny(n, "\r\n<>\"") {
-				p = append(p, "--sender-name must be at most 100 characters without line breaks, quotes or angle brackets")
-			} else {
-				s.SenderName = n
-			}
-		}
 		if err := idp.PasswordPolicy(*s).Validate(); err != nil {
 			p = append(p, strings.Split(err.Error(), "\n")...)
 		}
@@ -328,7 +321,4 @@ func policyEffectiveSettings(m map[string]any, s store.TenantSettings) {
 	m["login_lock_minutes"] = int(s.LoginLock().Minutes())
 	m["ip_allowlist_signin_entries"] = len(s.IPAllowlistSignin)
 	m["ip_allowlist_api_entries"] = len(s.IPAllowlistAPI)
-	if s.SenderName != "" {
-		m["sender_name"] = s.SenderName
-	}
 }

@@ -15,7 +15,10 @@ import (
 type settingArea func(fs *flag.FlagSet) (apply func(s *store.TenantSettings, set func(name string) bool) []string)
 
 // tenantSettingAreas are the areas `tenant update` offers, in help order.
-var tenantSettingAreas = []settingArea{sessionSettings, passwordSettings}
+var tenantSettingAreas = []settingArea{sessionSettings,
+	mfaSettings,      // second factors (mfa_cmds.go)
+	passwordSettings, // passwords, brute force (policy_cmds.go)
+}
 
 // sessionSettings: SSO session and token lifetimes.
 func sessionSettings(fs *flag.FlagSet) func(*store.TenantSettings, func(string) bool) []string {
@@ -72,6 +75,11 @@ func effectiveSettings(s store.TenantSettings) map[string]any {
 		"access_token_minutes":   int(s.AccessTokenLifetime().Minutes()),
 		"id_token_minutes":       int(s.IDTokenLifetime().Minutes()),
 		"refresh_token_days":     int(s.RefreshTokenLifetime().Hours() / 24),
+		"mfa":                    mfaEffective(s)["mfa"],
+		"mfa_methods":            mfaEffective(s)["mfa_methods"],
+		"remember_device_days":   mfaEffective(s)["remember_device_days"],
+		"sender_name":            mfaEffective(s)["sender_name"],
+		"sms_provider":           mfaEffective(s)["sms_provider"],
 	}
 	policyEffectiveSettings(m, s) // policy_cmds.go
 	return m

@@ -37,13 +37,6 @@ type PolicySettings struct {
 	LoginWindowMinutes int `json:"login_window_minutes,omitempty"`
 	// LoginLockMinutes: how long a lock lasts after the last failure; default 15.
 	LoginLockMinutes int `json:"login_lock_minutes,omitempty"`
-
-	// SenderName is the display name of mail sent for this tenant
-	// (default: the tenant's name). The second-factor work (issue 4) adds
-	// the same setting (same name and JSON key) to TenantSettings; when both
-	// are merged, that one shadows this one, which should then be deleted
-	// together with the --sender-name flag in cmd/gatehouse/policy_cmds.go.
-	SenderName string `json:"sender_name,omitempty"`
 }
 
 // IPAllowEntry is one allowlist line: an address or CIDR and whose it is.

@@ -148,8 +148,13 @@ type Store interface {
 	Keys
 	ActionTokens
 	AuditEvents
-	Connections       // federation: upstream connections (issue 3)
-	Links             // federation: upstream-account links (issue 3)
+	Connections // federation: upstream connections (issue 3)
+	Links       // federation: upstream-account links (issue 3)
+	Factors
+	OTPChallenges
+	LoginStates
+	BackupCodes
+	Devices
 	LoginThrottles    // policies.go (issue 5)
 	PasswordHistories // policies.go (issue 5)
 	SessionClients    // policies.go (issue 5)

@@ -39,6 +39,18 @@ type TenantSettings struct {
 	RefreshTokenDays int `json:"refresh_token_days,omitempty"`
 
 	PolicySettings // access policies (issue 5): policy_settings.go
+	// Second factors (docs/mfa.md). MFAMode is never|always|new-device|
+	// new-location (empty: always); MFAMethods the factors users may enroll
+	// (empty: totp, webauthn); RememberDeviceDays lets a user skip the second
+	// factor on one browser for that long (0: not offered).
+	MFAMode            string   `json:"mfa_mode,omitempty"`
+	MFAMethods         []string `json:"mfa_methods,omitempty"`
+	RememberDeviceDays int      `json:"remember_device_days,omitempty"`
+	// SenderName is the display name on the tenant's emails (empty: the
+	// tenant's name); SMSProvider picks a configured SMS provider (twilio or
+	// webhook; empty: the server's default).
+	SenderName  string `json:"sender_name,omitempty"`
+	SMSProvider string `json:"sms_provider,omitempty"`
 }
 
 // Defaults applied where a setting is zero.

@@ -1,0 +1,136 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"golang.org/x/oauth2"
+
+	"github.com/gatehouse-idp/gatehouse/idp"
+)
+
+// chromium starts headless Debian Chromium (the test script installs it).
+func chromium(t *testing.T) context.Context {
+	t.Helper()
+	if os.Getenv("GATEHOUSE_SKIP_BROWSER") == "1" {
+		t.Skip("GATEHOUSE_SKIP_BROWSER=1")
+	}
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatal("chromium not found (apt-get install chromium, or set GATEHOUSE_SKIP_BROWSER=1)")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.IgnoreCertErrors,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.UserDataDir(t.TempDir()))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	// No deadline on this context: chromedp ties the browser's life to the
+	// context of the first call; the go test timeout bounds the test.
+	ctx, cancel2 := chromedp.NewContext(actx)
+	t.Cleanup(cancel2)
+	return ctx
+}
+
+// TestBrowserSignIn: a real browser fills the labelled form, the helpdesk
+// app receives a code and exchanges it; a second visit is single sign-on.
+func TestBrowserSignIn(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	var mu sync.Mutex
+	var codes []string
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/cb" { // the browser also asks for /favicon.ico
+			http.NotFound(w, r)
+			return
+		}
+		mu.Lock()
+		codes = append(codes, r.URL.Query().Get("code"))
+		mu.Unlock()
+		fmt.Fprint(w, "<!doctype html><title>Helpdesk</title><h1 id=helpdesk>Helpdesk</h1>")
+	}))
+	defer app.Close()
+	id, secret := e.client(e.acme, idp.ClientSpec{Name: "Acme Helpdesk", RedirectURIs: []string{app.URL + "/cb"}})
+	r := e.rp(id, secret)
+	r.oauth.RedirectURL = app.URL + "/cb"
+	ctx := chromium(t)
+
+	v, ch := pkce()
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(r.authURL("st", ch)),
+		chromedp.WaitVisible(`input[name="email"]`),
+	)
+	if err != nil {
+		t.Fatalf("open the login page: %v", err)
+	}
+	heading, err := chromedp.Run(ctx, chromedp.Text(`h1`))
+	if err != nil || heading != "Sign in" {
+		t.Fatalf("login page heading %q: %v", heading, err)
+	}
+	// The fields are labelled "Email" and "Password", the button "Sign in".
+	for sel, want := range map[string]string{`label[for="email"]`: "Email", `label[for="password"]`: "Password", `form button[type="submit"]`: "Sign in"} {
+		if got, err := chromedp.Run(ctx, chromedp.Text(sel)); err != nil || got != want {
+			t.Fatalf("%s text %q, want %q (%v)", sel, got, want, err)
+		}
+	}
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys(`#email`, agentEmail),
+		chromedp.SendKeys(`#password`, agentPassword),
+		chromedp.Click(`form button[type="submit"]`),
+		chromedp.WaitVisible(`#helpdesk`),
+	)
+	if err != nil {
+		t.Fatalf("browser sign-in: %v", err)
+	}
+	mu.Lock()
+	code := codes[len(codes)-1]
+	mu.Unlock()
+	tok, err := r.oauth.Exchange(e.ctx, code, oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatalf("exchange the code the browser delivered: %v", err)
+	}
+	_, c := r.idToken(tok)
+	if c.Email != agentEmail {
+		t.Fatalf("id token email %q", c.Email)
+	}
+
+	// Single sign-on: the same browser gets a code without the form.
+	_, ch2 := pkce()
+	before := len(codes)
+	if err := chromedp.Do(ctx, chromedp.Navigate(r.authURL("st2", ch2)), chromedp.WaitVisible(`#helpdesk`)); err != nil {
+		t.Fatalf("SSO visit: %v", err)
+	}
+	url, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(codes) != before+1 || !strings.HasPrefix(url, app.URL) {
+		t.Fatalf("SSO did not deliver a code: %d codes, at %s", len(codes), url)
+	}
+
+	// A wrong password shows the error on the page, in the browser.
+	ctx2 := chromium(t)
+	err = chromedp.Do(ctx2,
+		chromedp.Navigate(r.authURL("st3", ch)),
+		chromedp.SendKeys(`input[name="email"]`, agentEmail),
+		chromedp.SendKeys(`input[name="password"]`, "not-the-password"),
+		chromedp.Click(`button[type="submit"]`),
+		chromedp.WaitVisible(`[role="alert"]`),
+	)
+	if err != nil {
+		t.Fatalf("wrong password in the browser: %v", err)
+	}
+	msg, err := chromedp.Run(ctx2, chromedp.Text(`[role="alert"]`))
+	if err != nil || msg != "Incorrect email or password." {
+		t.Fatalf("wrong-password message %q: %v", msg, err)
+	}
+}

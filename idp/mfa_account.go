@@ -1,0 +1,414 @@
+package idp
+
+import (
+	"context"
+	"html/template"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	"github.com/gatehouse-idp/gatehouse/idp/policy"
+	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/mfa/backupcodes"
+)
+
+// The account security page, /t/{tenant}/account/security: the user's
+// second factors (enroll, rename, default, remove, change a phone number)
+// and backup codes (status, download, regenerate). Changes need a recent
+// sign-in (recentAuth) that included a second factor when the user has
+// one; regenerating backup codes always needs a fresh second factor. The
+// "confirm it's you" button runs a new sign-in with prompt=login and, for a
+// user with factors, acr_values demanding one, through the same login
+// transaction as every relying party.
+
+type usedCode struct {
+	Number int
+	UsedAt time.Time
+}
+
+type securityData struct {
+	accountData
+	Base       string
+	AccountURL string
+	Recent     bool // changes allowed now
+	Fresh2FA   bool // a second factor within recentAuth (regenerate codes)
+	Factors    []securityFactor
+	Kinds      []kindView
+	Enrolling  *factorView
+	Replaces   string
+	QR         template.URL
+	Secret     string
+	HasCodes   bool
+	CodesLeft  int
+	CodesTotal int
+	Used       []usedCode
+	CodesMade  time.Time
+	Remembered int  // browsers that skip the second factor now
+	Unsaved    bool // the set was not downloaded or confirmed yet
+	Download   bool // the .txt can still be downloaded
+	NewCodes   []string
+	Script     bool
+}
+
+type securityFactor struct {
+	factorView
+	Name     string
+	Created  time.Time
+	LastUsed *time.Time
+}
+
+func (s *Server) securityURL(p *tenantProvider) string {
+	return s.tenantURL(p.tenant.Slug) + "/account/security"
+}
+
+// secondFactorAMR: the session's sign-in included a second factor.
+func secondFactorAMR(amr []string) bool {
+	for _, v := range amr {
+		switch v {
+		case policy.AMROTP, policy.AMRSMS, policy.AMRHardwareKey, policy.AMREmail, policy.AMRMFA:
+			return true
+		}
+	}
+	return false
+}
+
+// securityCtx is what every security handler loads.
+type securityCtx struct {
+	u       *store.User
+	sess    *store.Session
+	mp      mfaPolicy
+	factors []*store.Factor // verified
+	recent  bool
+	fresh   bool
+}
+
+func (s *Server) loadSecurity(w http.ResponseWriter, r *http.Request, p *tenantProvider) (*securityCtx, bool) {
+	u, sess, ok := s.accountUser(w, r, p)
+	if !ok {
+		return nil, false
+	}
+	ctx := r.Context()
+	sc := &securityCtx{u: u, sess: sess, mp: s.mfaPolicy(s.tenantSettings(ctx, p))}
+	all, err := s.store.ListFactors(ctx, p.tenant.ID, u.ID)
+	if err != nil {
+		s.mfaUnavailable(w, r, p, "account: list factors", err)
+		return nil, false
+	}
+	for _, f := range all {
+		if f.Verified {
+			sc.factors = append(sc.factors, f)
+		}
+	}
+	young := s.clock().Sub(sess.AuthTime) <= recentAuth
+	sc.fresh = young && secondFactorAMR(sess.AMR)
+	sc.recent = young && (len(sc.factors) == 0 || sc.fresh)
+	return sc, true
+}
+
+// parsePost parses a security form.
+func (s *Server) parsePost(w http.ResponseWriter, r *http.Request) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		s.renderError(w, r, http.StatusBadRequest, "Invalid request", "The form could not be read.")
+		return false
+	}
+	return true
+}
+
+func (s *Server) securityPage(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+	sc, ok := s.loadSecurity(w, r, p)
+	if !ok {
+		return
+	}
+	s.renderSecurity(w, r, p, sc, http.StatusOK, "", r.URL.Query().Get("done"), nil)
+}
+
+var securityNotices = map[string]string{
+	"enrolled": "Your new sign-in method is ready.", "removed": "The sign-in method was removed.",
+	"renamed": "Saved.", "default": "Your default sign-in method was changed.", "saved": "Thanks — your backup codes are marked as saved.",
+	"forgotten": "Every browser will ask for your second factor again.",
+}
+
+func (s *Server) renderSecurity(w http.ResponseWriter, r *http.Request, p *tenantProvider, sc *securityCtx, status int, errMsg, notice string, mut func(*securityData)) {
+	ctx := r.Context()
+	d := &securityData{accountData: accountData{pageData: pageData{Title: "Sign-in security", TenantName: p.tenant.Name, Error: errMsg,
+		Message: securityNotices[notice], Action: s.securityURL(p)}, User: sc.u, Session: sc.sess, SignedIn: sc.sess.AuthTime},
+		Base: s.securityURL(p), AccountURL: s.tenantURL(p.tenant.Slug) + "/account", Recent: sc.recent, Fresh2FA: sc.fresh}
+	for _, f := range sc.factors {
+		d.Factors = append(d.Factors, securityFactor{factorView: viewFactor(f), Name: f.Name, Created: f.CreatedAt, LastUsed: f.LastUsedAt})
+	}
+	for _, m := range sc.mp.methods {
+		if k, ok := kindViews[m]; ok {
+			d.Kinds = append(d.Kinds, k)
+			d.Script = d.Script || m == policy.MethodWebAuthn
+		}
+	}
+	if set, err := s.store.BackupCodeSet(ctx, p.tenant.ID, sc.u.ID); err == nil {
+		d.HasCodes, d.CodesLeft, d.CodesTotal, d.CodesMade = true, set.Remaining(), len(set.Codes), set.CreatedAt
+		d.Unsaved, d.Download = set.AcknowledgedAt == nil, len(set.SealedCodes) > 0
+		for _, c := range set.Codes {
+			if c.UsedAt != nil {
+				d.Used = append(d.Used, usedCode{Number: c.Index + 1, UsedAt: *c.UsedAt})
+			}
+		}
+	} else if !isNotFound(err) {
+		s.mfaUnavailable(w, r, p, "account: backup codes", err)
+		return
+	}
+	if devs, err := s.store.ListDevices(ctx, p.tenant.ID, sc.u.ID); err == nil {
+		now := s.clock()
+		for _, dv := range devs {
+			if dv.RememberUntil != nil && now.Before(*dv.RememberUntil) {
+				d.Remembered++
+			}
+		}
+	}
+	if mut != nil {
+		mut(d)
+	}
+	s.renderPage(w, status, "security", d)
+}
+
+// securityReauth starts a fresh sign-in that returns to the security page.
+func (s *Server) securityReauth(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+	sc, ok := s.loadSecurity(w, r, p)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	now := s.clock()
+	ar := &store.AuthRequest{
+		ID: store.NewID(), TenantID: p.tenant.ID, ClientID: accountClientID, RedirectURI: s.securityURL(p),
+		Scopes: []string{oidc.ScopeOpenID}, ResponseType: string(oidc.ResponseTypeCode), Prompt: []string{oidc.PromptLogin},
+		HintUserID: sc.u.ID, LoginHint: sc.u.Email, CreatedAt: now, ExpiresAt: now.Add(authRequestTTL),
+	}
+	if len(sc.factors) > 0 {
+		ar.ACRValues = []string{policy.ACRMFA} // a second factor, whatever the tenant's mode
+	}
+	if err := s.store.CreateAuthRequest(ctx, ar); err != nil {
+		s.mfaUnavailable(w, r, p, "account: reauth request", err)
+		return
+	}
+	http.Redirect(w, r, s.tenantURL(p.tenant.Slug)+"/login?id="+ar.ID, http.StatusSeeOther)
+}
+
+// requireRecent answers with the page (and false) when changes need a new sign-in.
+func (s *Server) requireRecent(w http.ResponseWriter, r *http.Request, p *tenantProvider, sc *securityCtx) bool {
+	if sc.recent {
+		return true
+	}
+	s.renderSecurity(w, r, p, sc, http.StatusForbidden, "For your security, confirm it's you before changing your sign-in methods.", "", nil)
+	return false
+}
+
+// securityEnroll starts enrolling a TOTP, SMS or email factor; a phone
+// number change passes `replaces`, the SMS factor it re-binds.
+func (s *Server) securityEnroll(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+	sc, ok := s.loadSecurity(w, r, p)
+	if !ok || !s.parsePost(w, r) || !s.requireRecent(w, r, p, sc) {
+		return
+	}
+	ctx := r.Context()
+	kind, replaces := r.PostForm.Get("kind"), r.PostForm.Get("replaces")
+	if kind == store.FactorWebAuthn || !sc.mp.allows(kind) || (replaces != "" && !slices.ContainsFunc(sc.factors,
+		func(f *store.Factor) bool { return f.ID == replaces && f.Kind == kind })) {
+		s.renderSecurity(w, r, p, sc, http.StatusBadRequest, errKindNotAllowed.Error(), "", nil)
+		return
+	}
+	f, err := s.startEnrollment(ctx, p.tenant, sc.u, kind, r.PostForm.Get("phone"))
+	if err == nil && (kind == store.FactorSMS || kind == store.FactorEmail) {
+		err = s.sendCode(ctx, p.tenant, sc.u, f, store.OTPPurposeEnroll, f.ID)
+	}
+	if err != nil {
+		if !userFacing(err) {
+			s.mfaUnavailable(w, r, p, "account: enroll", err)
+			return
+		}
+		s.renderSecurity(w, r, p, sc, http.StatusBadRequest, err.Error(), "", nil)
+		return
+	}
+	s.renderEnrolling(w, r, p, sc, f, replaces, http.StatusOK, "")
+}
+
+func (s *Server) renderEnrolling(w http.ResponseWriter, r *http.Request, p *tenantProvider, sc *securityCtx, f *store.Factor, replaces string, status int, errMsg string) {
+	var qr template.URL
+	var secret string
+	if f.Kind == store.FactorTOTP {
+		if err := s.totpView(p.tenant, sc.u, f, &qr, &secret); err != nil {
+			s.mfaUnavailable(w, r, p, "account: totp view", err)
+			return
+		}
+	}
+	s.renderSecurity(w, r, p, sc, status, errMsg, "", func(d *securityData) {
+		v := viewFactor(f)
+		d.Enrolling, d.Replaces, d.QR, d.Secret = &v, replaces, qr, secret
+	})
+}
+
+// pendingFactor is the user's unverified factor named in the form.
+func (s *Server) pendingFactor(r *http.Request, p *tenantProvider, sc *securityCtx) (*store.Factor, bool) {
+	id := r.PostForm.Get("factor")
+	if id == "" || len(id) > 64 {
+		return nil, false
+	}
+	f, err := s.store.FactorByID(r.Context(), p.tenant.ID, sc.u.ID, id)
+	if err != nil || f.Verified || !sc.mp.allows(f.Kind) {
+		return nil, false
+	}
+	return f, true
+}
+
+func (s *Server) securityVerify(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+	sc, ok := s.loadSecurity(w, r, p)
+	if !ok || !s.parsePost(w, r) || !s.requireRecent(w, r, p, sc) {
+		return
+	}
+	ctx := r.Context()
+	f, ok := s.pendingFactor(r, p, sc)
+	if !ok {
+		s.renderSecurity(w, r, p, sc, http.StatusBadRequest, "That setup expired. Start again.", "", nil)
+		return
+	}
+	replaces := r.PostForm.Get("replaces")
+	if err := s.confirmEnrollment(ctx, p.tenant, sc.u, f, r.PostForm.Get("code")); err != nil {
+		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.enroll.failed", UserID: sc.u.ID,
+			Detail: map[string]string{"kind": f.Kind}})
+		if !userFacing(err) {
+			s.mfaUnavailable(w, r, p, "account: confirm enrollment", err)
+			return
+		}
+		s.renderEnrolling(w, r, p, sc, f, replaces, http.StatusUnauthorized, err.Error())
+		return
+	}
+	if replaces != "" {
+		if old, err := s.store.FactorByID(ctx, p.tenant.ID, sc.u.ID, replaces); err == nil && old.Kind == f.Kind && old.ID != f.ID {
+			if old.IsDefault {
+				_ = s.store.SetDefaultFactor(ctx, p.tenant.ID, sc.u.ID, f.ID)
+			}
+			s.removeFactor(ctx, p.tenant, sc.u, old, "rebound")
+		}
+	}
+	s.afterEnroll(w, r, p, sc)
+}
+
+// afterEnroll shows backup codes once when the user has none yet.
+func (s *Server) afterEnroll(w http.ResponseWriter, r *http.Request, p *tenantProvider, sc *securityCtx) {
+	ctx := r.Context()
+	if _, err := s.store.BackupCodeSet(ctx, p.tenant.ID, sc.u.ID); isNotFound(err) {
+		codes, err := s.newBackupCodes(ctx, p.tenant, sc.u)
+		if err != nil {
+			s.mfaUnavailable(w, r, p, "account: backup codes", err)
+			return
+		}
+		sc2, ok := s.loadSecurity(w, r, p)
+		if !ok {
+			return
+		}
+		s.renderSecurity(w, r, p, sc2, http.StatusOK, "", "enrolled", func(d *securityData) { d.NewCodes = formatCodes(codes) })
+		return
+	}
+	http.Redirect(w, r, s.securityURL(p)+"?done=enrolled", http.StatusSeeOther)
+}
+
+func formatCodes(codes []string) []string {
+	out := make([]string, len(codes))
+	for i, c := range codes {
+		out[i] = backupcodes.Format(c)
+	}
+	return out
+}
+
+func (s *Server) securitySend(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+	sc, ok := s.loadSecurity(w, r, p)
+	if !ok || !s.parsePost(w, r) || !s.requireRecent(w, r, p, sc) {
+		return
+	}
+	f, ok := s.pendingFactor(r, p, sc)
+	if !ok || (f.Kind != store.FactorSMS && f.Kind != store.FactorEmail) {
+		s.renderSecurity(w, r, p, sc, http.StatusBadRequest, "That setup expired. Start again.", "", nil)
+		return
+	}
+	msg, status := "", http.StatusOK
+	if err := s.sendCode(r.Context(), p.tenant, sc.u, f, store.OTPPurposeEnroll, f.ID); err != nil {
+		if !userFacing(err) {
+			s.mfaUnavailable(w, r, p, "account: send code", err)
+			return
+		}
+		msg, status = err.Error(), http.StatusTooManyRequests
+	}
+	s.renderEnrolling(w, r, p, sc, f, r.PostForm.Get("replaces"), status, msg)
+}
+
+// removeFactor deletes a factor, records it and tells the user.
+func (s *Server) removeFactor(ctx context.Context, t *store.Tenant, u *store.User, f *store.Factor, why string) {
+	if err := s.store.DeleteFactor(ctx, t.ID, u.ID, f.ID); err != nil {
+		s.log.Error("account: remove factor", "tenant", t.Slug, "err", err)
+		return
+	}
+	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: "mfa.factor.removed", UserID: u.ID,
+		Detail: map[string]string{"factor_id": f.ID, "kind": f.Kind, "reason": why}})
+	s.notifyUser(ctx, t, u, "factor_removed", map[string]any{"Factor": factorLabel(f)})
+}
+
+// ownFactor is the user's verified factor {id} from the path.
+func (s *Server) ownFactor(r *http.Request, sc *securityCtx) (*store.Factor, bool) {
+	id := r.PathValue("id")
+	i := slices.IndexFunc(sc.factors, func(f *store.Factor) bool { return f.ID == id })
+	if i < 0 {
+		return nil, false
+	}
+	return sc.factors[i], true
+}
+
+func (s *Server) securityFactorAction(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+	sc, ok := s.loadSecurity(w, r, p)
+	if !ok || !s.parsePost(w, r) || !s.requireRecent(w, r, p, sc) {
+		return
+	}
+	ctx := r.Context()
+	f, ok := s.ownFactor(r, sc)
+	if !ok {
+		s.renderSecurity(w, r, p, sc, http.StatusNotFound, "That sign-in method does not exist.", "", nil)
+		return
+	}
+	done := ""
+	switch r.PathValue("action") {
+	case "rename":
+		f.Name = cleanName(r.PostForm.Get("name"), f.Kind)
+		if err := s.store.UpdateFactor(ctx, f); err != nil {
+			s.mfaUnavailable(w, r, p, "account: rename", err)
+			return
+		}
+		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.factor.renamed", UserID: sc.u.ID, Detail: map[string]string{"factor_id": f.ID}})
+		done = "renamed"
+	case "default":
+		if err := s.store.SetDefaultFactor(ctx, p.tenant.ID, sc.u.ID, f.ID); err != nil {
+			s.mfaUnavailable(w, r, p, "account: default", err)
+			return
+		}
+		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.factor.default", UserID: sc.u.ID, Detail: map[string]string{"factor_id": f.ID}})
+		done = "default"
+	case "remove":
+		if len(sc.factors) == 1 && sc.mp.mode != policy.MFANever {
+			s.renderSecurity(w, r, p, sc, http.StatusConflict,
+				"Your organisation requires a second sign-in method. Add another one before removing your last.", "", nil)
+			return
+		}
+		s.removeFactor(ctx, p.tenant, sc.u, f, "user")
+		if f.IsDefault && len(sc.factors) > 1 {
+			for _, o := range sc.factors {
+				if o.ID != f.ID {
+					_ = s.store.SetDefaultFactor(ctx, p.tenant.ID, sc.u.ID, o.ID)
+					break
+				}
+			}
+		}
+		done = "removed"
+	default:
+		http.NotFound(w, r)
+		return
+	}
+	http.Redirect(w, r, s.securityURL(p)+"?done="+done, http.StatusSeeOther)
+}

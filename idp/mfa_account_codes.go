@@ -1,0 +1,81 @@
+package idp
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/gatehouse-idp/gatehouse/idp/store"
+)
+
+// Backup codes and remembered browsers on the account security page.
+
+// securityRegenerate replaces the backup codes; it needs a fresh second factor.
+func (s *Server) securityRegenerate(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+	sc, ok := s.loadSecurity(w, r, p)
+	if !ok || !s.parsePost(w, r) {
+		return
+	}
+	if !sc.fresh || len(sc.factors) == 0 {
+		s.renderSecurity(w, r, p, sc, http.StatusForbidden, "New backup codes need a fresh second factor: confirm it's you first.", "", nil)
+		return
+	}
+	codes, err := s.newBackupCodes(r.Context(), p.tenant, sc.u)
+	if err != nil {
+		s.mfaUnavailable(w, r, p, "account: regenerate codes", err)
+		return
+	}
+	s.renderSecurity(w, r, p, sc, http.StatusOK, "", "", func(d *securityData) {
+		d.NewCodes = formatCodes(codes)
+		d.HasCodes, d.CodesLeft, d.CodesTotal, d.Used, d.Unsaved, d.Download = true, len(codes), len(codes), nil, true, true
+	})
+}
+
+func (s *Server) securityCodesFile(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+	sc, ok := s.loadSecurity(w, r, p)
+	if !ok {
+		return
+	}
+	if !s.serveCodesFile(w, r, p.tenant, sc.u) {
+		s.renderSecurity(w, r, p, sc, http.StatusGone, "These codes can no longer be downloaded. Generate a new set if you lost them.", "", nil)
+	}
+}
+
+// securityForgetDevices ends every "don't ask again on this browser".
+func (s *Server) securityForgetDevices(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+	sc, ok := s.loadSecurity(w, r, p)
+	if !ok || !s.parsePost(w, r) {
+		return
+	}
+	ctx := r.Context()
+	if err := s.store.ForgetRememberedDevices(ctx, p.tenant.ID, sc.u.ID); err != nil {
+		s.mfaUnavailable(w, r, p, "account: forget devices", err)
+		return
+	}
+	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.devices.forgotten", UserID: sc.u.ID})
+	http.Redirect(w, r, s.securityURL(p)+"?done=forgotten", http.StatusSeeOther)
+}
+
+func (s *Server) securityCodesSaved(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+	sc, ok := s.loadSecurity(w, r, p)
+	if !ok || !s.parsePost(w, r) {
+		return
+	}
+	ctx := r.Context()
+	if set, err := s.store.BackupCodeSet(ctx, p.tenant.ID, sc.u.ID); err == nil {
+		if err := s.store.AcknowledgeBackupCodes(ctx, p.tenant.ID, sc.u.ID, set.ID, s.clock()); err != nil {
+			s.mfaUnavailable(w, r, p, "account: acknowledge codes", err)
+			return
+		}
+	}
+	http.Redirect(w, r, s.securityURL(p)+"?done=saved", http.StatusSeeOther)
+}
+
+// backupCodesNotice is the account page's standing reminder while the
+// user's backup codes are neither downloaded nor confirmed as saved.
+func (s *Server) backupCodesNotice(ctx context.Context, tenantID, userID string) string {
+	set, err := s.store.BackupCodeSet(ctx, tenantID, userID)
+	if err != nil || set.AcknowledgedAt != nil {
+		return ""
+	}
+	return "Save your backup codes: open Sign-in security to download them or confirm you saved them."
+}

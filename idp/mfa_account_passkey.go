@@ -1,0 +1,101 @@
+package idp
+
+import (
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gatehouse-idp/gatehouse/idp/seal"
+	"github.com/gatehouse-idp/gatehouse/idp/store"
+	mfawebauthn "github.com/gatehouse-idp/gatehouse/mfa/webauthn"
+)
+
+// ---- passkey registration from the account page ----
+//
+// The ceremony is kept in a sealed, short-lived cookie bound to the
+// session: registration has no login state to live in, and a replayed
+// registration only meets the unique credential id.
+
+const regCookieTTL = 5 * time.Minute
+
+func (s *Server) regCookieName() string {
+	if s.dev {
+		return "gh_webauthn_reg"
+	}
+	return "__Host-gh_webauthn_reg"
+}
+
+func regLabel(p *tenantProvider, sess *store.Session) string {
+	return p.tenant.ID + "/webauthn-reg/" + sess.ID
+}
+
+func (s *Server) securityWebAuthnBegin(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+	sc, ok := s.loadSecurity(w, r, p)
+	if !ok {
+		return
+	}
+	if !sc.recent || s.mfa.rp == nil || !sc.mp.allows(store.FactorWebAuthn) {
+		jsonError(w, http.StatusForbidden, "Confirm it's you first.")
+		return
+	}
+	wu, _, err := s.webauthnUser(r.Context(), p.tenant.ID, sc.u)
+	if err != nil {
+		jsonError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
+		return
+	}
+	opts, sess, err := s.mfa.rp.BeginRegistration(wu)
+	if err != nil {
+		jsonError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
+		return
+	}
+	data, err := sess.Marshal()
+	if err == nil {
+		data, err = s.sealer.Seal(seal.PurposeFactorSecret, regLabel(p, sc.sess), data)
+	}
+	if err != nil {
+		jsonError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: s.regCookieName(), Value: encodeCookie(data), Path: "/", MaxAge: int(regCookieTTL.Seconds()),
+		HttpOnly: true, Secure: !s.dev, SameSite: http.SameSiteStrictMode})
+	writeRawJSON(w, http.StatusOK, opts)
+}
+
+func (s *Server) securityWebAuthnFinish(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+	sc, ok := s.loadSecurity(w, r, p)
+	if !ok || !s.parsePost(w, r) || !s.requireRecent(w, r, p, sc) {
+		return
+	}
+	ctx := r.Context()
+	http.SetCookie(w, &http.Cookie{Name: s.regCookieName(), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: !s.dev, SameSite: http.SameSiteStrictMode})
+	var sess *mfawebauthn.Session
+	if c, err := r.Cookie(s.regCookieName()); err == nil {
+		if raw, err := decodeCookie(c.Value); err == nil {
+			if plain, err := s.sealer.Open(seal.PurposeFactorSecret, regLabel(p, sc.sess), raw); err == nil {
+				sess, _ = mfawebauthn.UnmarshalSession(plain)
+			}
+		}
+	}
+	body, ok := credentialForm(r)
+	if sess == nil || !ok || !sc.mp.allows(store.FactorWebAuthn) {
+		s.renderSecurity(w, r, p, sc, http.StatusBadRequest, "The passkey did not answer in time. Try again.", "", nil)
+		return
+	}
+	if _, err := s.finishRegistration(ctx, p.tenant, sc.u, sess, body, r.PostForm.Get("name")); err != nil {
+		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.enroll.failed", UserID: sc.u.ID, Detail: map[string]string{"kind": store.FactorWebAuthn}})
+		s.log.Info("account: passkey registration refused", "tenant", p.tenant.Slug, "err", err)
+		s.renderSecurity(w, r, p, sc, http.StatusBadRequest, "The passkey could not be registered. Try again.", "", nil)
+		return
+	}
+	s.afterEnroll(w, r, p, sc)
+}
+
+func encodeCookie(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+func decodeCookie(v string) ([]byte, error) {
+	if len(v) > 4096 {
+		return nil, errors.New("cookie too long")
+	}
+	return base64.RawURLEncoding.DecodeString(v)
+}

@@ -1,0 +1,137 @@
+package idp
+
+import (
+	"context"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-idp/gatehouse/idp/device"
+	"github.com/gatehouse-idp/gatehouse/idp/geo"
+	"github.com/gatehouse-idp/gatehouse/idp/store"
+)
+
+// The device cookie: a long-lived random id per browser (one for all
+// tenants of this host, since a browser is one device whoever signs in).
+// The database keeps only its hash, per user, in known_devices; a user's
+// "remember this device" is a RememberUntil on that row, so revoking it is a
+// database change and the cookie alone proves nothing.
+
+func (s *Server) deviceCookieName() string {
+	if s.dev {
+		return "gh_device"
+	}
+	return "__Host-gh_device"
+}
+
+// deviceID returns the browser's device id, if it sent a well-formed one.
+func (s *Server) deviceID(r *http.Request) (string, bool) {
+	c, err := r.Cookie(s.deviceCookieName())
+	if err != nil || !device.ValidDeviceID(c.Value) {
+		return "", false
+	}
+	return c.Value, true
+}
+
+// ensureDeviceID returns the browser's device id, minting and setting a new
+// cookie when there is none.
+func (s *Server) ensureDeviceID(w http.ResponseWriter, r *http.Request) string {
+	if id, ok := s.deviceID(r); ok {
+		return id
+	}
+	id := device.NewDeviceID(s.rand)
+	http.SetCookie(w, &http.Cookie{
+		Name: s.deviceCookieName(), Value: id, Path: "/", MaxAge: deviceCookieDays * 24 * 3600,
+		HttpOnly: true, Secure: !s.dev, SameSite: http.SameSiteLaxMode,
+	})
+	return id
+}
+
+// clientLocation is the location key and label of the request's client IP.
+func (s *Server) clientLocation(ctx context.Context) (key, label string) {
+	ip, err := netip.ParseAddr(httpFrom(ctx).ip())
+	if err != nil {
+		return "", ""
+	}
+	return s.mfa.locate(ip)
+}
+
+// riskFacts is what the second-factor decision knows about the browser and
+// place of a sign-in.
+type riskFacts struct {
+	deviceKnown      bool
+	deviceRemembered bool
+	locationKnown    bool
+	locationKey      string
+	locationLabel    string
+}
+
+func (s *Server) riskFacts(r *http.Request, tenantID, userID string) (riskFacts, error) {
+	ctx := r.Context()
+	now := s.clock()
+	var f riskFacts
+	if id, ok := s.deviceID(r); ok {
+		d, err := s.store.Device(ctx, tenantID, userID, device.HashDeviceID(id))
+		switch {
+		case err == nil:
+			f.deviceKnown = true
+			f.deviceRemembered = d.RememberUntil != nil && now.Before(*d.RememberUntil)
+		case !isNotFound(err):
+			return f, err
+		}
+	}
+	f.locationKey, f.locationLabel = s.clientLocation(ctx)
+	if f.locationKey != "" {
+		_, err := s.store.Location(ctx, tenantID, userID, f.locationKey)
+		switch {
+		case err == nil:
+			f.locationKnown = true
+		case !isNotFound(err):
+			return f, err
+		}
+	}
+	return f, nil
+}
+
+// recordDevice notes a successful sign-in's device and location for the
+// user; remember > 0 lets the device skip the second factor that long.
+func (s *Server) recordDevice(w http.ResponseWriter, r *http.Request, tenantID, userID string, remember time.Duration) error {
+	ctx := r.Context()
+	now := s.clock()
+	id := s.ensureDeviceID(w, r)
+	d := &store.KnownDevice{TenantID: tenantID, UserID: userID, DeviceHash: device.HashDeviceID(id),
+		Label: device.Describe(r.UserAgent()).Label, IP: httpFrom(ctx).ip(), FirstSeen: now, LastSeen: now}
+	if remember > 0 {
+		until := now.Add(remember)
+		d.RememberUntil = &until
+	}
+	if err := s.store.TouchDevice(ctx, d); err != nil {
+		return err
+	}
+	if key, label := s.clientLocation(ctx); key != "" {
+		return s.store.TouchLocation(ctx, &store.KnownLocation{TenantID: tenantID, UserID: userID, Key: key, Label: label,
+			FirstSeen: now, LastSeen: now})
+	}
+	return nil
+}
+
+// GeoLocate names locations with a GeoIP locator: country and city from the
+// database when it knows the address, else the /24 or /48 network.
+func GeoLocate(l *geo.Locator) LocationFunc {
+	return func(ip netip.Addr) (string, string) {
+		loc := l.Lookup(ip)
+		label := loc.City
+		switch {
+		case loc.CountryName != "" && label != "":
+			label += ", " + loc.CountryName
+		case loc.CountryName != "":
+			label = loc.CountryName
+		case loc.Country != "":
+			label = loc.Country
+		default:
+			label = strings.Replace(loc.Key, "net:", "Network ", 1)
+		}
+		return loc.Key, label
+	}
+}

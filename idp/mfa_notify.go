@@ -1,0 +1,112 @@
+package idp
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	htmltemplate "html/template"
+	"io/fs"
+	"strings"
+	texttemplate "text/template"
+	"time"
+
+	"github.com/gatehouse-idp/gatehouse/idp/device"
+	"github.com/gatehouse-idp/gatehouse/idp/notify"
+	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/templates"
+)
+
+// Emails about second factors: the code email and the notices (factor
+// added/removed, backup code used). Each is templates/email/NAME.txt
+// (subject + text, text/template) and NAME.html (html/template), sent with
+// the tenant's sender name.
+
+// emailNames are the emails in templates/email.
+var emailNames = []string{"code", "factor_added", "factor_removed", "backup_code_used",
+	mailPasswordChanged, mailPasswordReset, mailAccountLocked} // access policies (mail.go)
+
+type emailTemplate struct {
+	text *texttemplate.Template
+	html *htmltemplate.Template
+}
+
+func parseEmails() (map[string]emailTemplate, error) {
+	root := templates.FS()
+	out := map[string]emailTemplate{}
+	for _, name := range emailNames {
+		txt, err := fs.ReadFile(root, "email/"+name+".txt")
+		if err != nil {
+			return nil, err
+		}
+		tt, err := texttemplate.New(name).Option("missingkey=error").Parse(string(txt))
+		if err != nil {
+			return nil, err
+		}
+		ht, err := htmltemplate.ParseFS(root, "email/"+name+".html")
+		if err != nil {
+			return nil, err
+		}
+		out[name] = emailTemplate{text: tt, html: ht.Option("missingkey=error")}
+	}
+	return out, nil
+}
+
+// senderName is the display name a tenant's emails come from.
+func senderName(t *store.Tenant, set store.TenantSettings) string {
+	if n := strings.TrimSpace(set.SenderName); n != "" {
+		return n
+	}
+	return t.Name
+}
+
+// sendEmail renders email `name` with data (plus TenantName, SenderName)
+// and sends it to one address.
+func (s *Server) sendEmail(ctx context.Context, t *store.Tenant, to, name string, data map[string]any) error {
+	if s.mfa.email == nil {
+		return errNoSender
+	}
+	et, ok := s.mfa.emails[name]
+	if !ok {
+		return errors.New("unknown email " + name)
+	}
+	set := t.Settings
+	if tt, err := s.tenants.byID(ctx, t.ID); err == nil {
+		set = tt.Settings
+	}
+	d := map[string]any{"TenantName": t.Name, "SenderName": senderName(t, set)}
+	for k, v := range data {
+		d[k] = v
+	}
+	var subj, text, html bytes.Buffer
+	if err := et.text.ExecuteTemplate(&subj, "subject", d); err != nil {
+		return err
+	}
+	if err := et.text.ExecuteTemplate(&text, "text", d); err != nil {
+		return err
+	}
+	if err := et.html.ExecuteTemplate(&html, "html", d); err != nil {
+		return err
+	}
+	return s.mfa.email.SendEmail(ctx, notify.Message{To: to, Subject: strings.TrimSpace(subj.String()),
+		Text: strings.TrimSpace(text.String()) + "\n", HTML: html.String(), FromName: senderName(t, set)})
+}
+
+// notifyUser sends a notice to the user's address with when/where facts of
+// the current request. A failure is logged: the change it reports stands.
+func (s *Server) notifyUser(ctx context.Context, t *store.Tenant, u *store.User, name string, data map[string]any) {
+	if s.mfa.email == nil {
+		return
+	}
+	hc := httpFrom(ctx)
+	d := map[string]any{"Email": u.Email, "Time": s.clock().UTC().Format(time.RFC1123), "IP": hc.ip(),
+		"Device": device.Describe(hc.userAgent()).Label}
+	for k, v := range data {
+		d[k] = v
+	}
+	if d["IP"] == "" {
+		d["IP"] = "unknown address"
+	}
+	if err := s.sendEmail(ctx, t, u.Email, name, d); err != nil {
+		s.log.Error("mfa: notification email", "tenant", t.Slug, "user_id", u.ID, "email", name, "err", err)
+	}
+}

@@ -1,0 +1,46 @@
+package idp
+
+import "net/http"
+
+// mfaRoutes mounts the second-factor pages. tp wraps a tenant handler with
+// metrics and the provider lookup; forms refuses cross-origin POSTs.
+func (s *Server) mfaRoutes(mux *http.ServeMux, tp func(string, func(http.ResponseWriter, *http.Request, *tenantProvider)) http.Handler, forms *http.CrossOriginProtection) {
+	post := func(pattern, route string, h func(http.ResponseWriter, *http.Request, *tenantProvider)) {
+		mux.Handle("POST "+pattern, forms.Handler(tp(route, h)))
+	}
+	// The login transaction's second-factor step.
+	mux.Handle("GET /t/{tenant}/login/2fa", tp("login_2fa", s.mfaPage))
+	post("/t/{tenant}/login/2fa", "login_2fa", s.mfaSubmit)
+	post("/t/{tenant}/login/2fa/send", "login_2fa", s.mfaSend)
+	post("/t/{tenant}/login/2fa/enroll", "login_2fa", s.mfaEnroll)
+	post("/t/{tenant}/login/2fa/enroll/verify", "login_2fa", s.mfaEnrollVerify)
+	post("/t/{tenant}/login/2fa/codes", "login_2fa", s.mfaCodesDone)
+	mux.Handle("GET /t/{tenant}/login/2fa/codes.txt", tp("login_2fa", s.mfaCodesFile))
+
+	// Passkeys: second factor, first-factor registration, passwordless.
+	post("/t/{tenant}/login/2fa/webauthn/begin", "login_webauthn", s.webauthnBegin)
+	post("/t/{tenant}/login/2fa/webauthn/finish", "login_webauthn", s.webauthnFinish)
+	post("/t/{tenant}/login/2fa/webauthn/register/begin", "login_webauthn", s.webauthnRegisterBegin)
+	post("/t/{tenant}/login/2fa/webauthn/register/finish", "login_webauthn", s.webauthnRegisterFinish)
+	post("/t/{tenant}/login/passkey/begin", "login_passkey", s.passkeyBegin)
+	post("/t/{tenant}/login/passkey/finish", "login_passkey", s.passkeyFinish)
+
+	// The account security page.
+	mux.Handle("GET /t/{tenant}/account/security", tp("account_security", s.securityPage))
+	mux.Handle("GET /t/{tenant}/account/security/backup-codes.txt", tp("account_security", s.securityCodesFile))
+	post("/t/{tenant}/account/security/reauth", "account_security", s.securityReauth)
+	post("/t/{tenant}/account/security/enroll", "account_security", s.securityEnroll)
+	post("/t/{tenant}/account/security/verify", "account_security", s.securityVerify)
+	post("/t/{tenant}/account/security/send", "account_security", s.securitySend)
+	post("/t/{tenant}/account/security/factor/{id}/{action}", "account_security", s.securityFactorAction)
+	post("/t/{tenant}/account/security/backup-codes/regenerate", "account_security", s.securityRegenerate)
+	post("/t/{tenant}/account/security/backup-codes/saved", "account_security", s.securityCodesSaved)
+	post("/t/{tenant}/account/security/forget-devices", "account_security", s.securityForgetDevices)
+	post("/t/{tenant}/account/security/webauthn/begin", "account_security", s.securityWebAuthnBegin)
+	post("/t/{tenant}/account/security/webauthn/finish", "account_security", s.securityWebAuthnFinish)
+
+	// Dev only: what the server would have sent.
+	if s.dev && s.mfa.outbox != nil {
+		mux.HandleFunc("GET /dev/outbox", s.devOutbox)
+	}
+}

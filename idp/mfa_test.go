@@ -1,0 +1,228 @@
+package idp
+
+import (
+	"errors"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-idp/gatehouse/idp/notify"
+	"github.com/gatehouse-idp/gatehouse/idp/policy"
+	"github.com/gatehouse-idp/gatehouse/idp/seal"
+	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/store/sqlite"
+	"github.com/gatehouse-idp/gatehouse/mfa/otp"
+)
+
+func TestACRDemandsMFA(t *testing.T) {
+	for _, tc := range []struct {
+		values []string
+		have   string
+		want   bool
+	}{
+		{nil, policy.ACRPassword, false},
+		{[]string{policy.ACRPassword}, policy.ACRPassword, false},
+		{[]string{policy.ACRMFA}, policy.ACRPassword, true},
+		{[]string{policy.ACRMFA}, policy.ACRMFA, false},
+		{[]string{policy.ACRPhishingResistant}, policy.ACRMFA, true},
+		{[]string{policy.ACRMFA}, policy.ACRPhishingResistant, false},
+		{[]string{"urn:other:gold"}, policy.ACRPassword, false}, // values we do not issue are wishes
+		{[]string{"urn:other:gold", policy.ACRMFA}, "", true},
+	} {
+		if got := acrDemandsMFA(tc.values, tc.have); got != tc.want {
+			t.Errorf("acrDemandsMFA(%v, %q) = %v, want %v", tc.values, tc.have, got, tc.want)
+		}
+	}
+}
+
+func TestEncodeMethodsRoundTrip(t *testing.T) {
+	ms := []policy.Method{policy.MethodFederated, policy.MethodUpstreamMFA}
+	up := []string{"pwd", "mfa"}
+	enc := encodeMethods(ms, up)
+	gotM, gotUp := decodeMethods(enc)
+	if !slices.Equal(gotM, ms) || !slices.Equal(gotUp, up) {
+		t.Fatalf("round trip: %v %v from %v", gotM, gotUp, enc)
+	}
+	if m, u := decodeMethods(nil); m != nil || u != nil {
+		t.Fatal("empty round trip")
+	}
+}
+
+func TestCleanName(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                        "Passkey",
+		"  Work   key ":           "Work key",
+		"evil\r\nSubject: x":      "evil Subject: x",
+		string(make([]rune, 100)): "Passkey", // only control characters
+	} {
+		if got := cleanName(in, store.FactorWebAuthn); got != want {
+			t.Errorf("cleanName(%q) = %q, want %q", in, got, want)
+		}
+	}
+	long := cleanName(string(slices.Repeat([]rune("é"), 80)), store.FactorTOTP)
+	if len([]rune(long)) != maxFactorName {
+		t.Errorf("long name kept %d runes", len([]rune(long)))
+	}
+}
+
+func TestNetworkLocation(t *testing.T) {
+	for in, want := range map[string]string{
+		"203.0.113.77":          "net:203.0.113.0/24",
+		"::ffff:203.0.113.77":   "net:203.0.113.0/24",
+		"2001:db8:1:2::7":       "net:2001:db8:1::/48",
+		"2001:db8:1:ffff::ab%x": "net:2001:db8:1::/48",
+	} {
+		key, _ := networkLocation(netip.MustParseAddr(in))
+		if key != want {
+			t.Errorf("networkLocation(%s) = %q, want %q", in, key, want)
+		}
+	}
+	if key, _ := networkLocation(netip.Addr{}); key != "" {
+		t.Errorf("invalid address keyed %q", key)
+	}
+}
+
+func newTestServer(t *testing.T, o Options) *Server {
+	t.Helper()
+	sealer, err := seal.New(make([]byte, 32), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Sealer, o.PublicURL = sealer, "https://login.example.com"
+	s, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestMFAPolicyResolution: defaults, and methods without a sender left out.
+func TestMFAPolicyResolution(t *testing.T) {
+	bare := newTestServer(t, Options{})
+	mp := bare.mfaPolicy(store.TenantSettings{})
+	if mp.mode != policy.MFAAlways || !slices.Equal(mp.methods, []policy.Method{policy.MethodTOTP, policy.MethodWebAuthn}) || mp.rememberDays != 0 {
+		t.Fatalf("defaults: %+v", mp)
+	}
+	mp = bare.mfaPolicy(store.TenantSettings{MFAMode: "new-device", MFAMethods: []string{"email", "sms", "totp"}, RememberDeviceDays: 9999})
+	if mp.mode != policy.MFANewDevice || !slices.Equal(mp.methods, []policy.Method{policy.MethodTOTP}) || mp.rememberDays != 0 {
+		t.Fatalf("without senders: %+v", mp)
+	}
+	out := notify.NewOutbox(0, nil)
+	full := newTestServer(t, Options{EmailSender: out, SMSSenders: map[string]notify.SMSSender{"twilio": out}, DefaultSMSProvider: "twilio"})
+	mp = full.mfaPolicy(store.TenantSettings{MFAMethods: []string{"email", "sms"}, RememberDeviceDays: 30})
+	if !slices.Equal(mp.methods, []policy.Method{policy.MethodEmail, policy.MethodSMS}) || mp.rememberDays != 30 {
+		t.Fatalf("with senders: %+v", mp)
+	}
+	// A tenant naming a provider that is not configured has no SMS.
+	mp = full.mfaPolicy(store.TenantSettings{MFAMethods: []string{"sms"}, SMSProvider: "webhook"})
+	if len(mp.methods) != 0 {
+		t.Fatalf("unconfigured tenant provider: %+v", mp)
+	}
+	// An unknown stored mode stays unknown, and RequireSecondFactor fails closed on it.
+	mp = full.mfaPolicy(store.TenantSettings{MFAMode: "sometimes"})
+	if req, reason := policy.RequireSecondFactor(mp.mode, policy.Signals{}); !req || reason != policy.ReasonUnknownMode {
+		t.Fatalf("unknown mode: %v %s", req, reason)
+	}
+}
+
+func TestNewRefusesBadMFAOptions(t *testing.T) {
+	sealer, _ := seal.New(make([]byte, 32), nil)
+	if _, err := New(Options{Sealer: sealer, PublicURL: "https://x.test", DefaultSMSProvider: "twilio"}); err == nil {
+		t.Fatal("a default SMS provider that is not configured was accepted")
+	}
+	bad := otp.DefaultRules()
+	bad.MaxAttempts = 0
+	if _, err := New(Options{Sealer: sealer, PublicURL: "https://x.test", OTPRules: &bad}); err == nil {
+		t.Fatal("invalid OTP rules accepted")
+	}
+	// An IP public URL has no passkeys, and says why.
+	s := newTestServer(t, Options{})
+	s2, err := New(Options{Sealer: s.sealer, PublicURL: "https://127.0.0.1:8443"})
+	if err != nil || s2.mfa.rp != nil || s2.mfa.rpErr == nil {
+		t.Fatalf("IP RP id: rp %v err %v", s2.mfa.rp, s2.mfa.rpErr)
+	}
+}
+
+func TestRateLimitedMessage(t *testing.T) {
+	if m := (&rateLimitedError{retry: 42 * time.Second}).Error(); m != "A code was sent a moment ago. You can ask for a new one in 42 seconds." {
+		t.Errorf("cooldown message %q", m)
+	}
+	if m := (&rateLimitedError{retry: time.Hour}).Error(); m != "Too many codes were sent. Try again later or choose another method." {
+		t.Errorf("limit message %q", m)
+	}
+	var rl *rateLimitedError
+	if !userFacing(&rateLimitedError{}) || !errors.As(error(&rateLimitedError{}), &rl) || userFacing(errors.New("db down")) {
+		t.Error("userFacing")
+	}
+}
+
+// TestEmailsRender: every email template renders with its data and the
+// tenant's sender name.
+func TestEmailsRender(t *testing.T) {
+	out := notify.NewOutbox(0, nil)
+	s := newTestServer(t, Options{EmailSender: out})
+	tn := &store.Tenant{ID: "t1", Slug: "acme", Name: "Acme", Settings: store.TenantSettings{SenderName: "Acme IT"}}
+	s.tenants.put(tn, time.Now())
+	for name, data := range map[string]map[string]any{
+		"code":             {"Code": "123456", "Minutes": 10, "Enroll": false},
+		"factor_added":     {"Email": "a@acme.test", "Factor": "Authenticator app", "Time": "now", "IP": "203.0.113.1", "Device": "Firefox"},
+		"factor_removed":   {"Email": "a@acme.test", "Factor": "Authenticator app", "Time": "now", "IP": "203.0.113.1", "Device": "Firefox"},
+		"backup_code_used": {"Email": "a@acme.test", "Remaining": 2, "Low": true, "Time": "now", "IP": "203.0.113.1", "Device": "Firefox"},
+	} {
+		if err := s.sendEmail(t.Context(), tn, "a@acme.test", name, data); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		m := out.Emails()[0]
+		if m.FromName != "Acme IT" || m.Subject == "" || m.Text == "" || m.HTML == "" {
+			t.Fatalf("%s: %+v", name, m)
+		}
+	}
+	if err := s.sendEmail(t.Context(), tn, "a@acme.test", "code", map[string]any{"Code": "1"}); err == nil {
+		t.Fatal("missing template data accepted")
+	}
+}
+
+// TestResetMFANotifies: an admin reset tells the user by email.
+func TestResetMFANotifies(t *testing.T) {
+	out := notify.NewOutbox(0, nil)
+	st, err := sqliteStore(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newTestServer(t, Options{Store: st, EmailSender: out})
+	ctx := t.Context()
+	tn, err := s.CreateTenant(ctx, "acme", "Acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := s.CreateUser(ctx, tn, UserSpec{Email: "a@acme.test", Role: "agent"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateFactor(ctx, &store.Factor{ID: "f1", TenantID: tn.ID, UserID: u.ID, Kind: store.FactorTOTP, Verified: true, CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.ResetMFA(ctx, tn, "A@acme.test"); err != nil || n != 1 {
+		t.Fatalf("ResetMFA = %d, %v", n, err)
+	}
+	mails := out.Emails()
+	if len(mails) != 1 || mails[0].To != "a@acme.test" || !strings.Contains(mails[0].Text, "reset by an administrator") {
+		t.Fatalf("notice: %+v", mails)
+	}
+	var ie *InputError
+	if _, err := s.ResetMFA(ctx, tn, "nobody@acme.test"); !errors.As(err, &ie) {
+		t.Fatalf("unknown user: %v", err)
+	}
+}
+
+func sqliteStore(t *testing.T) (*sqlite.Store, error) {
+	st, err := sqlite.Open(t.Context(), sqlite.Memory, sqlite.Options{})
+	if err != nil {
+		return nil, err
+	}
+	t.Cleanup(func() { st.Close() })
+	_, err = st.Migrate(t.Context())
+	return st, err
+}

@@ -1,0 +1,425 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/gatehouse-idp/gatehouse/idp/store"
+)
+
+// Second factors: factors, OTP challenges and sends, login states, factor
+// failures, backup codes. Known devices and locations are in devices.go.
+
+const factorCols = `tenant_id, id, user_id, kind, name, is_default, verified, secret_sealed, last_step,
+	destination, credential_id, user_handle, sign_count, credential, created_at, last_used_at`
+
+func scanFactor(r rowScanner) (*store.Factor, error) {
+	var f store.Factor
+	var signCount int64
+	err := r.Scan(&f.TenantID, &f.ID, &f.UserID, &f.Kind, &f.Name, &f.IsDefault, &f.Verified,
+		bytesCol{&f.SecretSealed}, &f.LastStep, &f.Destination, bytesCol{&f.CredentialID}, bytesCol{&f.UserHandle},
+		&signCount, bytesCol{&f.Credential}, timeCol{&f.CreatedAt}, timePtrCol{&f.LastUsedAt})
+	if err != nil {
+		return nil, err
+	}
+	f.SignCount = uint32(signCount)
+	return &f, nil
+}
+
+func (s *Store) CreateFactor(ctx context.Context, f *store.Factor) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO factors (`+factorCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		f.TenantID, f.ID, f.UserID, f.Kind, f.Name, f.IsDefault, f.Verified, bytesOrNull(f.SecretSealed), f.LastStep,
+		f.Destination, bytesOrNull(f.CredentialID), bytesOrNull(f.UserHandle), int64(f.SignCount), bytesOrNull(f.Credential),
+		micros(f.CreatedAt), microsPtr(f.LastUsedAt))
+	return mapErr("CreateFactor", err)
+}
+
+func (s *Store) FactorByID(ctx context.Context, tenantID, userID, id string) (*store.Factor, error) {
+	f, err := scanFactor(s.r.QueryRowContext(ctx, `SELECT `+factorCols+` FROM factors
+		WHERE tenant_id = ? AND user_id = ? AND id = ?`, tenantID, userID, id))
+	return f, mapErr("FactorByID", err)
+}
+
+func (s *Store) queryFactors(ctx context.Context, op, where string, args ...any) ([]*store.Factor, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+factorCols+` FROM factors WHERE `+where+` ORDER BY created_at, id`, args...)
+	if err != nil {
+		return nil, mapErr(op, err)
+	}
+	defer rows.Close()
+	var out []*store.Factor
+	for rows.Next() {
+		f, err := scanFactor(rows)
+		if err != nil {
+			return nil, mapErr(op, err)
+		}
+		out = append(out, f)
+	}
+	return out, mapErr(op, rows.Err())
+}
+
+func (s *Store) ListFactors(ctx context.Context, tenantID, userID string) ([]*store.Factor, error) {
+	return s.queryFactors(ctx, "ListFactors", `tenant_id = ? AND user_id = ?`, tenantID, userID)
+}
+
+func (s *Store) FactorsByUserHandle(ctx context.Context, tenantID string, handle []byte) ([]*store.Factor, error) {
+	if len(handle) == 0 {
+		return nil, nil
+	}
+	return s.queryFactors(ctx, "FactorsByUserHandle", `tenant_id = ? AND user_handle = ? AND kind = 'webauthn' AND verified = 1`, tenantID, handle)
+}
+
+func (s *Store) UpdateFactor(ctx context.Context, f *store.Factor) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE factors SET name = ?, destination = ?, verified = ?, secret_sealed = ?
+		WHERE tenant_id = ? AND user_id = ? AND id = ?`,
+		f.Name, f.Destination, f.Verified, bytesOrNull(f.SecretSealed), f.TenantID, f.UserID, f.ID)
+	if err != nil {
+		return mapErr("UpdateFactor", err)
+	}
+	return mapErr("UpdateFactor", mustAffect(res))
+}
+
+func (s *Store) SetDefaultFactor(ctx context.Context, tenantID, userID, id string) error {
+	return mapErr("SetDefaultFactor", s.write(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM factors WHERE tenant_id = ? AND user_id = ? AND id = ?`,
+			tenantID, userID, id).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return store.ErrNotFound
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE factors SET is_default = (id = ?) WHERE tenant_id = ? AND user_id = ?`, id, tenantID, userID)
+		return err
+	}))
+}
+
+func (s *Store) AdvanceTOTPStep(ctx context.Context, tenantID, id string, step int64, now time.Time) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE factors SET last_step = ?, last_used_at = ?
+		WHERE tenant_id = ? AND id = ? AND kind = 'totp' AND last_step < ?`, step, micros(now), tenantID, id, step)
+	if err != nil {
+		return mapErr("AdvanceTOTPStep", err)
+	}
+	return s.usedOrMissing(ctx, "AdvanceTOTPStep", res, `SELECT 1 FROM factors WHERE tenant_id = ? AND id = ? AND kind = 'totp'`, tenantID, id)
+}
+
+func (s *Store) AdvanceSignCount(ctx context.Context, tenantID, id string, count uint32, credential []byte, now time.Time) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE factors SET sign_count = ?, credential = ?, last_used_at = ?
+		WHERE tenant_id = ? AND id = ? AND kind = 'webauthn' AND (sign_count < ? OR (sign_count = 0 AND ? = 0))`,
+		int64(count), credential, micros(now), tenantID, id, int64(count), int64(count))
+	if err != nil {
+		return mapErr("AdvanceSignCount", err)
+	}
+	return s.usedOrMissing(ctx, "AdvanceSignCount", res, `SELECT 1 FROM factors WHERE tenant_id = ? AND id = ? AND kind = 'webauthn'`, tenantID, id)
+}
+
+// usedOrMissing turns "no row changed" into ErrAlreadyUsed when the row
+// exists (probe finds it) and ErrNotFound when it does not.
+func (s *Store) usedOrMissing(ctx context.Context, op string, res sql.Result, probe string, args ...any) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return mapErr(op, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	var one int
+	if err := s.w.QueryRowContext(ctx, probe, args...).Scan(&one); err != nil {
+		return mapErr(op, err)
+	}
+	return mapErr(op, store.ErrAlreadyUsed)
+}
+
+func (s *Store) DeleteFactor(ctx context.Context, tenantID, userID, id string) error {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM factors WHERE tenant_id = ? AND user_id = ? AND id = ?`, tenantID, userID, id)
+	if err != nil {
+		return mapErr("DeleteFactor", err)
+	}
+	return mapErr("DeleteFactor", mustAffect(res))
+}
+
+func (s *Store) ResetSecondFactors(ctx context.Context, tenantID, userID string) (int64, error) {
+	var n int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM factors WHERE tenant_id = ? AND user_id = ?`, tenantID, userID)
+		if err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		for _, q := range []string{
+			`DELETE FROM backup_code_sets WHERE tenant_id = ? AND user_id = ?`,
+			`UPDATE known_devices SET remember_until = NULL WHERE tenant_id = ? AND user_id = ?`,
+			`DELETE FROM login_states WHERE tenant_id = ? AND user_id = ?`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, tenantID, userID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return n, mapErr("ResetSecondFactors", err)
+}
+
+// ---- OTP challenges ----
+
+const otpCols = `tenant_id, id, user_id, factor_id, purpose, binding, destination, code_hash, attempts, created_at, expires_at, consumed_at`
+
+func scanOTP(r rowScanner) (*store.OTPChallenge, error) {
+	var c store.OTPChallenge
+	err := r.Scan(&c.TenantID, &c.ID, &c.UserID, &c.FactorID, &c.Purpose, &c.Binding, &c.Destination,
+		bytesCol{&c.CodeHash}, &c.Attempts, timeCol{&c.CreatedAt}, timeCol{&c.ExpiresAt}, timePtrCol{&c.ConsumedAt})
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func (s *Store) CreateOTPChallenge(ctx context.Context, c *store.OTPChallenge) error {
+	if len(c.CodeHash) == 0 {
+		return errors.New("sqlite: CreateOTPChallenge: empty hash")
+	}
+	return mapErr("CreateOTPChallenge", s.write(ctx, func(tx *sql.Tx) error {
+		// Earlier codes of the same factor and binding stop working.
+		if _, err := tx.ExecContext(ctx, `UPDATE otp_challenges SET consumed_at = ?
+			WHERE tenant_id = ? AND factor_id = ? AND purpose = ? AND binding = ? AND consumed_at IS NULL`,
+			micros(c.CreatedAt), c.TenantID, c.FactorID, c.Purpose, c.Binding); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO otp_challenges (`+otpCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.TenantID, c.ID, c.UserID, c.FactorID, c.Purpose, c.Binding, c.Destination, c.CodeHash, c.Attempts,
+			micros(c.CreatedAt), micros(c.ExpiresAt), microsPtr(c.ConsumedAt)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO otp_sends (tenant_id, user_id, destination, sent_at) VALUES (?, ?, ?, ?)`,
+			c.TenantID, c.UserID, c.Destination, micros(c.CreatedAt))
+		return err
+	}))
+}
+
+func (s *Store) LatestOTPChallenge(ctx context.Context, tenantID, factorID, purpose, binding string) (*store.OTPChallenge, error) {
+	c, err := scanOTP(s.r.QueryRowContext(ctx, `SELECT `+otpCols+` FROM otp_challenges
+		WHERE tenant_id = ? AND factor_id = ? AND purpose = ? AND binding = ? AND consumed_at IS NULL
+		ORDER BY created_at DESC, id DESC LIMIT 1`, tenantID, factorID, purpose, binding))
+	return c, mapErr("LatestOTPChallenge", err)
+}
+
+func (s *Store) CountOTPAttempt(ctx context.Context, tenantID, id string, max int) (int, error) {
+	var after int
+	err := s.w.QueryRowContext(ctx, `UPDATE otp_challenges SET attempts = attempts + 1
+		WHERE tenant_id = ? AND id = ? AND attempts < ? AND consumed_at IS NULL RETURNING attempts`,
+		tenantID, id, max).Scan(&after)
+	if errors.Is(err, sql.ErrNoRows) {
+		var one int
+		if err := s.w.QueryRowContext(ctx, `SELECT 1 FROM otp_challenges WHERE tenant_id = ? AND id = ?`, tenantID, id).Scan(&one); err != nil {
+			return 0, mapErr("CountOTPAttempt", err)
+		}
+		return 0, mapErr("CountOTPAttempt", store.ErrAlreadyUsed)
+	}
+	if err != nil {
+		return 0, mapErr("CountOTPAttempt", err)
+	}
+	return after - 1, nil
+}
+
+func (s *Store) ConsumeOTPChallenge(ctx context.Context, tenantID, id string, now time.Time) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE otp_challenges SET consumed_at = ? WHERE tenant_id = ? AND id = ? AND consumed_at IS NULL`,
+		micros(now), tenantID, id)
+	if err != nil {
+		return mapErr("ConsumeOTPChallenge", err)
+	}
+	return s.usedOrMissing(ctx, "ConsumeOTPChallenge", res, `SELECT 1 FROM otp_challenges WHERE tenant_id = ? AND id = ?`, tenantID, id)
+}
+
+func (s *Store) OTPSends(ctx context.Context, tenantID, userID, destination string, since time.Time) ([]time.Time, []time.Time, error) {
+	q := func(where string, arg string) ([]time.Time, error) {
+		rows, err := s.r.QueryContext(ctx, `SELECT sent_at FROM otp_sends WHERE tenant_id = ? AND `+where+` AND sent_at >= ? ORDER BY sent_at DESC`,
+			tenantID, arg, micros(since))
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		var out []time.Time
+		for rows.Next() {
+			var t time.Time
+			if err := rows.Scan(timeCol{&t}); err != nil {
+				return nil, err
+			}
+			out = append(out, t)
+		}
+		return out, rows.Err()
+	}
+	u, err := q("user_id = ?", userID)
+	if err != nil {
+		return nil, nil, mapErr("OTPSends", err)
+	}
+	d, err := q("destination = ?", destination)
+	if err != nil {
+		return nil, nil, mapErr("OTPSends", err)
+	}
+	return u, d, nil
+}
+
+// ---- login states ----
+
+const loginStateCols = `tenant_id, auth_request_id, user_id, methods, step, reason, attempts, factor_id, ceremony, created_at, expires_at`
+
+func scanLoginState(r rowScanner) (*store.LoginState, error) {
+	var l store.LoginState
+	err := r.Scan(&l.TenantID, &l.AuthRequestID, &l.UserID, listCol{&l.Methods}, &l.Step, &l.Reason, &l.Attempts,
+		&l.FactorID, bytesCol{&l.Ceremony}, timeCol{&l.CreatedAt}, timeCol{&l.ExpiresAt})
+	if err != nil {
+		return nil, err
+	}
+	return &l, nil
+}
+
+func (s *Store) PutLoginState(ctx context.Context, l *store.LoginState) error {
+	return mapErr("PutLoginState", s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM login_states WHERE tenant_id = ? AND auth_request_id = ?`, l.TenantID, l.AuthRequestID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO login_states (`+loginStateCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			l.TenantID, l.AuthRequestID, l.UserID, listJSON(l.Methods), l.Step, l.Reason, l.Attempts, l.FactorID,
+			bytesOrNull(l.Ceremony), micros(l.CreatedAt), micros(l.ExpiresAt))
+		return err
+	}))
+}
+
+func (s *Store) LoginState(ctx context.Context, tenantID, authRequestID string, now time.Time) (*store.LoginState, error) {
+	l, err := scanLoginState(s.w.QueryRowContext(ctx, `SELECT `+loginStateCols+` FROM login_states
+		WHERE tenant_id = ? AND auth_request_id = ?`, tenantID, authRequestID))
+	if err != nil {
+		return nil, mapErr("LoginState", err)
+	}
+	if !now.Before(l.ExpiresAt) {
+		return nil, mapErr("LoginState", store.ErrExpired)
+	}
+	return l, nil
+}
+
+func (s *Store) AdvanceLoginState(ctx context.Context, l *store.LoginState, from string) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE login_states SET step = ?, methods = ?, factor_id = ?, ceremony = ?
+		WHERE tenant_id = ? AND auth_request_id = ? AND step = ?`,
+		l.Step, listJSON(l.Methods), l.FactorID, bytesOrNull(l.Ceremony), l.TenantID, l.AuthRequestID, from)
+	if err != nil {
+		return mapErr("AdvanceLoginState", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		if err == nil {
+			err = store.ErrConflict
+		}
+		return mapErr("AdvanceLoginState", err)
+	}
+	return nil
+}
+
+func (s *Store) CountLoginAttempt(ctx context.Context, tenantID, authRequestID string, max int) (int, error) {
+	var after int
+	err := s.w.QueryRowContext(ctx, `UPDATE login_states SET attempts = attempts + 1
+		WHERE tenant_id = ? AND auth_request_id = ? AND attempts < ? RETURNING attempts`, tenantID, authRequestID, max).Scan(&after)
+	if errors.Is(err, sql.ErrNoRows) {
+		var one int
+		if err := s.w.QueryRowContext(ctx, `SELECT 1 FROM login_states WHERE tenant_id = ? AND auth_request_id = ?`,
+			tenantID, authRequestID).Scan(&one); err != nil {
+			return 0, mapErr("CountLoginAttempt", err)
+		}
+		return max, mapErr("CountLoginAttempt", store.ErrAlreadyUsed)
+	}
+	return after, mapErr("CountLoginAttempt", err)
+}
+
+func (s *Store) DeleteLoginState(ctx context.Context, tenantID, authRequestID string) error {
+	_, err := s.w.ExecContext(ctx, `DELETE FROM login_states WHERE tenant_id = ? AND auth_request_id = ?`, tenantID, authRequestID)
+	return mapErr("DeleteLoginState", err)
+}
+
+func (s *Store) RecordFactorFailure(ctx context.Context, tenantID, userID string, at, since time.Time) (int, error) {
+	var n int
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO factor_failures (tenant_id, user_id, failed_at) VALUES (?, ?, ?)`,
+			tenantID, userID, micros(at)); err != nil {
+			return err
+		}
+		// Old failures no longer count; drop them as we go.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM factor_failures WHERE tenant_id = ? AND user_id = ? AND failed_at < ?`,
+			tenantID, userID, micros(since)); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT count(*) FROM factor_failures WHERE tenant_id = ? AND user_id = ? AND failed_at >= ?`,
+			tenantID, userID, micros(since)).Scan(&n)
+	})
+	return n, mapErr("RecordFactorFailure", err)
+}
+
+func (s *Store) FactorFailures(ctx context.Context, tenantID, userID string, since time.Time) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM factor_failures WHERE tenant_id = ? AND user_id = ? AND failed_at >= ?`,
+		tenantID, userID, micros(since)).Scan(&n)
+	return n, mapErr("FactorFailures", err)
+}
+
+// ---- backup codes ----
+
+func (s *Store) ReplaceBackupCodes(ctx context.Context, set *store.BackupCodeSet) error {
+	return mapErr("ReplaceBackupCodes", s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM backup_code_sets WHERE tenant_id = ? AND user_id = ?`, set.TenantID, set.UserID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO backup_code_sets (tenant_id, id, user_id, created_at, acknowledged_at, sealed_codes) VALUES (?, ?, ?, ?, ?, ?)`,
+			set.TenantID, set.ID, set.UserID, micros(set.CreatedAt), microsPtr(set.AcknowledgedAt), bytesOrNull(set.SealedCodes)); err != nil {
+			return err
+		}
+		for _, c := range set.Codes {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO backup_codes (tenant_id, set_id, user_id, idx, code_hash, used_at) VALUES (?, ?, ?, ?, ?, ?)`,
+				set.TenantID, set.ID, set.UserID, c.Index, c.Hash, microsPtr(c.UsedAt)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+}
+
+func (s *Store) BackupCodeSet(ctx context.Context, tenantID, userID string) (*store.BackupCodeSet, error) {
+	var set store.BackupCodeSet
+	err := s.r.QueryRowContext(ctx, `SELECT tenant_id, id, user_id, created_at, acknowledged_at, sealed_codes FROM backup_code_sets
+		WHERE tenant_id = ? AND user_id = ?`, tenantID, userID).Scan(&set.TenantID, &set.ID, &set.UserID,
+		timeCol{&set.CreatedAt}, timePtrCol{&set.AcknowledgedAt}, bytesCol{&set.SealedCodes})
+	if err != nil {
+		return nil, mapErr("BackupCodeSet", err)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT idx, code_hash, used_at FROM backup_codes WHERE tenant_id = ? AND set_id = ? ORDER BY idx`,
+		tenantID, set.ID)
+	if err != nil {
+		return nil, mapErr("BackupCodeSet", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c store.BackupCode
+		if err := rows.Scan(&c.Index, bytesCol{&c.Hash}, timePtrCol{&c.UsedAt}); err != nil {
+			return nil, mapErr("BackupCodeSet", err)
+		}
+		set.Codes = append(set.Codes, c)
+	}
+	return &set, mapErr("BackupCodeSet", rows.Err())
+}
+
+func (s *Store) UseBackupCode(ctx context.Context, tenantID, userID string, hash []byte, now time.Time) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE backup_codes SET used_at = ?
+		WHERE tenant_id = ? AND user_id = ? AND code_hash = ? AND used_at IS NULL`, micros(now), tenantID, userID, hash)
+	if err != nil {
+		return mapErr("UseBackupCode", err)
+	}
+	return mapErr("UseBackupCode", mustAffect(res))
+}
+
+func (s *Store) AcknowledgeBackupCodes(ctx context.Context, tenantID, userID, setID string, now time.Time) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE backup_code_sets SET acknowledged_at = coalesce(acknowledged_at, ?), sealed_codes = NULL
+		WHERE tenant_id = ? AND user_id = ? AND id = ?`, micros(now), tenantID, userID, setID)
+	if err != nil {
+		return mapErr("AcknowledgeBackupCodes", err)
+	}
+	return mapErr("AcknowledgeBackupCodes", mustAffect(res))
+}
