@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -132,5 +133,76 @@ func TestBrowserSignIn(t *testing.T) {
 	msg, err := chromedp.Run(ctx2, chromedp.Text(`[role="alert"]`))
 	if err != nil || msg != "Incorrect email or password." {
 		t.Fatalf("wrong-password message %q: %v", msg, err)
+	}
+}
+
+// TestBrowserSecondFactor: in a real browser, a tenant that demands a second
+// factor walks the agent through authenticator-app enrolment (the secret
+// shown on the page, the code from oathtool), shows backup codes, and only
+// then lets the helpdesk app have its code.
+func TestBrowserSecondFactor(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	e.setMFA("always", []string{"totp"}, 0)
+	var mu sync.Mutex
+	var codes []string
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/cb" {
+			http.NotFound(w, r)
+			return
+		}
+		mu.Lock()
+		codes = append(codes, r.URL.Query().Get("code"))
+		mu.Unlock()
+		fmt.Fprint(w, "<!doctype html><title>Helpdesk</title><h1 id=helpdesk>Helpdesk</h1>")
+	}))
+	defer app.Close()
+	id, secret := e.client(e.acme, idp.ClientSpec{Name: "Acme Helpdesk", RedirectURIs: []string{app.URL + "/cb"}})
+	r := e.rp(id, secret)
+	r.oauth.RedirectURL = app.URL + "/cb"
+	ctx := chromium(t)
+	v, ch := pkce()
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(r.authURL("st", ch)),
+		chromedp.SendKeys(`#email`, agentEmail),
+		chromedp.SendKeys(`#password`, agentPassword),
+		chromedp.Click(`form button[type="submit"]`),
+		// Enrolment: choose the authenticator app.
+		chromedp.Click(`//input[@name="kind" and @value="totp"]/following-sibling::button`),
+		chromedp.WaitVisible(`#totp-secret`),
+	)
+	if err != nil {
+		t.Fatalf("reach TOTP enrolment: %v", err)
+	}
+	mu.Lock()
+	if len(codes) != 0 {
+		t.Fatal("the app got a code before the second factor")
+	}
+	mu.Unlock()
+	shown, err := chromedp.Run(ctx, chromedp.Text(`#totp-secret`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := oathtool(t, strings.ReplaceAll(shown, " ", ""), e.clock.Now())
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys(`#code`, code),
+		chromedp.Click(`form[action$="/enroll/verify"] button`),
+		// Backup codes are shown once; confirm they were saved.
+		chromedp.Click(`input[name="saved"]`),
+		chromedp.Click(`form[action$="/codes"] button`),
+		chromedp.WaitVisible(`#helpdesk`),
+	)
+	if err != nil {
+		t.Fatalf("enrol and continue: %v", err)
+	}
+	mu.Lock()
+	last := codes[len(codes)-1]
+	mu.Unlock()
+	tok, err := r.oauth.Exchange(e.ctx, last, oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatalf("exchange: %v", err)
+	}
+	_, c := r.idToken(tok)
+	if !slices.Contains(c.AMR, "otp") || !slices.Contains(c.AMR, "pwd") || c.ACR != "urn:gatehouse:acr:mfa" {
+		t.Fatalf("amr %v acr %q, want pwd+otp and acr mfa", c.AMR, c.ACR)
 	}
 }

@@ -1,6 +1,7 @@
 package idp
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -37,10 +38,14 @@ func (s *Server) askProof(w http.ResponseWriter, r *http.Request, p *tenantProvi
 }
 
 func (s *Server) renderProof(w http.ResponseWriter, status int, p *tenantProvider, c *store.Connection, f *fedFlow, errMsg string) {
+	var formActions []string // the sign-in may end at the app right after this form
+	if ar, err := s.store.AuthRequestByID(context.Background(), p.tenant.ID, f.AuthRequestID); err == nil {
+		formActions = append(formActions, redirectOrigin(ar))
+	}
 	s.renderPage(w, status, "federated", &fedPage{
 		pageData: pageData{Title: "Connect your " + c.Name + " account", TenantName: p.tenant.Name, Error: errMsg,
 			Action: s.tenantURL(p.tenant.Slug) + "/login/federated/" + c.ID + "/link",
-			Back:   s.loginURL(p, f.AuthRequestID), BackLabel: "Cancel and go back to sign-in"},
+			Back:   s.loginURL(p, f.AuthRequestID), BackLabel: "Cancel and go back to sign-in", FormActions: formActions},
 		ProofEmail: f.Identity.Email, Provider: c.Name,
 	})
 }

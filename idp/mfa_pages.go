@@ -66,7 +66,8 @@ type mfaData struct {
 func (s *Server) mfaData(p *tenantProvider, txn *loginTxn, status int, title, errMsg, notice string) *mfaData {
 	return &mfaData{
 		pageData: pageData{Title: title, TenantName: p.tenant.Name, Error: errMsg, Message: notice,
-			Action: s.tenantURL(p.tenant.Slug) + "/login/2fa", AuthRequestID: txn.ar.ID},
+			Action: s.tenantURL(p.tenant.Slug) + "/login/2fa", AuthRequestID: txn.ar.ID,
+			FormActions: []string{redirectOrigin(txn.ar)}},
 		Base: s.tenantURL(p.tenant.Slug), Step: txn.st.Step,
 	}
 }
