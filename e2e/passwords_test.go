@@ -251,3 +251,70 @@ func pkceOpt() oauth2.AuthCodeOption {
 	_, ch := pkce()
 	return ch
 }
+
+// TestPasswordResetSecondFactor: a user with an authenticator app must add
+// a code (or a backup code) to the reset form unless the tenant allows
+// resets without a second factor; wrong codes are refused and counted.
+func TestPasswordResetSecondFactor(t *testing.T) {
+	ms := new(mailBox)
+	forEachBackendOpts(t, func(t *testing.T, o *idp.Options) { ms.srv, o.EmailSender = mailServer(t) }, func(t *testing.T, e *env) {
+		id, secret := e.webClient()
+		r := e.rp(id, secret)
+		e.setMFA("always", []string{"totp"}, 0)
+		b := e.browser()
+		resp, body := b.passwordStep(r.authURL("s", pkceOpt()))
+		arID, ok := at2FA(resp, body)
+		if !ok {
+			t.Fatalf("expected the 2FA page: %d", resp.StatusCode)
+		}
+		totpSecret, codesPage := b.enrollTOTPInLogin(arID)
+		backup := backupCodesOn(codesPage)
+		if len(backup) == 0 {
+			t.Fatal("no backup codes")
+		}
+		reset := func(token, code, pw string) (int, string) {
+			resp, body := b.post(e.issuer+"/login/reset", url.Values{"token": {token}, "password": {pw}, "confirm": {pw}, "code": {code}})
+			return resp.StatusCode, body
+		}
+		link := func() string {
+			b.post(e.issuer+"/login/forgot", url.Values{"email": {agentEmail}})
+			for {
+				m := waitMail(t, ms.srv, agentEmail)
+				if l := linkRE.FindString(m.Text); l != "" {
+					_, page := b.get(l)
+					if !strings.Contains(page, `name="code"`) {
+						t.Fatal("reset form has no second-factor field")
+					}
+					return hiddenToken.FindStringSubmatch(page)[1]
+				}
+			}
+		}
+		token := link()
+		st, body := reset(token, "", newPassword)
+		if st != 400 || !strings.Contains(body, "Enter a code from your authenticator app") {
+			t.Fatalf("no code: %d %.300s", st, body)
+		}
+		st, body = reset(hiddenToken.FindStringSubmatch(body)[1], "000000", newPassword)
+		if st != 400 || !strings.Contains(body, "That code is not correct") {
+			t.Fatalf("wrong code: %d", st)
+		}
+		e.clock.Advance(30 * time.Second) // the enrollment used the current step
+		st, body = reset(hiddenToken.FindStringSubmatch(body)[1], oathtool(t, totpSecret, e.clock.Now()), newPassword)
+		if st != 200 || !strings.Contains(body, "Password changed") {
+			t.Fatalf("right TOTP code: %d %.300s", st, body)
+		}
+		// A backup code works too.
+		st, body = reset(link(), backup[0], "Harbor-Quartz-Meadow-Tangerine-23")
+		if st != 200 || !strings.Contains(body, "Password changed") {
+			t.Fatalf("backup code: %d %.300s", st, body)
+		}
+		if n := len(e.auditEvents("password_reset.second_factor")); n != 2 {
+			t.Fatalf("%d second-factor passes audited", n)
+		}
+		// The tenant may allow resets by email alone.
+		e.updateTenant(func(s *store.TenantSettings) { s.PasswordResetWithoutSecondFactor = true })
+		if st, body := reset(link(), "", "Orchard-Velvet-Compass-Lantern-58"); st != 200 {
+			t.Fatalf("reset without a factor when allowed: %d %.300s", st, body)
+		}
+	})
+}

@@ -30,6 +30,8 @@ type passwordPageData struct {
 	Step        string
 	NeedCurrent bool
 	Rules       string
+	// AskCode shows the second-factor code field (reset form, reset_factor.go).
+	AskCode bool
 }
 
 // rulesText describes the tenant's rules under the form.

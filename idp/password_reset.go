@@ -125,7 +125,7 @@ func (s *Server) sendResetLink(r *http.Request, p *tenantProvider, u *store.User
 func (s *Server) resetData(p *tenantProvider, token string, r *http.Request, errMsg string) *passwordPageData {
 	return &passwordPageData{pageData: pageData{Title: "Choose a new password", TenantName: p.tenant.Name,
 		Action: s.tenantURL(p.tenant.Slug) + "/login/reset", Token: token, Error: errMsg},
-		Rules: rulesText(PasswordPolicy(s.tenantSettings(r.Context(), p)))}
+		Rules: rulesText(PasswordPolicy(s.tenantSettings(r.Context(), p))), AskCode: true}
 }
 
 func (s *Server) resetPage(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
@@ -180,9 +180,34 @@ func (s *Server) resetSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 		s.resetLinkInvalid(w, r)
 		return
 	}
-	if s.resetSecondFactorRequired(ctx, p, u) {
-		s.renderError(w, r, http.StatusForbidden, "Second factor required", "Your organisation asks for your second factor to reset a password. Ask your administrator to reset it.")
+	need, err := s.resetSecondFactorRequired(ctx, p, u) // reset_factor.go
+	if err != nil {
+		s.log.Error("reset: second factors", "tenant", p.tenant.Slug, "err", err)
+		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
 		return
+	}
+	if need {
+		ferr := s.checkResetFactor(ctx, p, u, r.PostForm.Get("code"))
+		msg, status := resetFactorProblem(ferr)
+		switch {
+		case ferr == nil:
+		case msg == "":
+			s.log.Error("reset: check second factor", "tenant", p.tenant.Slug, "err", ferr)
+			s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+			return
+		case status == http.StatusForbidden:
+			s.renderError(w, r, status, "Second factor required", msg)
+			return
+		default:
+			next, terr := s.reissueResetToken(r, p, at)
+			if terr != nil {
+				s.log.Error("reset: reissue token", "err", terr)
+				s.resetLinkInvalid(w, r)
+				return
+			}
+			s.renderPage(w, status, "password", s.resetData(p, next, r, msg))
+			return
+		}
 	}
 	err = s.changePassword(ctx, p.tenant, u, pw, passwordChange{via: "reset"})
 	if msg := rejection(err); msg != "" {
