@@ -159,6 +159,7 @@ type Store interface {
 	PasswordHistories // policies.go (issue 5)
 	SessionClients    // policies.go (issue 5)
 	ClientLogouts     // policies.go (issue 5)
+	DeviceCentre      // device_centre.go (issue 5)
 	// Ping checks the database connection (readiness).
 	Ping(ctx context.Context) error
 	Close() error

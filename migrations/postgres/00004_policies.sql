@@ -46,7 +46,14 @@ CREATE TABLE client_logout (
     FOREIGN KEY (tenant_id, client_id) REFERENCES clients (tenant_id, id) ON DELETE CASCADE
 );
 
+-- The device and location centre: a user (or admin) blocks a browser or a
+-- place; sign-ins from it are refused. The tables are 00003's.
+ALTER TABLE known_devices ADD COLUMN blocked_at TIMESTAMPTZ;
+ALTER TABLE known_locations ADD COLUMN blocked_at TIMESTAMPTZ;
+
 -- +goose Down
+ALTER TABLE known_locations DROP COLUMN blocked_at;
+ALTER TABLE known_devices DROP COLUMN blocked_at;
 DROP TABLE client_logout;
 DROP TABLE session_clients;
 DROP TABLE password_history;
