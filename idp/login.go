@@ -115,6 +115,25 @@ func (s *Server) trySSO(w http.ResponseWriter, r *http.Request, p *tenantProvide
 		(ar.HintUserID == "" || ar.HintUserID == sess.UserID) &&
 		!acrDemandsMFA(ar.ACRValues, sess.ACR) // step-up: a second factor first (mfa_login.go)
 	if usable {
+		// device_centre.go: a blocked browser or location gets no single
+		// sign-on either, and its session ends.
+		if u, err := s.store.UserByID(ctx, p.tenant.ID, sess.UserID); err == nil {
+			if what, kind, err := s.blockedFrom(r, p, u); err != nil || what != "" {
+				if err != nil {
+					s.log.Error("login: device and location blocks", "tenant", p.tenant.Slug, "err", err)
+					s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+					return true
+				}
+				if err := s.endSession(ctx, p.tenant, sess, "blocked_"+kind); err != nil {
+					s.log.Error("login: end blocked session", "tenant", p.tenant.Slug, "err", err)
+				}
+				s.clearSessionCookie(w, p.tenant)
+				s.refuseBlocked(w, r, p, u, what, kind)
+				return true
+			}
+		}
+	}
+	if usable {
 		set := s.tenantSettings(ctx, p)
 		if err := s.store.TouchSession(ctx, p.tenant.ID, sess.ID, now, set.SessionIdle()); err != nil {
 			usable = false
@@ -209,6 +228,9 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 // trusts the upstream's MFA claim passes policy.MethodUpstreamMFA in methods.
 func (s *Server) finishPrimary(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest, u *store.User, methods []policy.Method, upstreamAMR ...string) {
 	if !s.signinAllowed(w, r, p, "finish") { // ipallow.go: no sign-in completes from outside the allowlist
+		return
+	}
+	if s.blockedSignin(w, r, p, u) { // device_centre.go: blocked browser or location
 		return
 	}
 	if s.secondFactorStep(w, r, p, ar, u, methods, upstreamAMR) {

@@ -58,11 +58,15 @@ func (s *Server) mailValues(ctx context.Context, u *store.User, d mailData) map[
 // sendUserMail sends email kind to u in the background. Without an email
 // sender it only logs that nothing was sent.
 func (s *Server) sendUserMail(ctx context.Context, t *store.Tenant, u *store.User, kind string, d mailData) {
+	s.sendUserMailValues(ctx, t, u, kind, s.mailValues(ctx, u, d))
+}
+
+// sendUserMailValues sends email kind with prepared template values.
+func (s *Server) sendUserMailValues(ctx context.Context, t *store.Tenant, u *store.User, kind string, values map[string]any) {
 	if s.mfa.email == nil {
 		s.log.Warn("email not sent: no email sender configured", "tenant", t.Slug, "kind", kind, "user_id", u.ID)
 		return
 	}
-	values := s.mailValues(ctx, u, d)
 	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), mailTimeout)
 	go func() {
 		defer cancel()

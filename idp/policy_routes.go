@@ -15,5 +15,7 @@ func (s *Server) policyRoutes(mux *http.ServeMux, tp func(string, func(http.Resp
 	mux.Handle("POST /t/{tenant}/account/password", forms.Handler(tp("account_password", g("account_password", s.accountPasswordSubmit))))
 	mux.Handle("GET /t/{tenant}/account/sessions", tp("account_sessions", g("account_sessions", s.sessionsPage)))
 	mux.Handle("POST /t/{tenant}/account/sessions/end", forms.Handler(tp("account_sessions", g("account_sessions", s.sessionEnd))))
+	mux.Handle("GET /t/{tenant}/account/devices", tp("account_devices", g("account_devices", s.devicesPage)))
+	mux.Handle("POST /t/{tenant}/account/devices", forms.Handler(tp("account_devices", g("account_devices", s.devicesSubmit))))
 	mux.Handle("POST /t/{tenant}/account/sessions/end-others", forms.Handler(tp("account_sessions", g("account_sessions", s.sessionEndOthers))))
 }

@@ -322,3 +322,90 @@ func policyEffectiveSettings(m map[string]any, s store.TenantSettings) {
 	m["ip_allowlist_signin_entries"] = len(s.IPAllowlistSignin)
 	m["ip_allowlist_api_entries"] = len(s.IPAllowlistAPI)
 }
+
+// gatehouse user devices list|block|unblock|forget --tenant SLUG --email EMAIL
+// [--device ID | --location KEY]: the device and location centre for admins.
+func cmdUserDevices(ctx context.Context, args []string, io *cmdIO) error {
+	return sub(ctx, "user devices", args, io, map[string]func(context.Context, []string, *cmdIO) error{
+		"list":    cmdUserDevicesList,
+		"block":   func(ctx context.Context, a []string, io *cmdIO) error { return userDeviceChange(ctx, "block", a, io) },
+		"unblock": func(ctx context.Context, a []string, io *cmdIO) error { return userDeviceChange(ctx, "unblock", a, io) },
+		"forget":  func(ctx context.Context, a []string, io *cmdIO) error { return userDeviceChange(ctx, "forget", a, io) },
+	})
+}
+
+type deviceOut struct {
+	Kind      string     `json:"kind"`
+	ID        string     `json:"id"`
+	Label     string     `json:"label"`
+	IP        string     `json:"ip,omitempty"`
+	FirstSeen time.Time  `json:"first_seen"`
+	LastSeen  time.Time  `json:"last_seen"`
+	BlockedAt *time.Time `json:"blocked_at,omitempty"`
+}
+
+func cmdUserDevicesList(ctx context.Context, args []string, io *cmdIO) error {
+	c, a, t, u, pos, err := sessionUser(ctx, "user devices list", args, io, nil)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := requireArgs("user devices list", pos, 0, "no positional arguments"); err != nil {
+		return err
+	}
+	list, err := a.srv.UserDevices(ctx, t, u.ID, nil)
+	if err != nil {
+		return err
+	}
+	out := make([]deviceOut, 0, len(list))
+	var b strings.Builder
+	if len(list) == 0 {
+		fmt.Fprintf(&b, "%s has no known device or location\n", u.Email)
+	}
+	for _, v := range list {
+		o := deviceOut{Kind: v.Kind, ID: v.ID, Label: v.Label, IP: v.IP, FirstSeen: v.FirstSeen, LastSeen: v.LastSeen}
+		state := ""
+		if v.Blocked {
+			at := v.BlockedAt
+			o.BlockedAt = &at
+			state = "BLOCKED"
+		}
+		out = append(out, o)
+		fmt.Fprintf(&b, "%-8s %-66s %-30s last seen %s %s\n", v.Kind, v.ID, v.Label, v.LastSeen.UTC().Format(time.RFC3339), state)
+	}
+	return emit(c, io, out, b.String())
+}
+
+func userDeviceChange(ctx context.Context, action string, args []string, io *cmdIO) error {
+	name := "user devices " + action
+	var dev, loc string
+	c := newFlags(name, io, true)
+	tenant := c.fs.String("tenant", "", "tenant slug (required)")
+	email := c.fs.String("email", "", "the user's email (required)")
+	c.fs.StringVar(&dev, "device", "", "device id (from `user devices list`)")
+	c.fs.StringVar(&loc, "location", "", "location key (from `user devices list`)")
+	if _, err := c.parse(args); err != nil {
+		return err
+	}
+	if (dev == "") == (loc == "") {
+		return fmt.Errorf("%s: give exactly one of --device or --location", name)
+	}
+	a, t, err := openTenant(ctx, c, io, *tenant)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	u, err := a.store.UserByEmail(ctx, t.ID, strings.ToLower(strings.TrimSpace(*email)))
+	if err != nil {
+		return fmt.Errorf("%s: no user with email %q in tenant %s", name, *email, t.Slug)
+	}
+	kind, id := "device", dev
+	if loc != "" {
+		kind, id = "location", loc
+	}
+	if err := a.srv.ChangeDevice(ctx, t, u.ID, kind, id, action, nil, "cli"); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return emit(c, io, map[string]string{"email": u.Email, "kind": kind, "id": id, "action": action},
+		fmt.Sprintf("%s %s of %s: %s done\n", kind, id, u.Email, action))
+}

@@ -102,6 +102,16 @@ func TestCLIPolicySettingsUnlockSessions(t *testing.T) {
 	if code, _, errs := cli(t, "", "session", "revoke", "--tenant", "acme", "--email", "a@acme.test", "nosuchsession"); code != 1 || !strings.Contains(errs, "no session") {
 		t.Fatalf("revoke unknown: %d %s", code, errs)
 	}
+	// The device centre.
+	if code, out, _ := cli(t, "", "user", "devices", "list", "--tenant", "acme", "--email", "a@acme.test"); code != 0 || !strings.Contains(out, "no known device") {
+		t.Fatalf("user devices list: %d %s", code, out)
+	}
+	if code, _, errs := cli(t, "", "user", "devices", "unblock", "--tenant", "acme", "--email", "a@acme.test"); code != 1 || !strings.Contains(errs, "exactly one of --device or --location") {
+		t.Fatalf("unblock without target: %d %s", code, errs)
+	}
+	if code, _, errs := cli(t, "", "user", "devices", "unblock", "--tenant", "acme", "--email", "a@acme.test", "--device", "00ff"); code != 1 || !strings.Contains(errs, "not on your list") {
+		t.Fatalf("unblock unknown device: %d %s", code, errs)
+	}
 	// Back-channel logout URI at client registration.
 	if code, _, errs := cli(t, "", "client", "create", "--tenant", "acme", "--name", "Desk", "--redirect-uri", "https://desk.acme.test/cb",
 		"--backchannel-logout-uri", "http://desk.acme.test/bcl"); code != 1 || !strings.Contains(errs, "https") {
