@@ -143,12 +143,38 @@ func (b *browser) postLogin(page, email, pw string) (*http.Response, string) {
 
 var linkRE = regexp.MustCompile(`https://[^\s"<>]+/login/reset\?token=[A-Za-z0-9_-]+`)
 
-// waitMail waits for the next message to addr.
+// waitMail waits for the next message to addr that is not a new-device or
+// new-location notice (those come with many sign-ins; TestDeviceCentre
+// checks them with waitMailAny).
 func waitMail(t *testing.T, ms *smtptest.Server, addr string) smtptest.Message {
+	t.Helper()
+	for {
+		m := waitMailAny(t, ms, addr)
+		if !isNewSignInNotice(m) {
+			return m
+		}
+	}
+}
+
+// waitMailAny waits for the next message to addr.
+func waitMailAny(t *testing.T, ms *smtptest.Server, addr string) smtptest.Message {
 	t.Helper()
 	m, err := ms.WaitFor(addr, 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return m
+}
+
+func isNewSignInNotice(m smtptest.Message) bool { return strings.HasPrefix(m.Subject, "New sign-in to ") }
+
+// policyMessages counts the messages that are not new-sign-in notices.
+func policyMessages(ms *smtptest.Server) int {
+	n := 0
+	for _, m := range ms.Messages() {
+		if !isNewSignInNotice(m) {
+			n++
+		}
+	}
+	return n
 }
