@@ -15,7 +15,7 @@ func newPolicyMetrics(reg *prometheus.Registry) *policyMetrics {
 			Name: "gatehouse_ip_refusals_total", Help: "Requests refused by a tenant IP allowlist, by scope (signin, api).",
 		}, []string{"scope"}),
 		throttled: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "gatehouse_login_throttled_total", Help: "Sign-in attempts refused by brute-force back-off, by reason (backoff, locked).",
+			Name: "gatehouse_login_throttled_total", Help: "Sign-in attempts refused: brute-force back-off or lock, or a blocked browser or location (reason: backoff, locked, blocked_device, blocked_location).",
 		}, []string{"reason"}),
 		locks: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "gatehouse_login_locks_total", Help: "Accounts or client addresses locked after too many failed sign-ins.",
