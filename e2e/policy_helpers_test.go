@@ -166,7 +166,9 @@ func waitMailAny(t *testing.T, ms *smtptest.Server, addr string) smtptest.Messag
 	return m
 }
 
-func isNewSignInNotice(m smtptest.Message) bool { return strings.HasPrefix(m.Subject, "New sign-in to ") }
+func isNewSignInNotice(m smtptest.Message) bool {
+	return strings.HasPrefix(m.Subject, "New sign-in to ")
+}
 
 // policyMessages counts the messages that are not new-sign-in notices.
 func policyMessages(ms *smtptest.Server) int {
