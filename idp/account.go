@@ -72,7 +72,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, status int, page string, p
 func (s *Server) accountLogout(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
 	if sid, ok := s.sessionCookie(r, p.tenant); ok {
 		if sess, err := s.store.SessionByID(r.Context(), p.tenant.ID, sid); err == nil {
-			if err := s.store.EndSession(r.Context(), p.tenant.ID, sid, "logout", s.clock()); err != nil {
+			if err := s.endSession(r.Context(), p.tenant, sess, "logout"); err != nil {
 				s.log.Error("account: end session", "tenant", p.tenant.Slug, "err", err)
 				s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
 				return

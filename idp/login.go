@@ -74,7 +74,8 @@ func (s *Server) renderLogin(w http.ResponseWriter, p *tenantProvider, ar *store
 	}
 	d.Connections, d.FormActions = s.loginButtons(context.Background(), p) // federation
 	d.FormActions = append(d.FormActions, redirectOrigin(ar))
-	d.Passkey = s.passkeyOffered(p) // passwordless (mfa_webauthn.go)
+	d.Passkey = s.passkeyOffered(p)  // passwordless (mfa_webauthn.go)
+	d.ForgotURL = s.forgotURL(p, ar) // password_reset.go
 	s.render(w, status, "login", d)
 }
 
@@ -113,6 +114,25 @@ func (s *Server) trySSO(w http.ResponseWriter, r *http.Request, p *tenantProvide
 		(ar.MaxAge == nil || now.Sub(sess.AuthTime) < time.Duration(*ar.MaxAge)*time.Second) &&
 		(ar.HintUserID == "" || ar.HintUserID == sess.UserID) &&
 		!acrDemandsMFA(ar.ACRValues, sess.ACR) // step-up: a second factor first (mfa_login.go)
+	if usable {
+		// device_centre.go: a blocked browser or location gets no single
+		// sign-on either, and its session ends.
+		if u, err := s.store.UserByID(ctx, p.tenant.ID, sess.UserID); err == nil {
+			if what, kind, err := s.blockedFrom(r, p, u); err != nil || what != "" {
+				if err != nil {
+					s.log.Error("login: device and location blocks", "tenant", p.tenant.Slug, "err", err)
+					s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+					return true
+				}
+				if err := s.endSession(ctx, p.tenant, sess, "blocked_"+kind); err != nil {
+					s.log.Error("login: end blocked session", "tenant", p.tenant.Slug, "err", err)
+				}
+				s.clearSessionCookie(w, p.tenant)
+				s.refuseBlocked(w, r, p, u, what, kind)
+				return true
+			}
+		}
+	}
 	if usable {
 		set := s.tenantSettings(ctx, p)
 		if err := s.store.TouchSession(ctx, p.tenant.ID, sess.ID, now, set.SessionIdle()); err != nil {
@@ -165,6 +185,10 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
 		return
 	}
+	acct, ipk, ok := s.throttleGate(w, r, p, ar, u, email) // throttle.go: brute-force back-off
+	if !ok {
+		return
+	}
 	hash := ""
 	if u != nil && !u.Disabled {
 		hash = u.PasswordHash
@@ -176,12 +200,18 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 			ev.UserID = u.ID
 		}
 		s.audit(ctx, ev)
+		s.noteFailure(ctx, p, u, acct, ipk)
 		s.metrics.logins.WithLabelValues("password", "failed").Inc()
 		s.renderLogin(w, p, ar, http.StatusUnauthorized, email, failedLogin)
 		return
 	}
 	s.metrics.logins.WithLabelValues("password", "succeeded").Inc()
 	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "login.password.succeeded", UserID: u.ID, ClientID: ar.ClientID})
+	s.noteSuccess(ctx, p, acct)
+	if s.passwordExpired(ctx, p, u) { // password_change.go: max age reached
+		s.startExpiredChange(w, r, p, ar, u, []policy.Method{policy.MethodPassword})
+		return
+	}
 	s.finishPrimary(w, r, p, ar, u, []policy.Method{policy.MethodPassword})
 }
 
@@ -197,6 +227,12 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 // session exists until it passed. A federated sign-in whose connection
 // trusts the upstream's MFA claim passes policy.MethodUpstreamMFA in methods.
 func (s *Server) finishPrimary(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest, u *store.User, methods []policy.Method, upstreamAMR ...string) {
+	if !s.signinAllowed(w, r, p, "finish") { // ipallow.go: no sign-in completes from outside the allowlist
+		return
+	}
+	if s.blockedSignin(w, r, p, u) { // device_centre.go: blocked browser or location
+		return
+	}
 	if s.secondFactorStep(w, r, p, ar, u, methods, upstreamAMR) {
 		return
 	}
@@ -217,8 +253,10 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, p *tenantP
 	now := s.clock()
 	set := s.tenantSettings(ctx, p)
 	if old, ok := s.sessionCookie(r, p.tenant); ok {
-		if err := s.store.EndSession(ctx, p.tenant.ID, old, "replaced", now); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return nil, err
+		if prev, err := s.store.SessionByID(ctx, p.tenant.ID, old); err == nil && prev.EndedAt == nil {
+			if err := s.endSession(ctx, p.tenant, prev, "replaced"); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return nil, err
+			}
 		}
 	}
 	hc := httpFrom(ctx)
@@ -249,7 +287,8 @@ func (s *Server) completeLogin(w http.ResponseWriter, r *http.Request, p *tenant
 		s.expiredLogin(w, r)
 		return
 	}
-	s.attachFederatedSession(r.Context(), p, ar, sess) // federation: remember the connection's sessions
+	s.recordSessionClient(r.Context(), p, sess, ar.ClientID) // backchannel.go: the sessions page and logout tokens
+	s.attachFederatedSession(r.Context(), p, ar, sess)       // federation: remember the connection's sessions
 	if ar.ClientID == accountClientID {
 		// Gatehouse's own account pages: no code, the session is the result.
 		http.Redirect(w, r, ar.RedirectURI, http.StatusFound)

@@ -77,6 +77,9 @@ type ClientSpec struct {
 	Public                 bool
 	AppType                string // web | native | spa; default web, native when Public
 	Grants                 []string
+	// BackchannelLogoutURI receives OpenID Connect back-channel logout
+	// tokens when a session that signed into the client ends (optional).
+	BackchannelLogoutURI string
 }
 
 // CreateClient registers a relying party. It returns the client and, for a
@@ -94,6 +97,11 @@ func (s *Server) CreateClient(ctx context.Context, tenantID string, spec ClientS
 	if err := validateClientSpec(&spec); err != nil {
 		return nil, "", err
 	}
+	if spec.BackchannelLogoutURI != "" {
+		if err := checkBackchannelURI(spec.BackchannelLogoutURI); err != nil {
+			return nil, "", &InputError{Problems: []string{fmt.Sprintf("back-channel logout URI %q: %v", spec.BackchannelLogoutURI, err)}}
+		}
+	}
 	now := s.clock()
 	c := &store.Client{
 		ID: store.NewID(), TenantID: tenantID, Name: strings.TrimSpace(spec.Name), Public: spec.Public, AppType: spec.AppType,
@@ -110,6 +118,11 @@ func (s *Server) CreateClient(ctx context.Context, tenantID string, spec ClientS
 	}
 	if err := s.store.CreateClient(ctx, c); err != nil {
 		return nil, "", err
+	}
+	if spec.BackchannelLogoutURI != "" {
+		if err := s.store.SetBackchannelLogoutURI(ctx, tenantID, c.ID, spec.BackchannelLogoutURI); err != nil {
+			return nil, "", fmt.Errorf("back-channel logout URI: %w", err)
+		}
 	}
 	s.audit(ctx, &store.AuditEvent{TenantID: tenantID, Type: "client.created", ClientID: c.ID, Detail: map[string]string{"name": c.Name}})
 	return c, secret, nil
@@ -229,7 +242,7 @@ func (s *Server) CreateUser(ctx context.Context, t *store.Tenant, spec UserSpec)
 		p = append(p, "name is too long (200 characters at most)")
 	}
 	if spec.Password != "" {
-		if err := policy.DefaultPasswordPolicy().Check(spec.Password, []string{email, spec.Name, t.Name}); err != nil {
+		if err := PasswordPolicy(t.Settings).Check(spec.Password, userInputs(t, email, spec.Name)); err != nil {
 			p = append(p, "password: "+err.Error())
 		}
 	}

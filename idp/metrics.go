@@ -18,6 +18,7 @@ type Metrics struct {
 	latency  *prometheus.HistogramVec
 	tokens   *prometheus.CounterVec
 	logins   *prometheus.CounterVec
+	policy   *policyMetrics // policy_metrics.go
 }
 
 // NewMetrics registers the series on reg (a fresh registry with Go and
@@ -44,6 +45,7 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 		}, []string{"method", "result"}),
 	}
 	reg.MustRegister(m.requests, m.latency, m.tokens, m.logins)
+	m.policy = newPolicyMetrics(reg)
 	return m
 }
 

@@ -154,6 +154,7 @@ func (s *Server) finishSignIn(w http.ResponseWriter, r *http.Request, p *tenantP
 		s.mfaUnavailable(w, r, p, "start session", err)
 		return
 	}
+	s.noteNewDeviceLocation(r, p, u) // device_centre.go: new browser or place is emailed
 	if err := s.recordDevice(w, r, p.tenant.ID, u.ID, remember); err != nil {
 		// The sign-in stands; the next one may ask for a second factor again.
 		s.log.Error("login: record device", "tenant", p.tenant.Slug, "user_id", u.ID, "err", err)

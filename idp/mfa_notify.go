@@ -22,7 +22,9 @@ import (
 // the tenant's sender name.
 
 // emailNames are the emails in templates/email.
-var emailNames = []string{"code", "factor_added", "factor_removed", "backup_code_used"}
+var emailNames = []string{"code", "factor_added", "factor_removed", "backup_code_used",
+	mailPasswordChanged, mailPasswordReset, mailAccountLocked, // access policies (mail.go)
+	mailBlockedAttempt, mailNewDevice, mailNewLocation} // device centre (device_centre.go)
 
 type emailTemplate struct {
 	text *texttemplate.Template

@@ -386,7 +386,6 @@ func (s *opStorage) TerminateSession(ctx context.Context, userID, clientID strin
 // and the session named by the id_token_hint's sid, if it belongs to the same
 // user; their refresh tokens are revoked with them.
 func (s *opStorage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSessionRequest) (string, error) {
-	now := s.srv.clock()
 	hc := httpFrom(ctx)
 	ended := map[string]bool{}
 	end := func(sid string) error {
@@ -401,7 +400,7 @@ func (s *opStorage) TerminateSessionFromRequest(ctx context.Context, req *op.End
 			return nil
 		}
 		ended[sid] = true
-		if err := s.srv.store.EndSession(ctx, s.tid(), sid, "logout", now); err != nil {
+		if err := s.srv.endSession(ctx, s.tenant, sess, "logout"); err != nil { // backchannel.go: notifies the session's apps
 			return err
 		}
 		s.srv.audit(ctx, &store.AuditEvent{TenantID: s.tid(), Type: "session.logout", UserID: sess.UserID,

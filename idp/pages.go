@@ -12,7 +12,8 @@ import (
 // pageNames are the pages in templates/pages, each rendered inside layout.html.
 var pageNames = []string{"login", "error", "setup", "message", "account",
 	"federated", "connections", // federation: refusal/proof page, account connections
-	"mfa", "security", "outbox"} // second factors: login step, account security, dev outbox
+	"mfa", "security", "outbox", // second factors: login step, account security, dev outbox
+	"password", "forgot", "sessions", "devices"} // access policies (issue 5)
 
 // pages holds the parsed page templates: one template set per page, each
 // combined with the shared layout.
@@ -61,6 +62,9 @@ type pageData struct {
 	FormActions []string
 	// Passkey offers passwordless sign-in on the login page (mfa_webauthn.go).
 	Passkey bool
+
+	// Access policies: the "Forgot password?" link (only when email is configured).
+	ForgotURL string
 }
 
 // render writes a page; rendering goes to a buffer first so a template

@@ -54,7 +54,10 @@ func (s *Server) newProvider(t *store.Tenant) (*tenantProvider, error) {
 		AuthMethodPost:           true,
 		GrantTypeRefreshToken:    true,
 		RequestObjectSupported:   false,
-		SupportedScopes:          []string{"openid", "profile", "email", "offline_access"},
+		// Back-channel logout (backchannel.go): logout tokens carry sid.
+		BackChannelLogoutSupported:        true,
+		BackChannelLogoutSessionSupported: true,
+		SupportedScopes:                   []string{"openid", "profile", "email", "offline_access"},
 	}
 	opts := []op.Option{
 		op.WithAccessTokenKeySet(ks),

@@ -31,33 +31,39 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /t/{tenant}/keys", tp("jwks", s.keysHandler))
 	mux.Handle("/t/{tenant}/authorize", tp("authorize", s.authorize))
 	mux.Handle("GET /t/{tenant}/authorize/callback", tp("authorize_callback", s.serveOP))
-	mux.Handle("/t/{tenant}/oauth/token", tp("token", s.serveOP))
-	mux.Handle("/t/{tenant}/oauth/introspect", tp("introspect", s.introspect))
+	mux.Handle("/t/{tenant}/oauth/token", tp("token", s.gateAPI("token", true, s.serveOP)))
+	mux.Handle("/t/{tenant}/oauth/introspect", tp("introspect", s.gateAPI("introspect", false, s.introspect)))
 	mux.Handle("/t/{tenant}/userinfo", tp("userinfo", s.userinfo))
 	mux.Handle("/t/{tenant}/revoke", tp("revoke", s.serveOP))
 	mux.Handle("/t/{tenant}/end_session", tp("end_session", s.serveOP))
 
 	// Pages.
-	mux.Handle("GET /t/{tenant}/login", tp("login", s.loginPage))
-	mux.Handle("POST /t/{tenant}/login", forms.Handler(tp("login", s.loginSubmit)))
-	mux.Handle("GET /t/{tenant}/setup", tp("setup", s.setupPage))
-	mux.Handle("POST /t/{tenant}/setup", forms.Handler(tp("setup", s.setupSubmit)))
+	mux.Handle("GET /t/{tenant}/login", tp("login", s.gateSignin("login", s.loginPage)))
+	mux.Handle("POST /t/{tenant}/login", forms.Handler(tp("login", s.gateSignin("login", s.loginSubmit))))
+	mux.Handle("GET /t/{tenant}/setup", tp("setup", s.gateSignin("setup", s.setupPage)))
+	mux.Handle("POST /t/{tenant}/setup", forms.Handler(tp("setup", s.gateSignin("setup", s.setupSubmit))))
 	mux.Handle("GET /t/{tenant}/logged-out", tp("logged_out", s.loggedOut))
-	mux.Handle("GET /t/{tenant}/account", tp("account", s.accountPage))
-	mux.Handle("POST /t/{tenant}/account/logout", forms.Handler(tp("account", s.accountLogout)))
+	mux.Handle("GET /t/{tenant}/account", tp("account", s.gateSignin("account", s.accountPage)))
+	mux.Handle("POST /t/{tenant}/account/logout", forms.Handler(tp("account", s.gateSignin("account", s.accountLogout))))
+
+	// Access policies (issue 5): password reset and change, the sessions page.
+	s.policyRoutes(mux, tp, forms)
 
 	// Federation (issue 3): sign in with an upstream connection, prove and
 	// link, connected accounts. The callback is a cross-site GET redirect.
-	mux.Handle("POST /t/{tenant}/login/federated/{connection_id}/start", forms.Handler(tp("federated_start", s.fedStart)))
-	mux.Handle("GET /t/{tenant}/login/federated/{connection_id}/callback", tp("federated_callback", s.fedCallback))
-	mux.Handle("POST /t/{tenant}/login/federated/{connection_id}/link", forms.Handler(tp("federated_link", s.fedLinkSubmit)))
-	mux.Handle("POST /t/{tenant}/login/federated/{connection_id}/link/send", forms.Handler(tp("federated_link", s.fedLinkSend)))
-	mux.Handle("GET /t/{tenant}/account/connections", tp("account_connections", s.accountConnections))
-	mux.Handle("POST /t/{tenant}/account/connections/{connection_id}/connect", forms.Handler(tp("account_connections", s.accountConnect)))
-	mux.Handle("POST /t/{tenant}/account/connections/disconnect", forms.Handler(tp("account_connections", s.accountDisconnect)))
+	mux.Handle("POST /t/{tenant}/login/federated/{connection_id}/start", forms.Handler(tp("federated_start", s.gateSignin("federated_start", s.fedStart))))
+	mux.Handle("GET /t/{tenant}/login/federated/{connection_id}/callback", tp("federated_callback", s.gateSignin("federated_callback", s.fedCallback)))
+	mux.Handle("POST /t/{tenant}/login/federated/{connection_id}/link", forms.Handler(tp("federated_link", s.gateSignin("federated_link", s.fedLinkSubmit))))
+	mux.Handle("POST /t/{tenant}/login/federated/{connection_id}/link/send", forms.Handler(tp("federated_link", s.gateSignin("federated_link", s.fedLinkSend))))
+	mux.Handle("GET /t/{tenant}/account/connections", tp("account_connections", s.gateSignin("account_connections", s.accountConnections)))
+	mux.Handle("POST /t/{tenant}/account/connections/{connection_id}/connect", forms.Handler(tp("account_connections", s.gateSignin("account_connections", s.accountConnect))))
+	mux.Handle("POST /t/{tenant}/account/connections/disconnect", forms.Handler(tp("account_connections", s.gateSignin("account_connections", s.accountDisconnect))))
 	// Second factors (mfa_routes.go): the login step, passkeys, the account
-	// security page and, with --dev, the outbox.
-	s.mfaRoutes(mux, tp, forms)
+	// security page and, with --dev, the outbox. All are sign-in pages, so
+	// they get the tenant's sign-in IP allowlist (ipallow.go).
+	s.mfaRoutes(mux, func(route string, h func(http.ResponseWriter, *http.Request, *tenantProvider)) http.Handler {
+		return tp(route, s.gateSignin(route, h))
+	}, forms)
 
 	return s.middleware(mux)
 }

@@ -34,6 +34,9 @@ type Options struct {
 	// TrustedProxies are CIDRs whose X-Forwarded-For is believed.
 	TrustedProxies []string
 	Metrics        *Metrics
+	// BackchannelClient posts OpenID Connect back-channel logout tokens to
+	// relying parties; nil means a client with a 5 s timeout that follows no redirects.
+	BackchannelClient *http.Client
 	// UpstreamHTTPClient talks to upstream identity providers (federation:
 	// discovery, token, JWKS, userinfo). It must have a Timeout; default: a
 	// client with DefaultUpstreamTimeout.
@@ -74,6 +77,8 @@ type Server struct {
 	metrics   *Metrics
 	proxies   *proxyPolicy
 	cookieKey []byte
+
+	bcl *http.Client // back-channel logout (backchannel.go)
 
 	tenants   *tenantCache
 	clients   *clientCache
@@ -132,12 +137,16 @@ func New(o Options) (*Server, error) {
 		proxies:   proxies,
 		cookieKey: o.Sealer.Derive("gatehouse/session-cookie/v1"),
 		pages:     pg,
+		bcl:       o.BackchannelClient,
 
 		upstreamHTTP: o.UpstreamHTTPClient,
 		connectors:   newConnectorCache(),
 	}
 	if s.mfa, err = newMFADeps(o, o.Sealer, s.publicURL); err != nil {
 		return nil, err
+	}
+	if s.bcl == nil {
+		s.bcl = defaultBackchannelClient()
 	}
 	s.keys = NewKeyManager(o.Store, o.Sealer, o.Clock, maxTokenLifetime)
 	s.tenants = newTenantCache(o.Store, o.Clock)

@@ -85,7 +85,7 @@ func (s *Server) setupSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 		again("The name is too long (200 characters at most).")
 		return
 	}
-	if err := policy.DefaultPasswordPolicy().Check(pw, []string{email, name, p.tenant.Name}); err != nil {
+	if err := PasswordPolicy(s.tenantSettings(ctx, p)).Check(pw, userInputs(p.tenant, email, name)); err != nil {
 		again(err.Error())
 		return
 	}

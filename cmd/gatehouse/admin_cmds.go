@@ -106,6 +106,7 @@ func cmdClientCreate(ctx context.Context, args []string, io *cmdIO) error {
 	var redirects, postLogout, grants stringList
 	c.fs.Var(&redirects, "redirect-uri", "redirect URI, exact match (repeatable)")
 	c.fs.Var(&postLogout, "post-logout-redirect-uri", "post-logout redirect URI (repeatable)")
+	bcl := c.fs.String("backchannel-logout-uri", "", "OpenID Connect back-channel logout endpoint of the app (optional)")
 	c.fs.Var(&grants, "grant", "authorization_code, refresh_token or client_credentials (repeatable; default authorization_code + refresh_token)")
 	pos, err := c.parse(args)
 	if err != nil {
@@ -125,6 +126,7 @@ func cmdClientCreate(ctx context.Context, args []string, io *cmdIO) error {
 	}
 	cl, secret, err := a.srv.CreateClient(ctx, t.ID, idp.ClientSpec{
 		Name: *name, RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout, Public: *public, AppType: *appType, Grants: grants,
+		BackchannelLogoutURI: *bcl,
 	})
 	if err != nil {
 		return err

@@ -44,6 +44,10 @@ Commands:
   connection disable ID stop signing in with a connection (--end-sessions)
   connection enable ID  allow a disabled connection again
   connection remove ID  delete a connection and its links (--end-sessions)
+  ip-allowlist          add, remove or list a tenant's signin/api IP allowlist entries
+  user unlock           clear a user's failed sign-in lock
+  user devices          list, block, unblock or forget a user's browsers and locations
+  session list|revoke   show or end a user's active sessions
 
 Run 'gatehouse <command> -h' for the flags of a command.
 `
@@ -84,9 +88,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			"create": cmdClientCreate, "list": cmdClientList})
 	case "user":
 		err = sub(ctx, "user", rest, io, map[string]func(context.Context, []string, *cmdIO) error{
-			"create": cmdUserCreate, "list": cmdUserList, "reset-mfa": cmdUserResetMFA})
+			"create": cmdUserCreate, "list": cmdUserList, "reset-mfa": cmdUserResetMFA, "unlock": cmdUserUnlock, "devices": cmdUserDevices})
 	case "connection":
 		err = cmdConnection(ctx, rest, io)
+	case "ip-allowlist": // policy_cmds.go
+		err = sub(ctx, "ip-allowlist", rest, io, ipAllowlistCmds)
+	case "session": // policy_cmds.go
+		err = sub(ctx, "session", rest, io, sessionCmds)
 	case "keys":
 		err = sub(ctx, "keys", rest, io, map[string]func(context.Context, []string, *cmdIO) error{
 			"rotate": cmdKeysRotate})

@@ -91,7 +91,9 @@ func sweep(ctx context.Context, a *app) {
 		n1, err1 := a.store.DeleteExpiredAuthRequests(ctx, cutoff)
 		n2, err2 := a.store.DeleteExpiredTokens(ctx, cutoff)
 		n3, err3 := a.store.DeleteExpiredFederationStates(ctx, cutoff) // federation round trips
-		if err := errors.Join(err1, err2, err3); err != nil {
+		// Failure counters outlive the longest window or lock a tenant may set (24 h).
+		_, err4 := a.store.DeleteStaleLoginFailures(ctx, time.Now().Add(-25*time.Hour))
+		if err := errors.Join(err1, err2, err3, err4); err != nil {
 			a.log.Error("sweep expired rows", "err", err)
 			continue
 		}

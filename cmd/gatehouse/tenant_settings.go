@@ -16,7 +16,8 @@ type settingArea func(fs *flag.FlagSet) (apply func(s *store.TenantSettings, set
 
 // tenantSettingAreas are the areas `tenant update` offers, in help order.
 var tenantSettingAreas = []settingArea{sessionSettings,
-	mfaSettings, // second factors (mfa_cmds.go)
+	mfaSettings,      // second factors (mfa_cmds.go)
+	passwordSettings, // passwords, brute force (policy_cmds.go)
 }
 
 // sessionSettings: SSO session and token lifetimes.
@@ -68,7 +69,7 @@ func viewTenant(a *app, t *store.Tenant) tenantView {
 
 // effectiveSettings lists every setting with its default applied.
 func effectiveSettings(s store.TenantSettings) map[string]any {
-	return map[string]any{
+	m := map[string]any{
 		"session_idle_minutes":   int(s.SessionIdle().Minutes()),
 		"session_lifetime_hours": int(s.SessionLifetime().Hours()),
 		"access_token_minutes":   int(s.AccessTokenLifetime().Minutes()),
@@ -80,6 +81,8 @@ func effectiveSettings(s store.TenantSettings) map[string]any {
 		"sender_name":            mfaEffective(s)["sender_name"],
 		"sms_provider":           mfaEffective(s)["sms_provider"],
 	}
+	policyEffectiveSettings(m, s) // policy_cmds.go
+	return m
 }
 
 func humanSettings(v tenantView) string {

@@ -12,7 +12,7 @@ import (
 	"unicode/utf8"
 )
 
-//go:generate go run ./internal/gen/blocklist -package @zxcvbn-ts/language-common@4.1.3 -out data/common-passwords.txt.gz
+//go:generate go run ./internal/gen/blocklist -out data/common-passwords.txt.gz
 
 // commonPasswordsGz is the generated blocklist: lower-case, NFKC-normalised,
 // unique, bytewise sorted, one entry per line, gzip-compressed. See doc.go for

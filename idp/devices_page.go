@@ -1,0 +1,67 @@
+package idp
+
+import (
+	"net/http"
+
+	"github.com/gatehouse-idp/gatehouse/idp/store"
+)
+
+// "Your devices": /t/{tenant}/account/devices (device_centre.go).
+
+type deviceRow struct {
+	DeviceView
+	Action string
+}
+
+type devicesPageData struct {
+	pageData
+	Devices []deviceRow
+}
+
+func (s *Server) devicesPage(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+	u, _, ok := s.accountUser(w, r, p)
+	if !ok {
+		return
+	}
+	s.renderDevices(w, r, p, u, http.StatusOK, "", "")
+}
+
+func (s *Server) renderDevices(w http.ResponseWriter, r *http.Request, p *tenantProvider, u *store.User, status int, msg, errMsg string) {
+	list, err := s.UserDevices(r.Context(), p.tenant, u.ID, r)
+	if err != nil {
+		s.log.Error("devices page", "tenant", p.tenant.Slug, "err", err)
+		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+		return
+	}
+	base := s.tenantURL(p.tenant.Slug) + "/account"
+	d := &devicesPageData{pageData: pageData{Title: "Your devices", TenantName: p.tenant.Name, Action: base + "/devices",
+		Back: base, Message: msg, Error: errMsg}}
+	for _, v := range list {
+		d.Devices = append(d.Devices, deviceRow{DeviceView: v, Action: base + "/devices"})
+	}
+	s.renderPage(w, status, "devices", d)
+}
+
+func (s *Server) devicesSubmit(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+	u, _, ok := s.accountUser(w, r, p)
+	if !ok {
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		s.renderError(w, r, http.StatusBadRequest, "Invalid request", "The form could not be read.")
+		return
+	}
+	kind, action := r.PostForm.Get("kind"), r.PostForm.Get("action")
+	err := s.ChangeDevice(r.Context(), p.tenant, u.ID, kind, truncate(r.PostForm.Get("id"), 256), action, r, "account")
+	if msg := deviceProblem(err); msg != "" {
+		s.renderDevices(w, r, p, u, http.StatusBadRequest, "", msg)
+		return
+	}
+	if err != nil {
+		s.log.Error("devices: change", "tenant", p.tenant.Slug, "err", err)
+		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+		return
+	}
+	done := map[string]string{"block": "Blocked: sign-ins from it are refused.", "unblock": "Unblocked.", "forget": "Forgotten: its next sign-in counts as new."}
+	s.renderDevices(w, r, p, u, http.StatusOK, done[action], "")
+}

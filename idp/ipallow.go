@@ -1,0 +1,257 @@
+package idp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	httphelper "github.com/zitadel/oidc/v3/pkg/http"
+
+	"github.com/gatehouse-idp/gatehouse/idp/policy"
+	"github.com/gatehouse-idp/gatehouse/idp/store"
+)
+
+// Tenant IP allowlists. Two lists per tenant, kept in the tenant's settings
+// (so every request reads them from the tenant cache, not the database):
+//
+//   - signin: the pages people use (login, password reset, account pages);
+//     a refused browser gets a 403 page that shows its address.
+//   - api: machine endpoints (the token endpoint for client_credentials,
+//     introspection); a refused client gets a 403 OAuth error.
+//
+// The client address is s.proxies.clientIP: RemoteAddr unless the peer is a
+// configured trusted proxy. An address that cannot be told never passes a
+// non-empty list. The CLI on the server is the break-glass path: it talks
+// to the database, not through these checks.
+
+// Allowlist scopes.
+const (
+	ScopeSignin = "signin"
+	ScopeAPI    = "api"
+)
+
+// ValidIPScope reports whether scope names one of the two lists.
+func ValidIPScope(scope string) bool { return scope == ScopeSignin || scope == ScopeAPI }
+
+func allowlistEntries(set store.TenantSettings, scope string) []store.IPAllowEntry {
+	if scope == ScopeAPI {
+		return set.IPAllowlistAPI
+	}
+	return set.IPAllowlistSignin
+}
+
+func toPolicyEntries(in []store.IPAllowEntry) []policy.Entry {
+	out := make([]policy.Entry, len(in))
+	for i, e := range in {
+		out[i] = policy.Entry{CIDR: e.CIDR, Note: e.Note}
+	}
+	return out
+}
+
+func fromPolicyEntries(in []policy.Entry) []store.IPAllowEntry {
+	out := make([]store.IPAllowEntry, len(in))
+	for i, e := range in {
+		out[i] = store.IPAllowEntry{CIDR: e.CIDR, Note: e.Note}
+	}
+	return out
+}
+
+// ipAllowed reports whether the request's client address passes the
+// tenant's list for scope, and the address as text. A stored list that no
+// longer parses fails closed.
+func (s *Server) ipAllowed(r *http.Request, p *tenantProvider, scope string) (bool, string) {
+	ip := httpFrom(r.Context()).ip()
+	if ip == "" {
+		ip = s.proxies.clientIP(r)
+	}
+	entries := allowlistEntries(s.tenantSettings(r.Context(), p), scope)
+	if len(entries) == 0 {
+		return true, ip
+	}
+	list, err := policy.ParseAllowlist(toPolicyEntries(entries))
+	if err != nil {
+		s.log.Error("ip allowlist: stored list is invalid; refusing", "tenant", p.tenant.Slug, "scope", scope, "err", err)
+		return false, ip
+	}
+	addr, _ := netip.ParseAddr(ip)
+	return list.Allows(addr), ip
+}
+
+// refuseIP records a refusal: metric and security event with the address.
+func (s *Server) refuseIP(ctx context.Context, p *tenantProvider, scope, ip, route string) {
+	s.metrics.policy.ipRefusals.WithLabelValues(scope).Inc()
+	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "ip.refused", IP: ip,
+		Detail: map[string]string{"scope": scope, "route": route}})
+}
+
+// gateSignin wraps a page handler with the tenant's sign-in allowlist.
+func (s *Server) gateSignin(route string, h func(http.ResponseWriter, *http.Request, *tenantProvider)) func(http.ResponseWriter, *http.Request, *tenantProvider) {
+	return func(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+		if s.signinAllowed(w, r, p, route) {
+			h(w, r, p)
+		}
+	}
+}
+
+// signinAllowed checks the sign-in list; when the address is refused it
+// answers the refusal page itself and returns false. gateSignin uses it in
+// front of pages; finishPrimary uses it again, so that no primary method,
+// whatever route led to it, completes a sign-in from outside the list.
+func (s *Server) signinAllowed(w http.ResponseWriter, r *http.Request, p *tenantProvider, route string) bool {
+	ok, ip := s.ipAllowed(r, p, ScopeSignin)
+	if ok {
+		return true
+	}
+	s.refuseIP(r.Context(), p, ScopeSignin, ip, route)
+	shown := ip
+	if shown == "" {
+		shown = "unknown"
+	}
+	s.render(w, http.StatusForbidden, "error", &pageData{Title: "Access from this network is not allowed", TenantName: p.tenant.Name,
+		Message: fmt.Sprintf("%s only allows sign-in from its approved networks. Your address, %s, is not one of them. "+
+			"Connect through your office network or VPN, or ask your administrator to add this address.", p.tenant.Name, shown)})
+	return false
+}
+
+// gateAPI wraps a machine endpoint with the tenant's API allowlist.
+// onlyClientCredentials limits the check to client_credentials token
+// requests (user grants on the same endpoint come from browsers' apps).
+func (s *Server) gateAPI(route string, onlyClientCredentials bool, h func(http.ResponseWriter, *http.Request, *tenantProvider)) func(http.ResponseWriter, *http.Request, *tenantProvider) {
+	return func(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+		if onlyClientCredentials {
+			if r.Method != http.MethodPost {
+				h(w, r, p)
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+			// ParseForm keeps r.PostForm, which zitadel reads again.
+			if err := r.ParseForm(); err != nil || r.PostForm.Get("grant_type") != string(oidc.GrantTypeClientCredentials) {
+				h(w, r, p)
+				return
+			}
+		}
+		ok, ip := s.ipAllowed(r, p, ScopeAPI)
+		if !ok {
+			s.refuseIP(r.Context(), p, ScopeAPI, ip, route)
+			w.Header().Set("Cache-Control", "no-store")
+			httphelper.MarshalJSONWithStatus(w, oidc.ErrAccessDenied().WithDescription(
+				"client address %s is not on this tenant's API allowlist", ip), http.StatusForbidden)
+			return
+		}
+		h(w, r, p)
+	}
+}
+
+// LockoutError refuses a sign-in allowlist that would shut out the admin
+// saving it.
+type LockoutError struct{ IP string }
+
+func (e *LockoutError) Error() string {
+	return fmt.Sprintf("the sign-in allowlist would not include your current address %s: add your current address first (or use --force)", e.IP)
+}
+
+// ErrLockout matches a *LockoutError with errors.Is.
+var ErrLockout = errors.New("allowlist would lock out the current address")
+
+func (e *LockoutError) Is(target error) bool { return target == ErrLockout }
+
+// CheckSigninLockout refuses a sign-in list that would not let currentIP in.
+// currentIP is the address of the admin making the change (the admin
+// console passes the request's client address; the CLI passes --my-ip, and
+// nothing when run on the server, which the list does not govern). An
+// empty currentIP or force skips the check.
+func CheckSigninLockout(entries []policy.Entry, currentIP string, force bool) error {
+	if force || currentIP == "" {
+		return nil
+	}
+	list, err := policy.ParseAllowlist(entries)
+	if err != nil {
+		return err
+	}
+	addr, err := netip.ParseAddr(strings.TrimSpace(currentIP))
+	if err != nil {
+		return &InputError{Problems: []string{fmt.Sprintf("current address %q is not an IP address", currentIP)}}
+	}
+	if policy.WouldLockOut(list, addr) {
+		return &LockoutError{IP: addr.String()}
+	}
+	return nil
+}
+
+// AllowlistChange is one edit of a tenant IP allowlist.
+type AllowlistChange struct {
+	Scope  string // signin | api
+	Add    *policy.Entry
+	Remove string // CIDR or address to remove (compared in canonical form)
+	// CurrentIP and Force feed CheckSigninLockout for the signin scope.
+	CurrentIP string
+	Force     bool
+}
+
+// IPAllowlist returns a tenant's list for scope in canonical form.
+func (s *Server) IPAllowlist(t *store.Tenant, scope string) ([]policy.Entry, error) {
+	if !ValidIPScope(scope) {
+		return nil, &InputError{Problems: []string{fmt.Sprintf("scope %q must be signin or api", scope)}}
+	}
+	return toPolicyEntries(allowlistEntries(t.Settings, scope)), nil
+}
+
+// ChangeIPAllowlist adds or removes one entry, validates the whole list,
+// refuses a sign-in list that would lock out the current address, saves it
+// and records a security event. It returns the new list.
+func (s *Server) ChangeIPAllowlist(ctx context.Context, t *store.Tenant, ch AllowlistChange) ([]policy.Entry, error) {
+	entries, err := s.IPAllowlist(t, ch.Scope)
+	if err != nil {
+		return nil, err
+	}
+	action, value := "", ""
+	switch {
+	case ch.Add != nil && ch.Remove == "":
+		action, value = "add", ch.Add.CIDR
+		entries = append(entries, *ch.Add)
+	case ch.Add == nil && ch.Remove != "":
+		action, value = "remove", ch.Remove
+		one, err := policy.ParseAllowlist([]policy.Entry{{CIDR: ch.Remove, Note: "-"}})
+		if err != nil {
+			return nil, &InputError{Problems: []string{fmt.Sprintf("%q is not an IP address or CIDR range", ch.Remove)}}
+		}
+		target := one.Ranges()[0].Prefix.String()
+		i := slices.IndexFunc(entries, func(e policy.Entry) bool { return e.CIDR == target })
+		if i < 0 {
+			return nil, &InputError{Problems: []string{fmt.Sprintf("%s is not on the %s allowlist", target, ch.Scope)}}
+		}
+		entries = slices.Delete(entries, i, i+1)
+	default:
+		return nil, &InputError{Problems: []string{"give exactly one entry to add or remove"}}
+	}
+	list, err := policy.ParseAllowlist(entries)
+	if err != nil {
+		return nil, &InputError{Problems: strings.Split(err.Error(), "\n")}
+	}
+	canonical := list.Entries()
+	if ch.Scope == ScopeSignin {
+		if err := CheckSigninLockout(canonical, ch.CurrentIP, ch.Force); err != nil {
+			return nil, err
+		}
+	}
+	if ch.Scope == ScopeAPI {
+		t.Settings.IPAllowlistAPI = fromPolicyEntries(canonical)
+	} else {
+		t.Settings.IPAllowlistSignin = fromPolicyEntries(canonical)
+	}
+	if err := s.UpdateTenant(ctx, t); err != nil {
+		return nil, err
+	}
+	detail := map[string]string{"scope": ch.Scope, "action": action, "cidr": value, "entries": fmt.Sprint(len(canonical))}
+	if ch.Force {
+		detail["forced"] = "true"
+	}
+	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: "ip_allowlist.changed", Detail: detail})
+	return canonical, nil
+}

@@ -1,0 +1,218 @@
+package idp
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-idp/gatehouse/idp/policy"
+	"github.com/gatehouse-idp/gatehouse/idp/store"
+)
+
+// Changing a password: the expired-password step of sign-in and the
+// account page /t/{tenant}/account/password.
+//
+// The expired step sits between the primary method and finishPrimary: the
+// user proved the old password, so the step asks only for a new one. Its
+// form carries a step value binding the auth request, the user and a
+// deadline under a MAC keyed from the master key; the request itself must
+// still be pending, so once the sign-in completes the value is worthless.
+
+// passwordPageData is what password.html renders.
+type passwordPageData struct {
+	pageData
+	Step        string
+	NeedCurrent bool
+	Rules       string
+	// AskCode shows the second-factor code field (reset form, reset_factor.go).
+	AskCode bool
+}
+
+// rulesText describes the tenant's rules under the form.
+func rulesText(pol policy.PasswordPolicy) string {
+	txt := fmt.Sprintf("At least %d characters; common passwords and ones built from your name or email are refused.", pol.MinLength)
+	if pol.HistoryCount > 0 {
+		txt += fmt.Sprintf(" You cannot reuse your last %d passwords.", pol.HistoryCount)
+	}
+	return txt
+}
+
+func (s *Server) stepMAC(payload string) string {
+	m := hmac.New(sha256.New, s.sealer.Derive("gatehouse/password-step/v1"))
+	m.Write([]byte(payload))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// stepValue binds the expired-password step to the request and the user.
+func (s *Server) stepValue(tenantID, arID, userID string, exp time.Time) string {
+	payload := tenantID + "." + arID + "." + userID + "." + strconv.FormatInt(exp.Unix(), 10)
+	return base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." + s.stepMAC(payload)
+}
+
+// checkStep returns the user id the step value was issued for.
+func (s *Server) checkStep(v, tenantID, arID string) (string, bool) {
+	enc, mac, ok := strings.Cut(v, ".")
+	if !ok || len(v) > 512 {
+		return "", false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(enc)
+	if err != nil {
+		return "", false
+	}
+	payload := string(raw)
+	if !hmac.Equal([]byte(mac), []byte(s.stepMAC(payload))) {
+		return "", false
+	}
+	parts := strings.Split(payload, ".")
+	if len(parts) != 4 || parts[0] != tenantID || parts[1] != arID {
+		return "", false
+	}
+	exp, err := strconv.ParseInt(parts[3], 10, 64)
+	if err != nil || !s.clock().Before(time.Unix(exp, 0)) {
+		return "", false
+	}
+	return parts[2], true
+}
+
+// startExpiredChange shows the "choose a new password" step instead of
+// completing the sign-in.
+func (s *Server) startExpiredChange(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest, u *store.User, _ []policy.Method) {
+	s.audit(r.Context(), &store.AuditEvent{TenantID: p.tenant.ID, Type: "login.password.expired", UserID: u.ID, ClientID: ar.ClientID})
+	step := s.stepValue(p.tenant.ID, ar.ID, u.ID, s.clock().Add(stepTTL))
+	s.renderExpired(w, r.Context(), p, ar, u.Email, step, http.StatusOK, "")
+}
+
+func (s *Server) renderExpired(w http.ResponseWriter, ctx context.Context, p *tenantProvider, ar *store.AuthRequest, email, step string, status int, errMsg string) {
+	d := &passwordPageData{pageData: pageData{Title: "Choose a new password", TenantName: p.tenant.Name,
+		Action: s.tenantURL(p.tenant.Slug) + "/login/password-change", AuthRequestID: ar.ID, Email: email, Error: errMsg,
+		Message: "Your password has expired. Choose a new one to finish signing in."},
+		Step: step, Rules: rulesText(PasswordPolicy(s.tenantSettings(ctx, p)))}
+	s.renderPage(w, status, "password", d)
+}
+
+// expiredChangeSubmit saves the new password and finishes the sign-in.
+func (s *Server) expiredChangeSubmit(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+	ctx := r.Context()
+	if err := r.ParseForm(); err != nil {
+		s.renderError(w, r, http.StatusBadRequest, "Invalid request", "The form could not be read.")
+		return
+	}
+	ar, ok := s.loadPendingRequest(ctx, p, r.PostForm.Get("id"))
+	if !ok {
+		s.expiredLogin(w, r)
+		return
+	}
+	step := r.PostForm.Get("step")
+	uid, ok := s.checkStep(step, p.tenant.ID, ar.ID)
+	if !ok {
+		s.renderError(w, r, http.StatusBadRequest, "Sign-in expired", "This step expired. Go back to your application and sign in again.")
+		return
+	}
+	u, err := s.store.UserByID(ctx, p.tenant.ID, uid)
+	if err != nil || u.Disabled {
+		s.expiredLogin(w, r)
+		return
+	}
+	pw, confirm := r.PostForm.Get("password"), r.PostForm.Get("confirm")
+	if msg := newPasswordInputProblem(pw, confirm); msg != "" {
+		s.renderExpired(w, ctx, p, ar, u.Email, step, http.StatusBadRequest, msg)
+		return
+	}
+	err = s.changePassword(ctx, p.tenant, u, pw, passwordChange{via: "expired"})
+	if msg := rejection(err); msg != "" {
+		s.renderExpired(w, ctx, p, ar, u.Email, step, http.StatusBadRequest, msg)
+		return
+	}
+	if err != nil {
+		s.log.Error("expired password: change", "tenant", p.tenant.Slug, "err", err)
+		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+		return
+	}
+	s.finishPrimary(w, r, p, ar, u, []policy.Method{policy.MethodPassword})
+}
+
+// newPasswordInputProblem checks the two new-password fields before any hashing.
+func newPasswordInputProblem(pw, confirm string) string {
+	switch {
+	case pw == "":
+		return "Enter a new password."
+	case len(pw) > maxPasswordLen:
+		return fmt.Sprintf("Use at most %d characters.", policy.CeilingMaxLength)
+	case pw != confirm:
+		return "The two new passwords are not the same."
+	}
+	return ""
+}
+
+// ---- account page ----
+
+func (s *Server) accountPasswordData(p *tenantProvider, u *store.User, ctx context.Context, status string, errMsg string) *passwordPageData {
+	base := s.tenantURL(p.tenant.Slug) + "/account"
+	return &passwordPageData{pageData: pageData{Title: "Change your password", TenantName: p.tenant.Name, Action: base + "/password",
+		Email: u.Email, Error: errMsg, Message: status, Back: base, BackLabel: "Back to your account"},
+		NeedCurrent: true, Rules: rulesText(PasswordPolicy(s.tenantSettings(ctx, p)))}
+}
+
+func (s *Server) accountPasswordPage(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+	u, _, ok := s.accountUser(w, r, p)
+	if !ok {
+		return
+	}
+	s.renderPage(w, http.StatusOK, "password", s.accountPasswordData(p, u, r.Context(), "", ""))
+}
+
+func (s *Server) accountPasswordSubmit(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+	ctx := r.Context()
+	u, sess, ok := s.accountUser(w, r, p)
+	if !ok {
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		s.renderError(w, r, http.StatusBadRequest, "Invalid request", "The form could not be read.")
+		return
+	}
+	again := func(status int, msg string) {
+		s.renderPage(w, status, "password", s.accountPasswordData(p, u, ctx, "", msg))
+	}
+	cur, pw, confirm := r.PostForm.Get("current"), r.PostForm.Get("password"), r.PostForm.Get("confirm")
+	if msg := newPasswordInputProblem(pw, confirm); msg != "" {
+		again(http.StatusBadRequest, msg)
+		return
+	}
+	// Guessing the current password from a signed-in browser counts against
+	// the account like failed sign-ins.
+	set := s.tenantSettings(ctx, p)
+	acct, ipk := accountKey(u, u.Email), ipKey(httpFrom(ctx).ip())
+	if v, err := s.throttleVerdict(ctx, p.tenant.ID, set, acct, ipk); err != nil || !v.Allowed {
+		if err != nil {
+			s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+			return
+		}
+		s.noteFailure(ctx, p, u, acct, ipk)
+		again(http.StatusTooManyRequests, throttleMessage(v))
+		return
+	}
+	if u.PasswordHash == "" || len(cur) > maxPasswordLen || s.hasher.Verify(ctx, u.PasswordHash, policy.NormalizePassword(cur)) != nil {
+		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "user.password.change_failed", UserID: u.ID, SessionID: sess.ID})
+		s.noteFailure(ctx, p, u, acct, ipk)
+		again(http.StatusUnauthorized, "Your current password is not correct.")
+		return
+	}
+	err := s.changePassword(ctx, p.tenant, u, pw, passwordChange{voluntary: true, keepSession: sess.ID, via: "account"})
+	if msg := rejection(err); msg != "" {
+		again(http.StatusBadRequest, msg)
+		return
+	}
+	if err != nil {
+		s.log.Error("account: change password", "tenant", p.tenant.Slug, "err", err)
+		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+		return
+	}
+	s.renderAccount(w, http.StatusOK, "account", p, u, sess, "Your password was changed. Your other sessions were signed out.")
+}

@@ -1,0 +1,193 @@
+package idp
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-idp/gatehouse/idp/policy"
+	"github.com/gatehouse-idp/gatehouse/idp/seal"
+	"github.com/gatehouse-idp/gatehouse/idp/store"
+)
+
+func TestCheckSigninLockout(t *testing.T) {
+	office := []policy.Entry{{CIDR: "192.0.2.0/24", Note: "HQ"}, {CIDR: "2001:db8::/32", Note: "HQ v6"}}
+	tests := []struct {
+		name    string
+		entries []policy.Entry
+		ip      string
+		force   bool
+		want    error
+	}{
+		{"inside v4", office, "192.0.2.10", false, nil},
+		{"inside v6", office, "2001:db8::1", false, nil},
+		{"mapped v4 inside", office, "::ffff:192.0.2.10", false, nil},
+		{"outside", office, "198.51.100.1", false, ErrLockout},
+		{"outside v6", office, "2001:db9::1", false, ErrLockout},
+		{"forced", office, "198.51.100.1", true, nil},
+		{"no current address (CLI on the server)", office, "", false, nil},
+		{"empty list restricts nothing", nil, "198.51.100.1", false, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := CheckSigninLockout(tc.entries, tc.ip, tc.force)
+			if !errors.Is(err, tc.want) || (tc.want == nil && err != nil) {
+				t.Fatalf("got %v, want %v", err, tc.want)
+			}
+			var le *LockoutError
+			if tc.want != nil && (!errors.As(err, &le) || !strings.Contains(err.Error(), le.IP) || le.IP == "") {
+				t.Fatalf("lockout error does not name the address: %v", err)
+			}
+		})
+	}
+	var ie *InputError
+	if err := CheckSigninLockout(office, "not-an-ip", false); !errors.As(err, &ie) {
+		t.Fatalf("bad current address: %v", err)
+	}
+}
+
+func TestIPKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.0.2.7":           "ip:192.0.2.7",
+		"::ffff:192.0.2.7":    "ip:192.0.2.7",
+		"2001:db8:1:2:3::9":   "ip:2001:db8:1:2::/64",
+		"2001:db8:1:2:ffff::": "ip:2001:db8:1:2::/64",
+		"":                    "",
+		"garbage":             "",
+	} {
+		if got := ipKey(in); got != want {
+			t.Errorf("ipKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+	u := &store.User{ID: "u1"}
+	if accountKey(u, "A@x.test") != "user:u1" || accountKey(nil, " A@X.test ") != "email:a@x.test" {
+		t.Fatal("account keys")
+	}
+}
+
+func TestThrottleSettings(t *testing.T) {
+	for _, limit := range []int{1, 2, 3, 5, 10, 100} {
+		set := store.TenantSettings{PolicySettings: store.PolicySettings{LoginMaxFailures: limit}}
+		if err := accountThrottle(set).Validate(); err != nil {
+			t.Errorf("account throttle for limit %d: %v", limit, err)
+		}
+		if err := ipThrottle(set).Validate(); err != nil {
+			t.Errorf("ip throttle for limit %d: %v", limit, err)
+		}
+		// The limit-th failure locks.
+		if v := accountThrottle(set).Decide(limit, time.Unix(100, 0), time.Unix(100, 0)); !v.Locked {
+			t.Errorf("limit %d: %d failures do not lock", limit, limit)
+		}
+	}
+	if got := throttleMessage(policy.Verdict{RetryAfter: 1500 * time.Millisecond}); got != "Too many failed attempts. Try again in 2 seconds." {
+		t.Errorf("backoff message %q", got)
+	}
+	if got := throttleMessage(policy.Verdict{RetryAfter: time.Second}); !strings.HasSuffix(got, "in 1 second.") {
+		t.Errorf("one second %q", got)
+	}
+	if got := throttleMessage(policy.Verdict{Locked: true, RetryAfter: 61 * time.Second}); !strings.Contains(got, "temporarily locked") || !strings.Contains(got, "2 minutes") {
+		t.Errorf("lock message %q", got)
+	}
+}
+
+func TestCheckBackchannelURI(t *testing.T) {
+	for uri, ok := range map[string]bool{
+		"https://desk.example.com/bcl":         true,
+		"https://desk.example.com/bcl?x=1":     true,
+		"http://127.0.0.1:8080/bcl":            true,
+		"http://localhost/bcl":                 true,
+		"http://desk.example.com/bcl":          false,
+		"https://desk.example.com/bcl#frag":    false,
+		"https://user:pw@desk.example.com/bcl": false,
+		"/relative":                            false,
+		"ftp://desk.example.com/":              false,
+		"https://" + strings.Repeat("a", 3000): false,
+	} {
+		if err := checkBackchannelURI(uri); (err == nil) != ok {
+			t.Errorf("checkBackchannelURI(%q) = %v, want ok=%v", uri, err, ok)
+		}
+	}
+}
+
+func TestPolicyEmails(t *testing.T) {
+	tmpl, err := parseEmails()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := map[string]any{"TenantName": "Acme <Support>", "SenderName": "Acme", "Name": "Alice", "Email": "alice@acme.test",
+		"Time": "2 January 2030 03:04 UTC", "IP": "192.0.2.7", "Device": "Firefox 120 on Linux",
+		"Link": "https://id.example/t/acme/login/reset?token=abc", "Minutes": 30, "Failures": 10}
+	for _, kind := range []string{mailPasswordChanged, mailPasswordReset, mailAccountLocked} {
+		et, ok := tmpl[kind]
+		if !ok {
+			t.Fatalf("%s: not parsed", kind)
+		}
+		var subj, text, html strings.Builder
+		if err := et.text.ExecuteTemplate(&subj, "subject", d); err != nil {
+			t.Fatal(err)
+		}
+		if err := et.text.ExecuteTemplate(&text, "text", d); err != nil {
+			t.Fatal(err)
+		}
+		if err := et.html.ExecuteTemplate(&html, "html", d); err != nil {
+			t.Fatal(err)
+		}
+		if subj.Len() == 0 || strings.Contains(subj.String(), "\n") || !strings.Contains(text.String(), "Alice") || !strings.Contains(html.String(), "Alice") {
+			t.Errorf("%s: subject %q text %q", kind, subj.String(), text.String())
+		}
+		if strings.Contains(html.String(), "Acme <Support>") || !strings.Contains(html.String(), "Acme &lt;Support&gt;") {
+			t.Errorf("%s: html not escaped", kind)
+		}
+		switch kind {
+		case mailPasswordReset:
+			if !strings.Contains(text.String(), "https://id.example/t/acme/login/reset?token=abc") || !strings.Contains(text.String(), "30 minutes") {
+				t.Errorf("reset text: %s", text.String())
+			}
+		case mailAccountLocked:
+			if !strings.Contains(text.String(), "10 failed") || !strings.Contains(text.String(), "192.0.2.7") {
+				t.Errorf("lock text: %s", text.String())
+			}
+		}
+	}
+}
+
+func TestPasswordStep(t *testing.T) {
+	sealer, err := seal.New(make([]byte, 32), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1_900_000_000, 0)
+	s := &Server{sealer: sealer, clock: func() time.Time { return now }}
+	v := s.stepValue("t1", "ar1", "u1", now.Add(stepTTL))
+	if uid, ok := s.checkStep(v, "t1", "ar1"); !ok || uid != "u1" {
+		t.Fatalf("valid step: %q %v", uid, ok)
+	}
+	for name, bad := range map[string]func() (string, string, string){
+		"other request": func() (string, string, string) { return v, "t1", "ar2" },
+		"other tenant":  func() (string, string, string) { return v, "t2", "ar1" },
+		"other user, old mac": func() (string, string, string) {
+			other := s.stepValue("t1", "ar1", "u2", now.Add(stepTTL))
+			return strings.Split(other, ".")[0] + "." + strings.Split(v, ".")[1], "t1", "ar1"
+		},
+		"no mac":  func() (string, string, string) { return strings.Split(v, ".")[0], "t1", "ar1" },
+		"expired": func() (string, string, string) { return s.stepValue("t1", "ar1", "u1", now), "t1", "ar1" },
+	} {
+		val, tid, ar := bad()
+		if _, ok := s.checkStep(val, tid, ar); ok {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestPasswordPolicyFromSettings(t *testing.T) {
+	zero := 0
+	p := PasswordPolicy(store.TenantSettings{PolicySettings: store.PolicySettings{PasswordStrength: "strong", PasswordMinLength: 16, PasswordMaxAgeDays: 90, PasswordHistory: &zero}})
+	if p.Strength != policy.LevelStrong || p.MinLength != 16 || p.MaxAgeDays != 90 || p.HistoryCount != 0 || p.MaxLength != 128 {
+		t.Fatalf("policy: %+v", p)
+	}
+	d := PasswordPolicy(store.TenantSettings{})
+	if d != policy.DefaultPasswordPolicy() {
+		t.Fatalf("defaults: %+v", d)
+	}
+}
