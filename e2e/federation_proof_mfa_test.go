@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/descope/virtualwebauthn"
+
 	"github.com/gatehouse-idp/gatehouse/federation/fedtest"
 	"github.com/gatehouse-idp/gatehouse/idp"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
@@ -279,6 +281,73 @@ func TestFederationProofNothingToProve(t *testing.T) {
 		e.refused(res, http.StatusForbidden, "no_proof_available", "has no password or second factor to confirm it is yours")
 		if len(e.links(fx.user.ID)) != 1 {
 			t.Fatal("linked without proof")
+		}
+	})
+}
+
+// TestFederationProofPasskey: a passkey-only account (no password, no
+// code factor) proves itself with its passkey through the same WebAuthn
+// checks as the second-factor step; the ceremony works once.
+func TestFederationProofPasskey(t *testing.T) {
+	opt := func(o *idp.Options) {
+		o.WebAuthnRPID = "localhost" // see TestMFAPasskeys
+		o.UpstreamHTTPClient = &http.Client{Timeout: upTimeout}
+	}
+	forEachBackendWith(t, opt, func(t *testing.T, e *env) {
+		e.setMFA("always", []string{"webauthn"}, 0)
+		dev := &passkeyDevice{auth: virtualwebauthn.NewAuthenticator(), cred: newP256Credential(t),
+			rp: virtualwebauthn.RelyingParty{Name: "Gatehouse", ID: "localhost", Origin: e.hs.URL}}
+		fx := newProofFixture(t, e, func(b *browser, arID string) *http.Response {
+			att := dev.register(t, b.beginJSON("/login/2fa/webauthn/register/begin", arID))
+			b.mfaPost("/webauthn/register/finish", arID, url.Values{"credential": {att}, "name": {"Laptop"}})
+			resp, _ := b.mfaPost("/codes", arID, nil)
+			return resp
+		})
+		// Backup codes were shown at enrollment; take them away so the
+		// passkey is the only proof left.
+		if err := e.store.ReplaceBackupCodes(context.Background(), &store.BackupCodeSet{ID: store.NewID(), TenantID: e.acme.ID, UserID: fx.user.ID,
+			CreatedAt: e.clock.Now()}); err != nil {
+			t.Fatal(err)
+		}
+
+		b := e.browser()
+		v, page := fx.r.loginPage(b)
+		res := b.federated(page, fx.conn.ID, fx.google)
+		if res.resp.StatusCode != http.StatusOK || !strings.Contains(res.body, "Use passkey") || !strings.Contains(res.body, "/static/webauthn.js") ||
+			strings.Contains(res.body, `name="password"`) || strings.Contains(res.body, `name="code"`) {
+			t.Fatalf("want a passkey-only proof page, got %d: %.800s", res.resp.StatusCode, res.body)
+		}
+		begin := fx.linkURL + "/webauthn/begin"
+		resp, options := b.post(begin, nil)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("begin: %d %s", resp.StatusCode, options)
+		}
+		// A key that is not the account's is refused, and the attempt counts.
+		stranger := &passkeyDevice{auth: dev.auth, cred: newP256Credential(t), rp: dev.rp}
+		before := e.factorFailures(fx.user.ID)
+		resp, body := b.post(fx.linkURL+"/webauthn/finish", url.Values{"credential": {stranger.assert(t, options, 1)}})
+		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "could not be verified") || len(e.links(fx.user.ID)) != 1 {
+			t.Fatalf("someone else's key: %d %.300s", resp.StatusCode, body)
+		}
+		if e.factorFailures(fx.user.ID) != before+1 {
+			t.Fatal("a refused passkey did not count against the account")
+		}
+		if !e.hasEvent(store.EventFederationRefused, "proof", "webauthn") {
+			t.Fatal("refused passkey proof not audited")
+		}
+		// The ceremony was taken by that attempt: the same options cannot be answered again.
+		resp, body = b.post(fx.linkURL+"/webauthn/finish", url.Values{"credential": {dev.assert(t, options, 2)}})
+		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "did not answer in time") {
+			t.Fatalf("second answer to one ceremony: %d %.300s", resp.StatusCode, body)
+		}
+		_, options = b.post(begin, nil)
+		resp, body = b.post(fx.linkURL+"/webauthn/finish", url.Values{"credential": {dev.assert(t, options, 3)}})
+		c := fx.r.redeem(fedResult{resp: resp, body: body, rpQ: rpRedirectQuery(resp)}, v)
+		if !slices.Equal(c.AMR, []string{"fed", "hwk", "mfa"}) || c.ACR != policy.ACRPhishingResistant || c.Sub != fx.user.ID {
+			t.Fatalf("claims after passkey proof: amr %v acr %q sub %s", c.AMR, c.ACR, c.Sub)
+		}
+		if len(e.links(fx.user.ID)) != 2 || !e.hasEvent(store.EventFederationProofPassed, "proof", "webauthn") {
+			t.Fatal("passkey proof did not link or was not audited")
 		}
 	})
 }

@@ -69,6 +69,7 @@ type fedPage struct {
 	HasPassword  bool
 	ProofFactors []factorView
 	BackupLeft   int
+	ProofPasskey bool
 }
 
 func (s *Server) loginURL(p *tenantProvider, arID string) string {

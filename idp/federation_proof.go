@@ -20,6 +20,7 @@ import (
 //
 //	POST /t/{tenant}/login/federated/{connection_id}/link       password, or factor + code
 //	POST /t/{tenant}/login/federated/{connection_id}/link/send  factor (SMS or email code)
+//	POST …/link/webauthn/{begin,finish}                          passkey (federation_proof_passkey.go)
 
 // askProof starts the proof step for local account u.
 func (s *Server) askProof(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest, c *store.Connection, u *store.User, id federation.Identity) {
@@ -56,7 +57,7 @@ func (s *Server) renderProof(w http.ResponseWriter, r *http.Request, status int,
 		pageData: pageData{Title: "Connect your " + c.Name + " account", TenantName: p.tenant.Name, Error: errMsg, Message: notice,
 			Action: action, Back: s.loginURL(p, f.AuthRequestID), BackLabel: "Cancel and go back to sign-in", FormActions: formActions},
 		ProofEmail: f.Identity.Email, Provider: c.Name, SendAction: action + "/send",
-		HasPassword: opts.password, BackupLeft: opts.backupLeft,
+		HasPassword: opts.password, BackupLeft: opts.backupLeft, ProofPasskey: opts.passkey,
 	}
 	for _, pf := range opts.factors {
 		d.ProofFactors = append(d.ProofFactors, viewFactor(pf))
@@ -132,12 +133,17 @@ func (s *Server) reissueProof(w http.ResponseWriter, r *http.Request, p *tenantP
 // fedLinkSubmit checks the proof (password or second factor), links and
 // signs in.
 func (s *Server) fedLinkSubmit(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
-	ctx := r.Context()
 	f, ar, c, u, ok := s.proofRequest(w, r, p)
 	if !ok {
 		return
 	}
-	res := s.checkProof(r, p, u, f, r.PostForm)
+	s.proofChecked(w, r, p, f, ar, c, u, s.checkProof(r, p, u, f, r.PostForm))
+}
+
+// proofChecked answers a proof attempt: link and sign in, or count the
+// failure and show the page again (or end the attempt).
+func (s *Server) proofChecked(w http.ResponseWriter, r *http.Request, p *tenantProvider, f *fedFlow, ar *store.AuthRequest, c *store.Connection, u *store.User, res proofResult) {
+	ctx := r.Context()
 	if errors.Is(res.err, errProofLocked) {
 		s.clearFlow(w, p.tenant, flowProof)
 		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.challenge.locked", UserID: u.ID, ClientID: ar.ClientID})
@@ -149,7 +155,7 @@ func (s *Server) fedLinkSubmit(w http.ResponseWriter, r *http.Request, p *tenant
 			Detail: map[string]string{"reason": "proof_failed", "connection_id": c.ID, "attempt": strconv.Itoa(f.Attempts + 1),
 				"proof": res.kind, "why": res.why()}})
 		if !userFacing(res.err) && !errors.Is(res.err, errWrongPassword) {
-			s.log.Error("federation: check proof", "tenant", p.tenant.Slug, "proof", res.kind, "err", res.err)
+			s.log.Warn("federation: proof refused", "tenant", p.tenant.Slug, "proof", res.kind, "err", res.err)
 		}
 		f.Attempts++
 		if f.Attempts >= maxProofAttempts {
@@ -182,7 +188,7 @@ func (s *Server) fedLinkSubmit(w http.ResponseWriter, r *http.Request, p *tenant
 	if !s.createLink(w, r, p, f, c, u, id.Issuer, id.Subject, id.Email, "email_proof") {
 		return
 	}
-	// The proof counts as a method of this sign-in (see proofResult.method).
+	// The proof counts as a method of this sign-in (federation_proof_factors.go).
 	s.fedSignIn(w, r, p, ar, c, u, id.AMR, id.UpstreamMFA, res.method)
 }
 

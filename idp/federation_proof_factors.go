@@ -20,9 +20,8 @@ import (
 //
 // Accepted: the password (if the account has one); a verified second
 // factor the tenant allows that takes a typed code (authenticator app, SMS,
-// email); a backup code when the account has any allowed second factor.
-// Passkeys are not offered here yet: a passkey-only account without backup
-// codes is refused with the "no password or second factor" explanation.
+// email); a passkey or security key (federation_proof_passkey.go); a backup
+// code when the account has any allowed second factor.
 //
 // The proof is a method of the sign-in it ends (fedSignIn gets it), so the
 // tenant's second-factor policy sees "fed" + "otp" after an authenticator
@@ -42,10 +41,11 @@ type proofOpts struct {
 	password   bool
 	factors    []*store.Factor // verified, allowed, checked by a typed code
 	backupLeft int             // backup codes left, 0 unless the account has an allowed factor
+	passkey    bool            // a verified, allowed passkey (federation_proof_passkey.go)
 }
 
 // secondFactor reports whether u can prove control with a second factor.
-func (o proofOpts) secondFactor() bool { return len(o.factors) > 0 || o.backupLeft > 0 }
+func (o proofOpts) secondFactor() bool { return len(o.factors) > 0 || o.backupLeft > 0 || o.passkey }
 
 // proofOptions lists the proofs account u can give under the tenant's
 // current second-factor policy.
@@ -62,6 +62,8 @@ func (s *Server) proofOptions(ctx context.Context, p *tenantProvider, u *store.U
 		switch f.Kind {
 		case store.FactorTOTP, store.FactorSMS, store.FactorEmail:
 			o.factors = append(o.factors, f)
+		case store.FactorWebAuthn:
+			o.passkey = true // allowed only when the relying party is configured
 		}
 	}
 	if len(all) > 0 {
@@ -111,6 +113,8 @@ func (r proofResult) why() string {
 		return "wrong_password"
 	case errors.Is(r.err, errUnknownProof):
 		return "unknown_proof"
+	case errors.Is(r.err, errPasskeyNoCeremony):
+		return "no_ceremony"
 	}
 	return factorFailureReason(r.err)
 }
@@ -122,6 +126,8 @@ func (r proofResult) message() string {
 		return "Incorrect password."
 	case userFacing(r.err):
 		return r.err.Error()
+	case r.kind == store.FactorWebAuthn:
+		return passkeyMessage(r.err)
 	}
 	return "That code could not be checked. Try again."
 }

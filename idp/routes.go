@@ -55,6 +55,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /t/{tenant}/login/federated/{connection_id}/callback", tp("federated_callback", s.gateSignin("federated_callback", s.fedCallback)))
 	mux.Handle("POST /t/{tenant}/login/federated/{connection_id}/link", forms.Handler(tp("federated_link", s.gateSignin("federated_link", s.fedLinkSubmit))))
 	mux.Handle("POST /t/{tenant}/login/federated/{connection_id}/link/send", forms.Handler(tp("federated_link", s.gateSignin("federated_link", s.fedLinkSend))))
+	mux.Handle("POST /t/{tenant}/login/federated/{connection_id}/link/webauthn/begin", forms.Handler(tp("federated_link", s.gateSignin("federated_link", s.fedLinkWebAuthnBegin))))
+	mux.Handle("POST /t/{tenant}/login/federated/{connection_id}/link/webauthn/finish", forms.Handler(tp("federated_link", s.gateSignin("federated_link", s.fedLinkWebAuthnFinish))))
 	mux.Handle("GET /t/{tenant}/account/connections", tp("account_connections", s.gateSignin("account_connections", s.accountConnections)))
 	mux.Handle("POST /t/{tenant}/account/connections/{connection_id}/connect", forms.Handler(tp("account_connections", s.gateSignin("account_connections", s.accountConnect))))
 	mux.Handle("POST /t/{tenant}/account/connections/disconnect", forms.Handler(tp("account_connections", s.gateSignin("account_connections", s.accountDisconnect))))

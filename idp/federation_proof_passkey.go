@@ -1,0 +1,142 @@
+package idp
+
+import (
+	"net/http"
+
+	"github.com/gatehouse-idp/gatehouse/idp/policy"
+	"github.com/gatehouse-idp/gatehouse/idp/store"
+	mfawebauthn "github.com/gatehouse-idp/gatehouse/mfa/webauthn"
+)
+
+// A passkey or security key as the proof before linking, with the same
+// WebAuthn code as the second-factor step (BeginLogin/FinishLogin, the
+// signature counter advanced by one conditional UPDATE in storeAssertion):
+//
+//	POST /t/{tenant}/login/federated/{connection_id}/link/webauthn/begin   -> options (JSON)
+//	POST /t/{tenant}/login/federated/{connection_id}/link/webauthn/finish  credential
+//
+// The ceremony is kept server-side in the auth request's login-state row,
+// in a step of its own that no /login/2fa handler accepts, and is taken
+// once by a conditional step change; the finish consumes the proof flow's
+// single-use state like every other proof attempt.
+
+// Login-state steps of the proof's passkey ceremony.
+const (
+	stepFedProof     = "fedproof"      // a passkey ceremony of the linking proof
+	stepFedProofUsed = "fedproof-used" // that ceremony was taken
+)
+
+func (s *Server) fedLinkWebAuthnBegin(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+	ctx := r.Context()
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		jsonError(w, http.StatusBadRequest, "bad form")
+		return
+	}
+	f, ok := s.readFlow(r, p.tenant, flowProof)
+	if !ok || f.ConnectionID != r.PathValue("connection_id") || f.Identity == nil {
+		jsonError(w, http.StatusBadRequest, "This confirmation has expired. Start again.")
+		return
+	}
+	ar, ok := s.loadPendingRequest(ctx, p, f.AuthRequestID)
+	if !ok {
+		jsonError(w, http.StatusBadRequest, "This sign-in expired. Start again.")
+		return
+	}
+	u, err := s.store.UserByID(ctx, p.tenant.ID, f.UserID)
+	if err != nil || u.Disabled {
+		jsonError(w, http.StatusBadRequest, "This confirmation has expired. Start again.")
+		return
+	}
+	opts, err := s.proofOptions(ctx, p, u)
+	if err != nil {
+		jsonError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
+		return
+	}
+	if !opts.passkey {
+		jsonError(w, http.StatusBadRequest, "Passkeys are not available.")
+		return
+	}
+	wu, _, err := s.webauthnUser(ctx, p.tenant.ID, u)
+	if err != nil {
+		jsonError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
+		return
+	}
+	options, sess, err := s.mfa.rp.BeginLogin(wu)
+	if err != nil {
+		jsonError(w, http.StatusBadRequest, "You have no passkey. Choose another method.")
+		return
+	}
+	data, err := sess.Marshal()
+	if err != nil {
+		jsonError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
+		return
+	}
+	now := s.clock()
+	if err := s.store.PutLoginState(ctx, &store.LoginState{TenantID: p.tenant.ID, AuthRequestID: ar.ID, UserID: u.ID,
+		Step: stepFedProof, Ceremony: data, CreatedAt: now, ExpiresAt: ar.ExpiresAt}); err != nil {
+		jsonError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
+		return
+	}
+	writeRawJSON(w, http.StatusOK, options)
+}
+
+func (s *Server) fedLinkWebAuthnFinish(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+	f, ar, c, u, ok := s.proofRequest(w, r, p)
+	if !ok {
+		return
+	}
+	s.proofChecked(w, r, p, f, ar, c, u, s.checkPasskeyProof(r, p, ar, u))
+}
+
+// checkPasskeyProof takes the proof's ceremony (once) and verifies the
+// posted assertion against u's passkeys.
+func (s *Server) checkPasskeyProof(r *http.Request, p *tenantProvider, ar *store.AuthRequest, u *store.User) proofResult {
+	ctx := r.Context()
+	res := proofResult{kind: store.FactorWebAuthn, method: policy.MethodWebAuthn}
+	opts, err := s.proofOptions(ctx, p, u)
+	if err != nil {
+		res.err = err
+		return res
+	}
+	body, ok := credentialForm(r)
+	if !opts.passkey || !ok {
+		return proofResult{kind: "unknown", err: errUnknownProof}
+	}
+	st, err := s.store.LoginState(ctx, p.tenant.ID, ar.ID, s.clock())
+	if err != nil || st.Step != stepFedProof || st.UserID != u.ID {
+		return proofResult{kind: store.FactorWebAuthn, err: errPasskeyNoCeremony}
+	}
+	sess, err := mfawebauthn.UnmarshalSession(st.Ceremony)
+	st.Step, st.Ceremony = stepFedProofUsed, nil
+	if err != nil || s.store.AdvanceLoginState(ctx, st, stepFedProof) != nil {
+		return proofResult{kind: store.FactorWebAuthn, err: errPasskeyNoCeremony}
+	}
+	locked, err := s.accountLocked(r, p.tenant.ID, u.ID)
+	switch {
+	case err != nil:
+		res.err = err
+		return res
+	case locked:
+		res.err = errProofLocked
+		return res
+	}
+	wu, byCred, err := s.webauthnUser(ctx, p.tenant.ID, u)
+	if err != nil {
+		res.err = err
+		return res
+	}
+	lr, err := s.mfa.rp.FinishLogin(wu, sess, body)
+	if err == nil {
+		err = s.storeAssertion(ctx, byCred[string(lr.CredentialID)], lr)
+	}
+	if err != nil {
+		s.recordFactorFailure(ctx, p.tenant, u.ID)
+		s.auditClone(ctx, p.tenant.ID, u.ID, err)
+		res.err = err
+	}
+	return res
+}
+
+// errPasskeyNoCeremony: finish without a begin, or a second finish.
+const errPasskeyNoCeremony userError = "The passkey did not answer in time. Try again."
