@@ -1,0 +1,96 @@
+package idp
+
+import (
+	"errors"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-idp/gatehouse/idp/notify"
+	"github.com/gatehouse-idp/gatehouse/idp/store"
+)
+
+// TestProofCodesBoundToProof: a code sent for a linking proof works only
+// for that auth request and connection, once, and not at /login/2fa of the
+// same auth request (whose binding is the auth request id); a factor of
+// another user is never checked.
+func TestProofCodesBoundToProof(t *testing.T) {
+	out := notify.NewOutbox(0, nil)
+	st, err := sqliteStore(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newTestServer(t, Options{Store: st, EmailSender: out})
+	ctx := t.Context()
+	tn, err := s.CreateTenant(ctx, "acme", "Acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := s.CreateUser(ctx, tn, UserSpec{Email: "a@acme.test", Role: "agent"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := s.CreateUser(ctx, tn, UserSpec{Email: "b@acme.test", Role: "agent"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &store.Factor{ID: "f-email", TenantID: tn.ID, UserID: u.ID, Kind: store.FactorEmail, Destination: "a@acme.test",
+		Verified: true, CreatedAt: time.Now()}
+	if err := st.CreateFactor(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	flow := &fedFlow{AuthRequestID: "ar-1", ConnectionID: "conn-google"}
+	if err := s.sendCode(ctx, tn, u, f, store.OTPPurposeLogin, proofBinding(flow)); err != nil {
+		t.Fatal(err)
+	}
+	mails := out.Emails()
+	if len(mails) != 1 {
+		t.Fatalf("emails: %d", len(mails))
+	}
+	code := regexp.MustCompile(`\b\d{6}\b`).FindString(mails[0].Text)
+	if code == "" {
+		t.Fatalf("no code in %q", mails[0].Text)
+	}
+	for _, tc := range []struct {
+		name    string
+		user    *store.User
+		binding string
+		want    error
+	}{
+		{"second-factor step of the same request", u, flow.AuthRequestID, errCodeNone},
+		{"proof on another connection", u, proofBinding(&fedFlow{AuthRequestID: "ar-1", ConnectionID: "conn-okta"}), errCodeNone},
+		{"proof of another request", u, proofBinding(&fedFlow{AuthRequestID: "ar-2", ConnectionID: "conn-google"}), errCodeNone},
+		{"another user's factor", other, proofBinding(flow), store.ErrNotFound},
+		{"this proof", u, proofBinding(flow), nil},
+		{"this proof again", u, proofBinding(flow), errCodeNone},
+	} {
+		err := s.verifyFactorCode(ctx, tn, tc.user, f, tc.binding, code)
+		if (tc.want == nil) != (err == nil) || (tc.want != nil && !errors.Is(err, tc.want)) {
+			t.Errorf("%s: err = %v, want %v", tc.name, err, tc.want)
+		}
+	}
+}
+
+// TestProofResultWording: which sentence and audit code a refusal gets.
+func TestProofResultWording(t *testing.T) {
+	for _, tc := range []struct {
+		res      proofResult
+		why, msg string
+	}{
+		{proofResult{kind: "password", err: errWrongPassword}, "wrong_password", "Incorrect password."},
+		{proofResult{kind: "totp", err: errCodeReplayed}, "replayed", errCodeReplayed.Error()},
+		{proofResult{kind: "totp", err: errCodeWrong}, "wrong_code", errCodeWrong.Error()},
+		{proofResult{kind: "unknown", err: errUnknownProof}, "unknown_proof", errUnknownProof.Error()},
+		{proofResult{kind: store.FactorWebAuthn, err: errors.New("bad signature")}, "verification_failed",
+			"The passkey could not be verified. Try again or choose another method."},
+		{proofResult{kind: store.FactorWebAuthn, err: errPasskeyNoCeremony}, "no_ceremony", errPasskeyNoCeremony.Error()},
+		{proofResult{kind: "sms", err: errors.New("db down")}, "verification_failed", "That code could not be checked. Try again."},
+	} {
+		if got := tc.res.why(); got != tc.why {
+			t.Errorf("%v: why = %q, want %q", tc.res.err, got, tc.why)
+		}
+		if got := tc.res.message(); got != tc.msg {
+			t.Errorf("%v: message = %q, want %q", tc.res.err, got, tc.msg)
+		}
+	}
+}
