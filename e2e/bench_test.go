@@ -65,3 +65,32 @@ func BenchmarkClientCredentials(b *testing.B) {
 		}
 	})
 }
+
+func BenchmarkRefresh(b *testing.B) {
+	e := newEnv(b, "postgres")
+	id, secret := e.webClient()
+	r := e.rp(id, secret)
+	client := e.hs.Client()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		b.StopTimer()
+		rt := r.signIn(e.browser()).RefreshToken // each worker: its own session and family
+		b.StartTimer()
+		for pb.Next() {
+			req, _ := http.NewRequest("POST", e.issuer+"/oauth/token", strings.NewReader(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.SetBasicAuth(id, secret)
+			resp, err := client.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			m := decodeJSON(b, resp.Body)
+			resp.Body.Close()
+			next, _ := m["refresh_token"].(string)
+			if next == "" {
+				b.Fatalf("refresh: %v", m)
+			}
+			rt = next
+		}
+	})
+}
