@@ -115,15 +115,11 @@ func cmdClientCreate(ctx context.Context, args []string, io *cmdIO) error {
 	if err := requireArgs("client create", pos, 0, "no positional arguments"); err != nil {
 		return err
 	}
-	a, err := openApp(ctx, c, io, io.err)
+	a, t, err := openTenant(ctx, c, io, *tenant)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	t, err := a.srv.TenantBySlug(ctx, *tenant)
-	if err != nil {
-		return err
-	}
 	cl, secret, err := a.srv.CreateClient(ctx, t.ID, idp.ClientSpec{
 		Name: *name, RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout, Public: *public, AppType: *appType, Grants: grants,
 		BackchannelLogoutURI: *bcl,
@@ -146,15 +142,11 @@ func cmdClientList(ctx context.Context, args []string, io *cmdIO) error {
 	if _, err := c.parse(args); err != nil {
 		return err
 	}
-	a, err := openApp(ctx, c, io, io.err)
+	a, t, err := openTenant(ctx, c, io, *tenant)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	t, err := a.srv.TenantBySlug(ctx, *tenant)
-	if err != nil {
-		return err
-	}
 	cls, err := a.store.ListClients(ctx, t.ID)
 	if err != nil {
 		return err
@@ -198,15 +190,11 @@ func cmdUserCreate(ctx context.Context, args []string, io *cmdIO) error {
 			return fmt.Errorf("user create: --password-stdin: the password is empty")
 		}
 	}
-	a, err := openApp(ctx, c, io, io.err)
+	a, t, err := openTenant(ctx, c, io, *tenant)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	t, err := a.srv.TenantBySlug(ctx, *tenant)
-	if err != nil {
-		return err
-	}
 	u, err := a.srv.CreateUser(ctx, t, idp.UserSpec{Email: *email, Name: *name, Role: *role, Password: pw})
 	if err != nil {
 		return err
@@ -221,15 +209,11 @@ func cmdUserList(ctx context.Context, args []string, io *cmdIO) error {
 	if _, err := c.parse(args); err != nil {
 		return err
 	}
-	a, err := openApp(ctx, c, io, io.err)
+	a, t, err := openTenant(ctx, c, io, *tenant)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	t, err := a.srv.TenantBySlug(ctx, *tenant)
-	if err != nil {
-		return err
-	}
 	us, err := a.store.ListUsers(ctx, t.ID)
 	if err != nil {
 		return err
@@ -249,15 +233,11 @@ func cmdKeysRotate(ctx context.Context, args []string, io *cmdIO) error {
 	if _, err := c.parse(args); err != nil {
 		return err
 	}
-	a, err := openApp(ctx, c, io, io.err)
+	a, t, err := openTenant(ctx, c, io, *tenant)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	t, err := a.srv.TenantBySlug(ctx, *tenant)
-	if err != nil {
-		return err
-	}
 	kid, err := a.srv.RotateKeys(ctx, t)
 	if err != nil {
 		return err

@@ -119,15 +119,11 @@ func cmdConnectionAdd(ctx context.Context, args []string, io *cmdIO) error {
 			return err
 		}
 	}
-	a, err := openApp(ctx, c, io, io.err)
+	a, t, err := openTenant(ctx, c, io, *tenant)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	t, err := a.srv.TenantBySlug(ctx, *tenant)
-	if err != nil {
-		return err
-	}
 	v, err := a.srv.CreateConnection(ctx, t, idp.ConnectionSpec{
 		Kind: pos[0], Name: *f.name, ClientID: *f.clientID, ClientSecret: secret, Issuer: *f.issuer,
 		HostedDomains: f.hostedDomains, EntraTenant: *f.entraTenant, AllowedTenantIDs: f.allowedTenantIDs,
@@ -190,15 +186,11 @@ func cmdConnectionUpdate(ctx context.Context, args []string, io *cmdIO) error {
 		}
 		ch.ClientSecret = &s
 	}
-	a, err := openApp(ctx, c, io, io.err)
+	a, t, err := openTenant(ctx, c, io, *tenant)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	t, err := a.srv.TenantBySlug(ctx, *tenant)
-	if err != nil {
-		return err
-	}
 	v, err := a.srv.UpdateConnection(ctx, t, pos[0], ch)
 	if err != nil {
 		return err
@@ -212,15 +204,11 @@ func cmdConnectionList(ctx context.Context, args []string, io *cmdIO) error {
 	if _, err := c.parse(args); err != nil {
 		return err
 	}
-	a, err := openApp(ctx, c, io, io.err)
+	a, t, err := openTenant(ctx, c, io, *tenant)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	t, err := a.srv.TenantBySlug(ctx, *tenant)
-	if err != nil {
-		return err
-	}
 	list, err := a.srv.ListConnections(ctx, t)
 	if err != nil {
 		return err
@@ -262,15 +250,11 @@ func setEnabled(ctx context.Context, verb string, enabled bool, args []string, i
 	if err := requireArgs("connection "+verb, pos, 1, "CONNECTION_ID"); err != nil {
 		return err
 	}
-	a, err := openApp(ctx, c, io, io.err)
+	a, t, err := openTenant(ctx, c, io, *tenant)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	t, err := a.srv.TenantBySlug(ctx, *tenant)
-	if err != nil {
-		return err
-	}
 	v, n, err := a.srv.SetConnectionEnabled(ctx, t, pos[0], enabled, end != nil && *end)
 	if err != nil {
 		return err
@@ -299,15 +283,11 @@ func cmdConnectionRemove(ctx context.Context, args []string, io *cmdIO) error {
 	if err := requireArgs("connection remove", pos, 1, "CONNECTION_ID"); err != nil {
 		return err
 	}
-	a, err := openApp(ctx, c, io, io.err)
+	a, t, err := openTenant(ctx, c, io, *tenant)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	t, err := a.srv.TenantBySlug(ctx, *tenant)
-	if err != nil {
-		return err
-	}
 	n, err := a.srv.RemoveConnection(ctx, t, pos[0], *end)
 	if err != nil {
 		return err

@@ -103,15 +103,11 @@ func cmdUserResetMFA(ctx context.Context, args []string, io *cmdIO) error {
 	if *tenant == "" || *email == "" {
 		return fmt.Errorf("user reset-mfa: --tenant and --email are required")
 	}
-	a, err := openApp(ctx, c, io, io.err)
+	a, t, err := openTenant(ctx, c, io, *tenant)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	t, err := a.srv.TenantBySlug(ctx, *tenant)
-	if err != nil {
-		return err
-	}
 	n, err := a.srv.ResetMFA(ctx, t, *email)
 	if err != nil {
 		return err

@@ -108,15 +108,11 @@ func cmdTenantShow(ctx context.Context, args []string, io *cmdIO) error {
 	if err := requireArgs("tenant show", pos, 1, "SLUG"); err != nil {
 		return err
 	}
-	a, err := openApp(ctx, c, io, io.err)
+	a, t, err := openTenant(ctx, c, io, pos[0])
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	t, err := a.srv.TenantBySlug(ctx, pos[0])
-	if err != nil {
-		return err
-	}
 	v := viewTenant(a, t)
 	return emit(c, io, v, humanSettings(v))
 }
@@ -137,15 +133,11 @@ func cmdTenantUpdate(ctx context.Context, args []string, io *cmdIO) error {
 	}
 	given := map[string]bool{}
 	c.fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	a, err := openApp(ctx, c, io, io.err)
+	a, t, err := openTenant(ctx, c, io, pos[0])
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	t, err := a.srv.TenantBySlug(ctx, pos[0])
-	if err != nil {
-		return err
-	}
 	var problems []string
 	if given["name"] {
 		if n := strings.TrimSpace(*name); n == "" || len(n) > 200 {
