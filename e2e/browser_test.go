@@ -41,23 +41,45 @@ func chromium(t *testing.T) context.Context {
 	return ctx
 }
 
-// TestBrowserSignIn: a real browser fills the labelled form, the helpdesk
-// app receives a code and exchanges it; a second visit is single sign-on.
-func TestBrowserSignIn(t *testing.T) {
-	e := newEnv(t, "sqlite")
-	var mu sync.Mutex
-	var codes []string
-	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// helpdeskApp is the relying party's callback: it records the codes it
+// receives and shows a page the browser can wait for.
+type helpdeskApp struct {
+	*httptest.Server
+	mu    sync.Mutex
+	codes []string
+}
+
+func newHelpdeskApp(t *testing.T) *helpdeskApp {
+	a := &helpdeskApp{}
+	a.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/cb" { // the browser also asks for /favicon.ico
 			http.NotFound(w, r)
 			return
 		}
-		mu.Lock()
-		codes = append(codes, r.URL.Query().Get("code"))
-		mu.Unlock()
+		a.mu.Lock()
+		a.codes = append(a.codes, r.URL.Query().Get("code"))
+		a.mu.Unlock()
 		fmt.Fprint(w, "<!doctype html><title>Helpdesk</title><h1 id=helpdesk>Helpdesk</h1>")
 	}))
-	defer app.Close()
+	t.Cleanup(a.Close)
+	return a
+}
+
+// received returns how many codes arrived and the last one.
+func (a *helpdeskApp) received() (int, string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.codes) == 0 {
+		return 0, ""
+	}
+	return len(a.codes), a.codes[len(a.codes)-1]
+}
+
+// TestBrowserSignIn: a real browser fills the labelled form, the helpdesk
+// app receives a code and exchanges it; a second visit is single sign-on.
+func TestBrowserSignIn(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	app := newHelpdeskApp(t)
 	id, secret := e.client(e.acme, idp.ClientSpec{Name: "Acme Helpdesk", RedirectURIs: []string{app.URL + "/cb"}})
 	r := e.rp(id, secret)
 	r.oauth.RedirectURL = app.URL + "/cb"
@@ -90,9 +112,7 @@ func TestBrowserSignIn(t *testing.T) {
 	if err != nil {
 		t.Fatalf("browser sign-in: %v", err)
 	}
-	mu.Lock()
-	code := codes[len(codes)-1]
-	mu.Unlock()
+	_, code := app.received()
 	tok, err := r.oauth.Exchange(e.ctx, code, oauth2.VerifierOption(v))
 	if err != nil {
 		t.Fatalf("exchange the code the browser delivered: %v", err)
@@ -104,7 +124,7 @@ func TestBrowserSignIn(t *testing.T) {
 
 	// Single sign-on: the same browser gets a code without the form.
 	_, ch2 := pkce()
-	before := len(codes)
+	before, _ := app.received()
 	if err := chromedp.Do(ctx, chromedp.Navigate(r.authURL("st2", ch2)), chromedp.WaitVisible(`#helpdesk`)); err != nil {
 		t.Fatalf("SSO visit: %v", err)
 	}
@@ -112,10 +132,8 @@ func TestBrowserSignIn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(codes) != before+1 || !strings.HasPrefix(url, app.URL) {
-		t.Fatalf("SSO did not deliver a code: %d codes, at %s", len(codes), url)
+	if n, _ := app.received(); n != before+1 || !strings.HasPrefix(url, app.URL) {
+		t.Fatalf("SSO did not deliver a code: %d codes, at %s", n, url)
 	}
 
 	// A wrong password shows the error on the page, in the browser.
@@ -143,19 +161,7 @@ func TestBrowserSignIn(t *testing.T) {
 func TestBrowserSecondFactor(t *testing.T) {
 	e := newEnv(t, "sqlite")
 	e.setMFA("always", []string{"totp"}, 0)
-	var mu sync.Mutex
-	var codes []string
-	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/cb" {
-			http.NotFound(w, r)
-			return
-		}
-		mu.Lock()
-		codes = append(codes, r.URL.Query().Get("code"))
-		mu.Unlock()
-		fmt.Fprint(w, "<!doctype html><title>Helpdesk</title><h1 id=helpdesk>Helpdesk</h1>")
-	}))
-	defer app.Close()
+	app := newHelpdeskApp(t)
 	id, secret := e.client(e.acme, idp.ClientSpec{Name: "Acme Helpdesk", RedirectURIs: []string{app.URL + "/cb"}})
 	r := e.rp(id, secret)
 	r.oauth.RedirectURL = app.URL + "/cb"
@@ -173,11 +179,9 @@ func TestBrowserSecondFactor(t *testing.T) {
 	if err != nil {
 		t.Fatalf("reach TOTP enrolment: %v", err)
 	}
-	mu.Lock()
-	if len(codes) != 0 {
+	if n, _ := app.received(); n != 0 {
 		t.Fatal("the app got a code before the second factor")
 	}
-	mu.Unlock()
 	shown, err := chromedp.Run(ctx, chromedp.Text(`#totp-secret`))
 	if err != nil {
 		t.Fatal(err)
@@ -194,9 +198,7 @@ func TestBrowserSecondFactor(t *testing.T) {
 	if err != nil {
 		t.Fatalf("enrol and continue: %v", err)
 	}
-	mu.Lock()
-	last := codes[len(codes)-1]
-	mu.Unlock()
+	_, last := app.received()
 	tok, err := r.oauth.Exchange(e.ctx, last, oauth2.VerifierOption(v))
 	if err != nil {
 		t.Fatalf("exchange: %v", err)
