@@ -178,3 +178,49 @@ func TestMFATOTPAccountEnrollQR(t *testing.T) {
 		}
 	})
 }
+
+// TestSecondFactorFailedNotice: the password was right but the second
+// factor was not — the user is told by email, once per sign-in attempt.
+func TestSecondFactorFailedNotice(t *testing.T) {
+	smtpp, opt := withSMTP(t)
+	forEachBackendWith(t, opt, func(t *testing.T, e *env) {
+		smtp := *smtpp
+		e.setMFA("always", []string{"totp"}, 0)
+		id, secret := e.webClient()
+		r := e.rp(id, secret)
+		b := e.browser()
+		v, authURL := r.start()
+		resp, body := b.passwordStep(authURL)
+		arID, _ := at2FA(resp, body)
+		totpSecret, _ := b.enrollTOTPInLogin(arID)
+		resp, _ = b.mfaPost("/codes", arID, url.Values{"saved": {"on"}})
+		r.exchange(rpRedirectQuery(resp), v)
+		nextMail(t, smtp, agentEmail, "sign-in method was added")
+
+		// Another browser knows the password, not the code.
+		b2 := e.browser()
+		_, authURL = r.start()
+		resp, body = b2.passwordStep(authURL)
+		arID, _ = at2FA(resp, body)
+		fid := factorRE.FindStringSubmatch(body)[1]
+		for i := 0; i < 2; i++ {
+			if resp, _ := b2.mfaPost("", arID, url.Values{"factor": {fid}, "code": {"000000"}}); resp.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("wrong code %d: status %d", i, resp.StatusCode)
+			}
+		}
+		m := nextMail(t, smtp, agentEmail, "failed the second step")
+		if !strings.Contains(m.Text, "wrong second-factor code") || !strings.Contains(m.Text, "change it now") {
+			t.Fatalf("notice text: %q", m.Text)
+		}
+		// Only one notice for the two failures of this attempt.
+		if extra, err := smtp.WaitFor(agentEmail, 500*time.Millisecond); err == nil {
+			t.Fatalf("a second notice for the same sign-in attempt: %q", extra.Subject)
+		}
+		// The right code still works afterwards.
+		e.clock.Advance(30 * time.Second)
+		resp, _ = b2.mfaPost("", arID, url.Values{"factor": {fid}, "code": {oathtool(t, totpSecret, e.clock.Now())}})
+		if rpRedirectQuery(resp) == nil {
+			t.Fatalf("right code after wrong ones: %d", resp.StatusCode)
+		}
+	})
+}

@@ -68,7 +68,9 @@ func (s *Server) sendUserMailValues(ctx context.Context, t *store.Tenant, u *sto
 		return
 	}
 	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), mailTimeout)
+	s.background.Add(1)
 	go func() {
+		defer s.background.Done()
 		defer cancel()
 		if err := s.sendEmail(bg, t, u.Email, kind, values); err != nil {
 			s.log.Error("send email", "tenant", t.Slug, "kind", kind, "user_id", u.ID, "err", err)
@@ -80,3 +82,8 @@ func (s *Server) sendUserMailValues(ctx context.Context, t *store.Tenant, u *sto
 func deviceLabel(ua string) string {
 	return device.Describe(ua).Label
 }
+
+// Wait blocks until background work (emails being sent) has finished, so a
+// short-lived process — a CLI command, a server shutting down — does not
+// exit with a notification still unsent. Each send is bounded by mailTimeout.
+func (s *Server) Wait() { s.background.Wait() }

@@ -58,7 +58,16 @@ func (s *Server) factorFailed(r *http.Request, p *tenantProvider, txn *loginTxn,
 	s.recordFactorFailure(ctx, p.tenant, txn.u.ID)
 	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.challenge.failed", UserID: txn.u.ID, ClientID: txn.ar.ClientID,
 		Detail: map[string]string{"kind": kind, "reason": factorFailureReason(err)}})
+	// The password (or upstream sign-in) was right but the second factor was
+	// not: tell the user, once per sign-in attempt (its first failure), so a
+	// stolen password does not go unnoticed — and a typo costs one email.
+	if txn.st.Step == stepChallenge && txn.st.Attempts == 0 {
+		s.notifyUser(ctx, p.tenant, txn.u, mailSecondFactorFailed, nil)
+	}
 }
+
+// mailSecondFactorFailed: the first factor passed, the second did not.
+const mailSecondFactorFailed = "second_factor_failed"
 
 // recordFactorFailure counts one failed second-factor code against the
 // account (accountLocked reads the count), wherever the code was typed.

@@ -8,9 +8,7 @@ import (
 	"io/fs"
 	"strings"
 	texttemplate "text/template"
-	"time"
 
-	"github.com/gatehouse-idp/gatehouse/idp/device"
 	"github.com/gatehouse-idp/gatehouse/idp/notify"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/templates"
@@ -22,7 +20,7 @@ import (
 // the tenant's sender name.
 
 // emailNames are the emails in templates/email.
-var emailNames = []string{"code", "factor_added", "factor_removed", "backup_code_used",
+var emailNames = []string{"code", "factor_added", "factor_removed", "backup_code_used", mailSecondFactorFailed,
 	mailPasswordChanged, mailPasswordReset, mailAccountLocked, // access policies (mail.go)
 	mailBlockedAttempt, mailNewDevice, mailNewLocation} // device centre (device_centre.go)
 
@@ -92,22 +90,13 @@ func (s *Server) sendEmail(ctx context.Context, t *store.Tenant, to, name string
 		Text: strings.TrimSpace(text.String()) + "\n", HTML: html.String(), FromName: senderName(t, set)})
 }
 
-// notifyUser sends a notice to the user's address with when/where facts of
-// the current request. A failure is logged: the change it reports stands.
+// notifyUser sends a notice to the user's address with the when/where
+// facts of the current request plus data (mail.go assembles and sends it, in
+// the background). A failure is logged: the change it reports stands.
 func (s *Server) notifyUser(ctx context.Context, t *store.Tenant, u *store.User, name string, data map[string]any) {
-	if s.mfa.email == nil {
-		return
-	}
-	hc := httpFrom(ctx)
-	d := map[string]any{"Email": u.Email, "Time": s.clock().UTC().Format(time.RFC1123), "IP": hc.ip(),
-		"Device": device.Describe(hc.userAgent()).Label}
+	values := s.mailValues(ctx, u, mailData{})
 	for k, v := range data {
-		d[k] = v
+		values[k] = v
 	}
-	if d["IP"] == "" {
-		d["IP"] = "unknown address"
-	}
-	if err := s.sendEmail(ctx, t, u.Email, name, d); err != nil {
-		s.log.Error("mfa: notification email", "tenant", t.Slug, "user_id", u.ID, "email", name, "err", err)
-	}
+	s.sendUserMailValues(ctx, t, u, name, values)
 }

@@ -207,6 +207,7 @@ func TestResetMFANotifies(t *testing.T) {
 	if n, err := s.ResetMFA(ctx, tn, "A@acme.test"); err != nil || n != 1 {
 		t.Fatalf("ResetMFA = %d, %v", n, err)
 	}
+	s.Wait() // notices are sent in the background
 	mails := out.Emails()
 	if len(mails) != 1 || mails[0].To != "a@acme.test" || !strings.Contains(mails[0].Text, "reset by an administrator") {
 		t.Fatalf("notice: %+v", mails)

@@ -80,6 +80,8 @@ type Server struct {
 
 	bcl *http.Client // back-channel logout (backchannel.go)
 
+	background sync.WaitGroup // emails sent after the response (mail.go)
+
 	tenants   *tenantCache
 	clients   *clientCache
 	users     *userCache

@@ -142,7 +142,10 @@ func openApp(ctx context.Context, c *commonFlags, io *cmdIO, logW io.Writer) (*a
 	return &app{cfg: cfg, store: st, srv: srv, log: log, mfaClose: mfaClose}, nil
 }
 
+// Close waits for notifications still being sent (a CLI command must not
+// exit with one unsent), then closes what the app opened.
 func (a *app) Close() {
+	a.srv.Wait()
 	a.mfaClose()
 	a.store.Close()
 }
