@@ -93,12 +93,15 @@ func sweep(ctx context.Context, a *app) {
 		n3, err3 := a.store.DeleteExpiredFederationStates(ctx, cutoff) // federation round trips
 		// Failure counters outlive the longest window or lock a tenant may set (24 h).
 		_, err4 := a.store.DeleteStaleLoginFailures(ctx, time.Now().Add(-25*time.Hour))
-		if err := errors.Join(err1, err2, err3, err4); err != nil {
+		// Sessions, links, OTP challenges, send records and factor failures:
+		// 25 h is past the longest window any rule counts over (a day of sends).
+		n5, err5 := a.store.DeleteStaleRows(ctx, time.Now().Add(-25*time.Hour))
+		if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
 			a.log.Error("sweep expired rows", "err", err)
 			continue
 		}
-		if n1+n2+n3 > 0 {
-			a.log.Info("swept expired rows", "auth_requests", n1, "tokens", n2, "federation_states", n3)
+		if n1+n2+n3+n5 > 0 {
+			a.log.Info("swept expired rows", "auth_requests", n1, "tokens", n2, "federation_states", n3, "other", n5)
 		}
 	}
 }

@@ -139,6 +139,7 @@ type AuditQuery struct {
 // Store is what a backend provides. Code that needs one aggregate asks for
 // that interface, not for Store.
 type Store interface {
+	Housekeeping
 	Tenants
 	Users
 	Clients
@@ -163,4 +164,15 @@ type Store interface {
 	// Ping checks the database connection (readiness).
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// Housekeeping removes rows that no rule reads any more, in every tenant.
+type Housekeeping interface {
+	// DeleteStaleRows removes sessions that ended, idled out or expired
+	// before cutoff (with what hangs off them), action tokens and OTP
+	// challenges that expired before cutoff, and OTP send records and
+	// second-factor failures older than cutoff. The caller picks a cutoff
+	// beyond the longest window any rule counts over. It returns how many
+	// rows it removed.
+	DeleteStaleRows(ctx context.Context, cutoff time.Time) (int64, error)
 }

@@ -39,6 +39,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"SigningKeys", testSigningKeys},
 		{"ActionTokens", testActionTokens},
 		{"UserlessActionToken", testUserlessActionToken},
+		{"DeleteStaleRows", testDeleteStaleRows},
 		{"AuditEvents", testAuditEvents},
 		{"Times", testTimes},
 		{"TenantIsolation", testTenantIsolation},
