@@ -106,23 +106,35 @@ func credentialForm(r *http.Request) ([]byte, bool) {
 	return []byte(c), true
 }
 
-// ---- second factor ----
-
-func (s *Server) webauthnBegin(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+// webauthnStep starts a WebAuthn ceremony of a pending sign-in: the login
+// state must be at step, and the tenant must allow passkeys. It answers the
+// request itself (JSON error) when ok is false.
+func (s *Server) webauthnStep(w http.ResponseWriter, r *http.Request, p *tenantProvider, step string) (*store.LoginState, *store.User, bool) {
 	ctx := r.Context()
 	if err := r.ParseForm(); err != nil {
 		jsonError(w, http.StatusBadRequest, "bad form")
-		return
+		return nil, nil, false
 	}
 	_, ok := s.loadPendingRequest(ctx, p, r.PostForm.Get("id"))
 	st, err := s.store.LoginState(ctx, p.tenant.ID, r.PostForm.Get("id"), s.clock())
-	if !ok || err != nil || st.Step != stepChallenge || s.mfa.rp == nil {
+	if !ok || err != nil || st.Step != step || s.mfa.rp == nil {
 		jsonError(w, http.StatusBadRequest, "This sign-in expired. Start again.")
-		return
+		return nil, nil, false
 	}
 	u, err := s.store.UserByID(ctx, p.tenant.ID, st.UserID)
 	if err != nil || !s.mfaPolicy(s.tenantSettings(ctx, p)).allows(store.FactorWebAuthn) {
 		jsonError(w, http.StatusBadRequest, "Passkeys are not available.")
+		return nil, nil, false
+	}
+	return st, u, true
+}
+
+// ---- second factor ----
+
+func (s *Server) webauthnBegin(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+	ctx := r.Context()
+	st, u, ok := s.webauthnStep(w, r, p, stepChallenge)
+	if !ok {
 		return
 	}
 	wu, _, err := s.webauthnUser(ctx, p.tenant.ID, u)
@@ -215,20 +227,8 @@ func (s *Server) auditClone(ctx context.Context, tenantID, userID string, err er
 // ---- registration of a first factor during sign-in ----
 
 func (s *Server) webauthnRegisterBegin(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
-	ctx := r.Context()
-	if err := r.ParseForm(); err != nil {
-		jsonError(w, http.StatusBadRequest, "bad form")
-		return
-	}
-	_, ok := s.loadPendingRequest(ctx, p, r.PostForm.Get("id"))
-	st, err := s.store.LoginState(ctx, p.tenant.ID, r.PostForm.Get("id"), s.clock())
-	if !ok || err != nil || st.Step != stepEnroll || s.mfa.rp == nil {
-		jsonError(w, http.StatusBadRequest, "This sign-in expired. Start again.")
-		return
-	}
-	u, err := s.store.UserByID(ctx, p.tenant.ID, st.UserID)
-	if err != nil || !s.mfaPolicy(s.tenantSettings(ctx, p)).allows(store.FactorWebAuthn) {
-		jsonError(w, http.StatusBadRequest, "Passkeys are not available.")
+	st, u, ok := s.webauthnStep(w, r, p, stepEnroll)
+	if !ok {
 		return
 	}
 	s.beginRegistration(w, r, u, st)
