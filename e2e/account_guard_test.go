@@ -119,12 +119,13 @@ func forEachGuardFixture(t *testing.T, methods []string, f func(t *testing.T, fx
 	})
 }
 
-// reauthTOTP presses "Confirm it's you" and passes it with the TOTP code:
-// the browser then holds a fresh session with a local second factor.
-func (b *browser) reauthTOTP(secret string) {
+// reauthTOTP presses "Confirm it's you" (for account page ret) and passes
+// it with the TOTP code: the browser then holds a fresh session with a
+// local second factor, back on that page.
+func (b *browser) reauthTOTP(secret, ret string) {
 	b.e.t.Helper()
 	e := b.e
-	_, body := b.post(e.issuer+"/account/security/reauth", nil)
+	_, body := b.post(e.issuer+"/account/security/reauth", url.Values{"return": {ret}})
 	m := hiddenID.FindStringSubmatch(body)
 	if m == nil {
 		e.t.Fatalf("reauth: no login page: %.300s", body)
@@ -136,8 +137,8 @@ func (b *browser) reauthTOTP(secret string) {
 	}
 	e.clock.Advance(30 * time.Second) // a new TOTP step
 	resp, body = b.mfaPost("", arID, url.Values{"factor": {factorRE.FindStringSubmatch(body)[1]}, "code": {oathtool(e.t, secret, e.clock.Now())}})
-	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/t/acme/account/security" {
-		e.t.Fatalf("reauth did not return to the security page: %d %s %.300s", resp.StatusCode, resp.Request.URL, body)
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/t/acme/account/"+ret {
+		e.t.Fatalf("reauth did not return to the %s page: %d %s %.300s", ret, resp.StatusCode, resp.Request.URL, body)
 	}
 }
 
@@ -193,7 +194,7 @@ func TestSensitiveRoutesAreGuarded(t *testing.T) {
 		// An email code is not enough when the user has TOTP: add an email
 		// factor (fresh TOTP), then sign in with the emailed code only.
 		outbox := fx.outbox
-		b.reauthTOTP(fx.totpSecret)
+		b.reauthTOTP(fx.totpSecret, "security")
 		sec := e.issuer + "/account/security"
 		_, body := b.post(sec+"/enroll", url.Values{"kind": {"email"}})
 		fm := factorRE.FindStringSubmatch(body)
@@ -245,7 +246,7 @@ func TestBackupCodesFileNeedsFreshSecondFactor(t *testing.T) {
 		if resp.StatusCode != http.StatusForbidden || len(codeItemLines(body)) > 0 {
 			t.Fatalf("password-only session downloaded the codes: %d %.300s", resp.StatusCode, body)
 		}
-		b.reauthTOTP(totpSecret)
+		b.reauthTOTP(totpSecret, "security")
 		e.srv.Wait()
 		mails := len(fx.outbox.Emails())
 		if resp, body = b.get(txt); resp.StatusCode != http.StatusOK || len(codeItemLines(body)) == 0 {
@@ -278,8 +279,11 @@ func TestConnectNeedsFreshSecondFactor(t *testing.T) {
 		if l := e.links(e.agent().ID); len(l) != 0 {
 			t.Fatalf("links: %v", l)
 		}
+		if !strings.Contains(body, `name="return" value="connections"`) {
+			t.Fatalf("the guard's page does not return to the connections page: %.600s", body)
+		}
 
-		b.reauthTOTP(totpSecret)
+		b.reauthTOTP(totpSecret, "connections")
 		e.srv.Wait()
 		mails := len(fx.outbox.Emails())
 		resp, _ = b.post(connect, nil)
@@ -339,7 +343,7 @@ func TestUntrustedUpstreamAMRIsNoSecondFactor(t *testing.T) {
 		if _, body = b.post(sec+"/verify", url.Values{"factor": {fm[1]}, "code": {oathtool(t, totpSecret, e.clock.Now())}}); len(factorsOn(body)) != 1 {
 			t.Fatalf("totp not added: %.300s", body)
 		}
-		b.reauthTOTP(totpSecret) // the account has a factor now: connecting needs it, fresh
+		b.reauthTOTP(totpSecret, "security") // the account has a factor now: connecting needs it, fresh
 		resp, _ := b.post(e.issuer+"/account/connections/"+conn.ID+"/connect", nil)
 		cb, err := up.Authorize(resp.Header.Get("Location"))
 		if err != nil {
@@ -381,7 +385,7 @@ func TestSensitiveActionsEmailOnce(t *testing.T) {
 		_, body := c.get(e.issuer + "/login/2fa?id=" + arID)
 		c.mfaPost("", arID, url.Values{"factor": {factorRE.FindStringSubmatch(body)[1]}, "code": {oathtool(t, totpSecret, e.clock.Now())}})
 
-		b.reauthTOTP(totpSecret)
+		b.reauthTOTP(totpSecret, "security")
 		outbox := fx.outbox
 		notices := func() []notify.SentEmail {
 			e.srv.Wait()

@@ -161,7 +161,8 @@ func (s *Server) renderSecurity(w http.ResponseWriter, r *http.Request, p *tenan
 	s.renderPage(w, status, "security", d)
 }
 
-// securityReauth starts a fresh sign-in that returns to the security page.
+// securityReauth starts a fresh sign-in that returns to the security page
+// (or to the account page named by "return", from the guard's page).
 func (s *Server) securityReauth(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
 	sc, ok := s.loadSecurity(w, r, p)
 	if !ok {
@@ -169,8 +170,12 @@ func (s *Server) securityReauth(w http.ResponseWriter, r *http.Request, p *tenan
 	}
 	ctx := r.Context()
 	now := s.clock()
+	back := s.securityURL(p)
+	if ret := r.PostFormValue("return"); slices.Contains(reauthReturns, ret) {
+		back = s.tenantURL(p.tenant.Slug) + "/account/" + ret
+	}
 	ar := &store.AuthRequest{
-		ID: store.NewID(), TenantID: p.tenant.ID, ClientID: accountClientID, RedirectURI: s.securityURL(p),
+		ID: store.NewID(), TenantID: p.tenant.ID, ClientID: accountClientID, RedirectURI: back,
 		Scopes: []string{oidc.ScopeOpenID}, ResponseType: string(oidc.ResponseTypeCode), Prompt: []string{oidc.PromptLogin},
 		HintUserID: sc.u.ID, LoginHint: sc.u.Email, CreatedAt: now, ExpiresAt: now.Add(authRequestTTL),
 	}

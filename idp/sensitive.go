@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -182,9 +183,22 @@ func (s *Server) refuseSensitive(w http.ResponseWriter, r *http.Request, p *tena
 		jsonError(w, http.StatusForbidden, msg)
 		return
 	}
-	s.renderPage(w, http.StatusForbidden, "confirm", &pageData{Title: "Confirm it's you", TenantName: p.tenant.Name, Message: msg,
-		Action: s.securityURL(p) + "/reauth", Back: s.tenantURL(p.tenant.Slug) + "/account", BackLabel: "Back to your account"})
+	// The fresh sign-in returns to the account page the action was on.
+	ret, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/t/"+p.tenant.Slug+"/account/"), "/")
+	s.renderPage(w, http.StatusForbidden, "confirm", &confirmData{pageData: pageData{Title: "Confirm it's you", TenantName: p.tenant.Name,
+		Message: msg, Action: s.securityURL(p) + "/reauth", Back: s.tenantURL(p.tenant.Slug) + "/account", BackLabel: "Back to your account"},
+		Return: ret})
 }
+
+// confirmData is the guard's page: the reauth form and where it returns.
+type confirmData struct {
+	pageData
+	Return string
+}
+
+// reauthReturns are the account pages a "Confirm it's you" sign-in may
+// return to (securityReauth); anything else returns to the security page.
+var reauthReturns = []string{"security", "connections", "password", "devices"}
 
 // sensitiveDone reports that the guarded request completed action (detail:
 // what it was about, for the email: a factor's label, a connection's name).
