@@ -206,9 +206,9 @@ func TestFederationGoogleEndToEnd(t *testing.T) {
 		}
 		res := b.federated(page, conn.ID, up)
 		c := r.redeem(res, v)
-		// fed from Gatehouse, pwd from the upstream; the upstream's mfa is not
-		// trusted (accept_upstream_mfa off), so neither amr nor acr claim it.
-		if !slices.Equal(c.AMR, []string{"fed", "pwd"}) || c.ACR != "urn:gatehouse:acr:pwd" || c.Email != googleUser {
+		// fed from Gatehouse; the upstream is not trusted (accept_upstream_mfa
+		// off), so none of its amr values (pwd, mfa) reach amr or acr.
+		if !slices.Equal(c.AMR, []string{"fed"}) || c.ACR != "urn:gatehouse:acr:pwd" || c.Email != googleUser {
 			t.Fatalf("claims: amr %v acr %q email %q", c.AMR, c.ACR, c.Email)
 		}
 		// PKCE S256, nonce, state and the hd hint went upstream.

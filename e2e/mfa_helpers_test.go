@@ -15,6 +15,8 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/gatehouse-idp/gatehouse/idp"
+	"github.com/gatehouse-idp/gatehouse/idp/notify"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
 
@@ -165,4 +167,15 @@ func (e *env) auditTypes(userID string) []string {
 
 func storeQuery(userID, typ string) store.AuditQuery {
 	return store.AuditQuery{UserID: userID, Type: typ, Limit: 100}
+}
+
+// withOutbox delivers every email and text message to a dev outbox, a new
+// one for each environment the returned option builds (*box is the latest).
+func withOutbox() (box **notify.Outbox, opt func(*idp.Options)) {
+	var current *notify.Outbox
+	return &current, func(o *idp.Options) {
+		current = notify.NewOutbox(0, nil)
+		o.EmailSender = current
+		o.SMSSenders, o.DefaultSMSProvider = map[string]notify.SMSSender{"fake": current}, "fake"
+	}
 }

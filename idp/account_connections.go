@@ -1,6 +1,7 @@
 package idp
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"time"
@@ -165,6 +166,9 @@ func (s *Server) fedConnect(w http.ResponseWriter, r *http.Request, p *tenantPro
 	if !s.createLink(w, r, p, f, c, u, id.Issuer, id.Subject, id.Email, "account") {
 		return
 	}
+	// The connect was started behind the sensitive guard; it completes here,
+	// on the upstream's redirect, so this is where the user is told.
+	s.notifyAction(ctx, p.tenant, u, actConnected, c.Name+accountSuffix(id.Email))
 	http.Redirect(w, r, base+"?done=connected", http.StatusSeeOther)
 }
 
@@ -218,5 +222,22 @@ func (s *Server) accountDisconnect(w http.ResponseWriter, r *http.Request, p *te
 	}
 	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: store.EventFederationUnlink, UserID: u.ID,
 		Detail: map[string]string{"connection_id": connID, "issuer": iss, "subject": sub, "via": "account"}})
+	s.sensitiveDone(r, actDisconnected, s.connectionLabel(ctx, p, connID, target.Email))
 	http.Redirect(w, r, s.tenantURL(p.tenant.Slug)+"/account/connections?done=disconnected", http.StatusSeeOther)
+}
+
+// connectionLabel is "Okta (alice@example.com)" for a link's email, or the
+// connection id when the connection is gone.
+func (s *Server) connectionLabel(ctx context.Context, p *tenantProvider, connID, email string) string {
+	if c, err := s.store.ConnectionByID(ctx, p.tenant.ID, connID); err == nil {
+		return c.Name + accountSuffix(email)
+	}
+	return connID + accountSuffix(email)
+}
+
+func accountSuffix(email string) string {
+	if email == "" {
+		return ""
+	}
+	return " (" + email + ")"
 }

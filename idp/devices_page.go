@@ -42,6 +42,9 @@ func (s *Server) renderDevices(w http.ResponseWriter, r *http.Request, p *tenant
 	s.renderPage(w, status, "devices", d)
 }
 
+// devicesSubmit blocks or forgets a device or location: changes that only
+// narrow the ways in. Unblocking restores one and is its own route behind
+// the sensitive guard (devicesUnblock).
 func (s *Server) devicesSubmit(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
 	u, _, ok := s.accountUser(w, r, p)
 	if !ok {
@@ -51,17 +54,40 @@ func (s *Server) devicesSubmit(w http.ResponseWriter, r *http.Request, p *tenant
 		s.renderError(w, r, http.StatusBadRequest, "Invalid request", "The form could not be read.")
 		return
 	}
-	kind, action := r.PostForm.Get("kind"), r.PostForm.Get("action")
+	if action := r.PostForm.Get("action"); action == "block" || action == "forget" {
+		s.changeDeviceForm(w, r, p, u, action)
+		return
+	}
+	s.renderDevices(w, r, p, u, http.StatusBadRequest, "", errDeviceAction.Error())
+}
+
+// devicesUnblock lifts a block (sensitive: it restores a way in).
+func (s *Server) devicesUnblock(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+	u := guardedOp(r.Context()).u
+	if err := r.ParseForm(); err != nil {
+		s.renderError(w, r, http.StatusBadRequest, "Invalid request", "The form could not be read.")
+		return
+	}
+	if s.changeDeviceForm(w, r, p, u, "unblock") {
+		s.sensitiveDone(r, actDeviceUnblocked, "")
+	}
+}
+
+// changeDeviceForm applies action to the posted device or location and
+// renders the page; it reports whether the change was made.
+func (s *Server) changeDeviceForm(w http.ResponseWriter, r *http.Request, p *tenantProvider, u *store.User, action string) bool {
+	kind := r.PostForm.Get("kind")
 	err := s.ChangeDevice(r.Context(), p.tenant, u.ID, kind, truncate(r.PostForm.Get("id"), 256), action, r, "account")
 	if msg := deviceProblem(err); msg != "" {
 		s.renderDevices(w, r, p, u, http.StatusBadRequest, "", msg)
-		return
+		return false
 	}
 	if err != nil {
 		s.log.Error("devices: change", "tenant", p.tenant.Slug, "err", err)
 		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
-		return
+		return false
 	}
 	done := map[string]string{"block": "Blocked: sign-ins from it are refused.", "unblock": "Unblocked.", "forget": "Forgotten: its next sign-in counts as new."}
 	s.renderDevices(w, r, p, u, http.StatusOK, done[action], "")
+	return true
 }

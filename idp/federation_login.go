@@ -387,7 +387,15 @@ func (s *Server) fedSignIn(w http.ResponseWriter, r *http.Request, p *tenantProv
 		return
 	}
 	s.metrics.logins.WithLabelValues("federated", "succeeded").Inc()
-	s.finishPrimary(w, r, p, ar, u, fedMethods(c, upstreamMFA, extra...), upstreamAMR(amr, c.AcceptUpstreamMFA)...)
+	// The upstream's amr reaches the session (and tokens) only on a
+	// connection that trusts the upstream's MFA: from any other upstream it
+	// is a claim nobody vouches for, and a session listing "otp" looked like
+	// a fresh second factor to the account pages (issue 8).
+	var up []string
+	if c.AcceptUpstreamMFA {
+		up = upstreamAMR(amr, true)
+	}
+	s.finishPrimary(w, r, p, ar, u, fedMethods(c, upstreamMFA, extra...), up...)
 }
 
 // attachFederatedSession remembers which session a federated login

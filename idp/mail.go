@@ -63,6 +63,9 @@ func (s *Server) sendUserMail(ctx context.Context, t *store.Tenant, u *store.Use
 
 // sendUserMailValues sends email kind with prepared template values.
 func (s *Server) sendUserMailValues(ctx context.Context, t *store.Tenant, u *store.User, kind string, values map[string]any) {
+	if holdMail(ctx, kind, values) { // inside the sensitive guard: one email per action (sensitive.go)
+		return
+	}
 	if s.mfa.email == nil {
 		s.log.Warn("email not sent: no email sender configured", "tenant", t.Slug, "kind", kind, "user_id", u.ID)
 		return

@@ -128,13 +128,26 @@ func (d *mfaDeps) smsSender(set store.TenantSettings) notify.SMSSender {
 }
 
 // mfaPolicy is a tenant's second-factor policy with defaults applied.
+//
+// methods limits what can be ENROLLED; verifiable is what an existing
+// factor can VERIFY with on this server. They differ on purpose: a tenant
+// that stops offering a method, or a replica without an SMS sender, must
+// not turn a user's enrolled factor into "no factor" (issue 8: that sent
+// whoever knew the password to enrolment).
 type mfaPolicy struct {
 	mode         policy.MFAMode
-	methods      []policy.Method // enabled and deliverable
+	methods      []policy.Method // enabled by the tenant and deliverable: may be enrolled
+	verifiable   []policy.Method // deliverable here, whatever the tenant enables: may verify
 	rememberDays int
 }
 
+// allows: a factor of kind may be enrolled.
 func (p mfaPolicy) allows(kind string) bool { return slices.Contains(p.methods, policy.Method(kind)) }
+
+// canVerify: an enrolled factor of kind can be used to sign in on this server.
+func (p mfaPolicy) canVerify(kind string) bool {
+	return slices.Contains(p.verifiable, policy.Method(kind))
+}
 
 // mfaPolicy resolves the tenant's settings. A method that needs a sender
 // which is not configured is left out (nobody could enroll it), and an
@@ -154,28 +167,36 @@ func (s *Server) mfaPolicy(set store.TenantSettings) mfaPolicy {
 			methods = append(methods, policy.Method(m))
 		}
 	}
-	for _, m := range methods {
-		switch m {
-		case policy.MethodSMS:
-			if s.mfa.smsSender(set) == nil {
-				continue
-			}
-		case policy.MethodEmail:
-			if s.mfa.email == nil {
-				continue
-			}
-		case policy.MethodWebAuthn:
-			if s.mfa.rp == nil {
-				continue
-			}
+	for _, m := range []policy.Method{policy.MethodTOTP, policy.MethodSMS, policy.MethodEmail, policy.MethodWebAuthn} {
+		if s.deliverable(set, m) { // verifying needs the same as delivering
+			mp.verifiable = append(mp.verifiable, m)
 		}
-		mp.methods = append(mp.methods, m)
+	}
+	for _, m := range methods {
+		if s.deliverable(set, m) {
+			mp.methods = append(mp.methods, m)
+		}
 	}
 	return mp
 }
 
-// usableFactors are the user's verified factors the tenant still allows,
-// default first.
+// deliverable reports whether this server can run method m for a tenant
+// with settings set: SMS and email need a sender, passkeys a relying party.
+func (s *Server) deliverable(set store.TenantSettings, m policy.Method) bool {
+	switch m {
+	case policy.MethodSMS:
+		return s.mfa.smsSender(set) != nil
+	case policy.MethodEmail:
+		return s.mfa.email != nil
+	case policy.MethodWebAuthn:
+		return s.mfa.rp != nil
+	}
+	return true
+}
+
+// usableFactors are the user's verified factors this server can verify
+// (mfaPolicy.canVerify: whether the tenant still offers the kind for
+// enrolment does not matter), default first.
 func (s *Server) usableFactors(ctx context.Context, tenantID, userID string, mp mfaPolicy) ([]*store.Factor, error) {
 	all, err := s.store.ListFactors(ctx, tenantID, userID)
 	if err != nil {
@@ -183,7 +204,7 @@ func (s *Server) usableFactors(ctx context.Context, tenantID, userID string, mp 
 	}
 	var out []*store.Factor
 	for _, f := range all {
-		if f.Verified && mp.allows(f.Kind) {
+		if f.Verified && mp.canVerify(f.Kind) {
 			out = append(out, f)
 		}
 	}

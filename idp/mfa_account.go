@@ -32,8 +32,7 @@ type securityData struct {
 	accountData
 	Base       string
 	AccountURL string
-	Recent     bool // changes allowed now
-	Fresh2FA   bool // a second factor within recentAuth (regenerate codes)
+	Recent     bool // changes allowed now (the sensitive guard would pass)
 	Factors    []securityFactor
 	Kinds      []kindView
 	Enrolling  *factorView
@@ -63,47 +62,38 @@ func (s *Server) securityURL(p *tenantProvider) string {
 	return s.tenantURL(p.tenant.Slug) + "/account/security"
 }
 
-// secondFactorAMR: the session's sign-in included a second factor.
-func secondFactorAMR(amr []string) bool {
-	for _, v := range amr {
-		switch v {
-		case policy.AMROTP, policy.AMRSMS, policy.AMRHardwareKey, policy.AMREmail, policy.AMRMFA:
-			return true
-		}
-	}
-	return false
-}
-
 // securityCtx is what every security handler loads.
 type securityCtx struct {
 	u       *store.User
 	sess    *store.Session
 	mp      mfaPolicy
 	factors []*store.Factor // verified
-	recent  bool
-	fresh   bool
+	// recent: the sensitive guard would let this session change factors
+	// now (sensitive.go); the page offers the changes only then.
+	recent bool
 }
 
+// loadSecurity loads the page's facts; inside the sensitive guard it uses
+// the user and session the guard checked.
 func (s *Server) loadSecurity(w http.ResponseWriter, r *http.Request, p *tenantProvider) (*securityCtx, bool) {
-	u, sess, ok := s.accountUser(w, r, p)
-	if !ok {
+	ctx := r.Context()
+	var (
+		u    *store.User
+		sess *store.Session
+	)
+	if op := guardedOp(ctx); op != nil {
+		u, sess = op.u, op.sess
+	} else if u, sess, _ = s.accountUser(w, r, p); u == nil {
 		return nil, false
 	}
-	ctx := r.Context()
 	sc := &securityCtx{u: u, sess: sess, mp: s.mfaPolicy(s.tenantSettings(ctx, p))}
-	all, err := s.store.ListFactors(ctx, p.tenant.ID, u.ID)
+	h, err := s.holdings(ctx, p.tenant.ID, u.ID, sc.mp)
 	if err != nil {
 		s.mfaUnavailable(w, r, p, "account: list factors", err)
 		return nil, false
 	}
-	for _, f := range all {
-		if f.Verified {
-			sc.factors = append(sc.factors, f)
-		}
-	}
-	young := s.clock().Sub(sess.AuthTime) <= recentAuth
-	sc.fresh = young && secondFactorAMR(sess.AMR)
-	sc.recent = young && (len(sc.factors) == 0 || sc.fresh)
+	sc.factors = h.verified
+	sc.recent = sensitiveFreshness(s.clock(), sess, h).OK
 	return sc, true
 }
 
@@ -135,7 +125,7 @@ func (s *Server) renderSecurity(w http.ResponseWriter, r *http.Request, p *tenan
 	ctx := r.Context()
 	d := &securityData{accountData: accountData{pageData: pageData{Title: "Sign-in security", TenantName: p.tenant.Name, Error: errMsg,
 		Message: securityNotices[notice], Action: s.securityURL(p)}, User: sc.u, Session: sc.sess, SignedIn: sc.sess.AuthTime},
-		Base: s.securityURL(p), AccountURL: s.tenantURL(p.tenant.Slug) + "/account", Recent: sc.recent, Fresh2FA: sc.fresh}
+		Base: s.securityURL(p), AccountURL: s.tenantURL(p.tenant.Slug) + "/account", Recent: sc.recent}
 	for _, f := range sc.factors {
 		d.Factors = append(d.Factors, securityFactor{factorView: viewFactor(f), Name: f.Name, Created: f.CreatedAt, LastUsed: f.LastUsedAt})
 	}
@@ -171,7 +161,8 @@ func (s *Server) renderSecurity(w http.ResponseWriter, r *http.Request, p *tenan
 	s.renderPage(w, status, "security", d)
 }
 
-// securityReauth starts a fresh sign-in that returns to the security page.
+// securityReauth starts a fresh sign-in that returns to the security page
+// (or to the account page named by "return", from the guard's page).
 func (s *Server) securityReauth(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
 	sc, ok := s.loadSecurity(w, r, p)
 	if !ok {
@@ -179,8 +170,12 @@ func (s *Server) securityReauth(w http.ResponseWriter, r *http.Request, p *tenan
 	}
 	ctx := r.Context()
 	now := s.clock()
+	back := s.securityURL(p)
+	if ret := r.PostFormValue("return"); slices.Contains(reauthReturns, ret) {
+		back = s.tenantURL(p.tenant.Slug) + "/account/" + ret
+	}
 	ar := &store.AuthRequest{
-		ID: store.NewID(), TenantID: p.tenant.ID, ClientID: accountClientID, RedirectURI: s.securityURL(p),
+		ID: store.NewID(), TenantID: p.tenant.ID, ClientID: accountClientID, RedirectURI: back,
 		Scopes: []string{oidc.ScopeOpenID}, ResponseType: string(oidc.ResponseTypeCode), Prompt: []string{oidc.PromptLogin},
 		HintUserID: sc.u.ID, LoginHint: sc.u.Email, CreatedAt: now, ExpiresAt: now.Add(authRequestTTL),
 	}
@@ -194,20 +189,11 @@ func (s *Server) securityReauth(w http.ResponseWriter, r *http.Request, p *tenan
 	http.Redirect(w, r, s.tenantURL(p.tenant.Slug)+"/login?id="+ar.ID, http.StatusSeeOther)
 }
 
-// requireRecent answers with the page (and false) when changes need a new sign-in.
-func (s *Server) requireRecent(w http.ResponseWriter, r *http.Request, p *tenantProvider, sc *securityCtx) bool {
-	if sc.recent {
-		return true
-	}
-	s.renderSecurity(w, r, p, sc, http.StatusForbidden, "For your security, confirm it's you before changing your sign-in methods.", "", nil)
-	return false
-}
-
 // securityEnroll starts enrolling a TOTP, SMS or email factor; a phone
 // number change passes `replaces`, the SMS factor it re-binds.
 func (s *Server) securityEnroll(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
 	sc, ok := s.loadSecurity(w, r, p)
-	if !ok || !s.parsePost(w, r) || !s.requireRecent(w, r, p, sc) {
+	if !ok || !s.parsePost(w, r) {
 		return
 	}
 	ctx := r.Context()
@@ -262,7 +248,7 @@ func (s *Server) pendingFactor(r *http.Request, p *tenantProvider, sc *securityC
 
 func (s *Server) securityVerify(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
 	sc, ok := s.loadSecurity(w, r, p)
-	if !ok || !s.parsePost(w, r) || !s.requireRecent(w, r, p, sc) {
+	if !ok || !s.parsePost(w, r) {
 		return
 	}
 	ctx := r.Context()
@@ -282,12 +268,14 @@ func (s *Server) securityVerify(w http.ResponseWriter, r *http.Request, p *tenan
 		s.renderEnrolling(w, r, p, sc, f, replaces, http.StatusUnauthorized, err.Error())
 		return
 	}
+	s.sensitiveDone(r, actFactorAdded, factorLabel(f))
 	if replaces != "" {
 		if old, err := s.store.FactorByID(ctx, p.tenant.ID, sc.u.ID, replaces); err == nil && old.Kind == f.Kind && old.ID != f.ID {
 			if old.IsDefault {
 				_ = s.store.SetDefaultFactor(ctx, p.tenant.ID, sc.u.ID, f.ID)
 			}
 			s.removeFactor(ctx, p.tenant, sc.u, old, "rebound")
+			s.sensitiveDone(r, actPhoneChanged, factorLabel(old)+" → "+factorLabel(f))
 		}
 	}
 	s.afterEnroll(w, r, p, sc)
@@ -322,7 +310,7 @@ func formatCodes(codes []string) []string {
 
 func (s *Server) securitySend(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
 	sc, ok := s.loadSecurity(w, r, p)
-	if !ok || !s.parsePost(w, r) || !s.requireRecent(w, r, p, sc) {
+	if !ok || !s.parsePost(w, r) {
 		return
 	}
 	f, ok := s.pendingFactor(r, p, sc)
@@ -364,7 +352,7 @@ func (s *Server) ownFactor(r *http.Request, sc *securityCtx) (*store.Factor, boo
 
 func (s *Server) securityFactorAction(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
 	sc, ok := s.loadSecurity(w, r, p)
-	if !ok || !s.parsePost(w, r) || !s.requireRecent(w, r, p, sc) {
+	if !ok || !s.parsePost(w, r) {
 		return
 	}
 	ctx := r.Context()
@@ -382,6 +370,7 @@ func (s *Server) securityFactorAction(w http.ResponseWriter, r *http.Request, p 
 			return
 		}
 		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.factor.renamed", UserID: sc.u.ID, Detail: map[string]string{"factor_id": f.ID}})
+		s.sensitiveDone(r, actFactorRenamed, factorLabel(f))
 		done = "renamed"
 	case "default":
 		if err := s.store.SetDefaultFactor(ctx, p.tenant.ID, sc.u.ID, f.ID); err != nil {
@@ -389,6 +378,7 @@ func (s *Server) securityFactorAction(w http.ResponseWriter, r *http.Request, p 
 			return
 		}
 		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.factor.default", UserID: sc.u.ID, Detail: map[string]string{"factor_id": f.ID}})
+		s.sensitiveDone(r, actFactorDefault, factorLabel(f))
 		done = "default"
 	case "remove":
 		if len(sc.factors) == 1 && sc.mp.mode != policy.MFANever {
@@ -397,6 +387,7 @@ func (s *Server) securityFactorAction(w http.ResponseWriter, r *http.Request, p 
 			return
 		}
 		s.removeFactor(ctx, p.tenant, sc.u, f, "user")
+		s.sensitiveDone(r, actFactorRemoved, factorLabel(f))
 		if f.IsDefault && len(sc.factors) > 1 {
 			for _, o := range sc.factors {
 				if o.ID != f.ID {

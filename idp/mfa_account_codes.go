@@ -9,14 +9,14 @@ import (
 
 // Backup codes and remembered browsers on the account security page.
 
-// securityRegenerate replaces the backup codes; it needs a fresh second factor.
+// securityRegenerate replaces the backup codes (behind the sensitive guard).
 func (s *Server) securityRegenerate(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
 	sc, ok := s.loadSecurity(w, r, p)
 	if !ok || !s.parsePost(w, r) {
 		return
 	}
-	if !sc.fresh || len(sc.factors) == 0 {
-		s.renderSecurity(w, r, p, sc, http.StatusForbidden, "New backup codes need a fresh second factor: confirm it's you first.", "", nil)
+	if len(sc.factors) == 0 {
+		s.renderSecurity(w, r, p, sc, http.StatusConflict, "Add a second sign-in method first: backup codes stand in for one.", "", nil)
 		return
 	}
 	codes, err := s.newBackupCodes(r.Context(), p.tenant, sc.u)
@@ -24,6 +24,7 @@ func (s *Server) securityRegenerate(w http.ResponseWriter, r *http.Request, p *t
 		s.mfaUnavailable(w, r, p, "account: regenerate codes", err)
 		return
 	}
+	s.sensitiveDone(r, actCodesRegenerated, "")
 	s.renderSecurity(w, r, p, sc, http.StatusOK, "", "", func(d *securityData) {
 		d.NewCodes = formatCodes(codes)
 		d.HasCodes, d.CodesLeft, d.CodesTotal, d.Used, d.Unsaved, d.Download = true, len(codes), len(codes), nil, true, true
@@ -37,7 +38,9 @@ func (s *Server) securityCodesFile(w http.ResponseWriter, r *http.Request, p *te
 	}
 	if !s.serveCodesFile(w, r, p.tenant, sc.u) {
 		s.renderSecurity(w, r, p, sc, http.StatusGone, "These codes can no longer be downloaded. Generate a new set if you lost them.", "", nil)
+		return
 	}
+	s.sensitiveDone(r, actCodesDownloaded, "")
 }
 
 // securityForgetDevices ends every "don't ask again on this browser".
@@ -52,6 +55,7 @@ func (s *Server) securityForgetDevices(w http.ResponseWriter, r *http.Request, p
 		return
 	}
 	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.devices.forgotten", UserID: sc.u.ID})
+	s.sensitiveDone(r, actDevicesForgotten, "")
 	http.Redirect(w, r, s.securityURL(p)+"?done=forgotten", http.StatusSeeOther)
 }
 

@@ -35,8 +35,8 @@ func (s *Server) securityWebAuthnBegin(w http.ResponseWriter, r *http.Request, p
 	if !ok {
 		return
 	}
-	if !sc.recent || s.mfa.rp == nil || !sc.mp.allows(store.FactorWebAuthn) {
-		jsonError(w, http.StatusForbidden, "Confirm it's you first.")
+	if s.mfa.rp == nil || !sc.mp.allows(store.FactorWebAuthn) {
+		jsonError(w, http.StatusForbidden, "Passkeys are not available.")
 		return
 	}
 	wu, _, err := s.webauthnUser(r.Context(), p.tenant.ID, sc.u)
@@ -64,7 +64,7 @@ func (s *Server) securityWebAuthnBegin(w http.ResponseWriter, r *http.Request, p
 
 func (s *Server) securityWebAuthnFinish(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
 	sc, ok := s.loadSecurity(w, r, p)
-	if !ok || !s.parsePost(w, r) || !s.requireRecent(w, r, p, sc) {
+	if !ok || !s.parsePost(w, r) {
 		return
 	}
 	ctx := r.Context()
@@ -82,12 +82,14 @@ func (s *Server) securityWebAuthnFinish(w http.ResponseWriter, r *http.Request, 
 		s.renderSecurity(w, r, p, sc, http.StatusBadRequest, "The passkey did not answer in time. Try again.", "", nil)
 		return
 	}
-	if _, err := s.finishRegistration(ctx, p.tenant, sc.u, sess, body, r.PostForm.Get("name")); err != nil {
+	f, err := s.finishRegistration(ctx, p.tenant, sc.u, sess, body, r.PostForm.Get("name"))
+	if err != nil {
 		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.enroll.failed", UserID: sc.u.ID, Detail: map[string]string{"kind": store.FactorWebAuthn}})
 		s.log.Info("account: passkey registration refused", "tenant", p.tenant.Slug, "err", err)
 		s.renderSecurity(w, r, p, sc, http.StatusBadRequest, "The passkey could not be registered. Try again.", "", nil)
 		return
 	}
+	s.sensitiveDone(r, actFactorAdded, factorLabel(f))
 	s.afterEnroll(w, r, p, sc)
 }
 

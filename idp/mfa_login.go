@@ -78,14 +78,20 @@ func (s *Server) secondFactorStep(w http.ResponseWriter, r *http.Request, p *ten
 		}
 		return false
 	}
-	factors, err := s.usableFactors(ctx, p.tenant.ID, u.ID, mp)
+	h, err := s.holdings(ctx, p.tenant.ID, u.ID, mp)
 	if err != nil {
 		s.mfaUnavailable(w, r, p, "list factors", err)
 		return true
 	}
-	step := stepChallenge
-	if len(factors) == 0 {
+	var step string
+	switch {
+	case h.canVerify():
+		step = stepChallenge
+	case h.mayEnrol():
 		step = stepEnroll
+	default: // factors held, none usable here: never enrolment (mfa_holdings.go)
+		s.refuseUnusable(w, r, p, u, ar.ClientID, h)
+		return true
 	}
 	now := s.clock()
 	st := &store.LoginState{TenantID: p.tenant.ID, AuthRequestID: ar.ID, UserID: u.ID, Methods: encodeMethods(methods, upstreamAMR),
@@ -205,6 +211,9 @@ func (s *Server) loadTxn(w http.ResponseWriter, r *http.Request, p *tenantProvid
 			return nil, false
 		}
 		t.u = u
+		if st.Step == stepEnroll && !s.mayEnrolAtSignIn(w, r, p, u, ar.ClientID, false) {
+			return nil, false
+		}
 	}
 	return t, true
 }
@@ -286,7 +295,8 @@ func (s *Server) mfaSubmit(w http.ResponseWriter, r *http.Request, p *tenantProv
 	s.factorPassed(w, r, p, txn, policy.Method(kind), r.PostForm.Get("remember") == "on")
 }
 
-// usableFactor returns the user's verified, allowed factor id.
+// usableFactor returns the user's verified factor id, if this server can
+// verify its kind (the tenant's enrolment settings do not matter).
 func (s *Server) usableFactor(r *http.Request, p *tenantProvider, txn *loginTxn, id string) (*store.Factor, error) {
 	if id == "" || len(id) > 64 {
 		return nil, store.ErrNotFound
@@ -295,7 +305,7 @@ func (s *Server) usableFactor(r *http.Request, p *tenantProvider, txn *loginTxn,
 	if err != nil {
 		return nil, err
 	}
-	if !f.Verified || !txn.mp.allows(f.Kind) {
+	if !f.Verified || !txn.mp.canVerify(f.Kind) {
 		return nil, store.ErrNotFound
 	}
 	return f, nil

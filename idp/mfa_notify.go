@@ -22,7 +22,8 @@ import (
 // emailNames are the emails in templates/email.
 var emailNames = []string{"code", "factor_added", "factor_removed", "backup_code_used", mailSecondFactorFailed,
 	mailPasswordChanged, mailPasswordReset, mailAccountLocked, // access policies (mail.go)
-	mailBlockedAttempt, mailNewDevice, mailNewLocation} // device centre (device_centre.go)
+	mailBlockedAttempt, mailNewDevice, mailNewLocation, // device centre (device_centre.go)
+	mailAccountChanged} // sensitive account actions (sensitive.go)
 
 type emailTemplate struct {
 	text *texttemplate.Template

@@ -4,7 +4,7 @@ import "net/http"
 
 // mfaRoutes mounts the second-factor pages. tp wraps a tenant handler with
 // metrics and the provider lookup; forms refuses cross-origin POSTs.
-func (s *Server) mfaRoutes(mux *http.ServeMux, tp func(string, func(http.ResponseWriter, *http.Request, *tenantProvider)) http.Handler, forms *http.CrossOriginProtection) {
+func (s *Server) mfaRoutes(mux *routeMux, tp func(string, func(http.ResponseWriter, *http.Request, *tenantProvider)) http.Handler, forms *http.CrossOriginProtection) {
 	post := func(pattern, route string, h func(http.ResponseWriter, *http.Request, *tenantProvider)) {
 		mux.Handle("POST "+pattern, forms.Handler(tp(route, h)))
 	}
@@ -25,19 +25,22 @@ func (s *Server) mfaRoutes(mux *http.ServeMux, tp func(string, func(http.Respons
 	post("/t/{tenant}/login/passkey/begin", "login_passkey", s.passkeyBegin)
 	post("/t/{tenant}/login/passkey/finish", "login_passkey", s.passkeyFinish)
 
-	// The account security page.
+	// The account security page. s.sensitive (sensitive.go) marks what adds,
+	// reveals or removes a way in: it demands a fresh local second factor and
+	// emails the user once per action. Unwrapped account routes are on the
+	// commented allowlist of TestSensitiveRoutesAreGuarded (e2e).
 	mux.Handle("GET /t/{tenant}/account/security", tp("account_security", s.securityPage))
-	mux.Handle("GET /t/{tenant}/account/security/backup-codes.txt", tp("account_security", s.securityCodesFile))
+	mux.Handle("GET /t/{tenant}/account/security/backup-codes.txt", tp("account_security", s.sensitive(s.securityCodesFile)))
 	post("/t/{tenant}/account/security/reauth", "account_security", s.securityReauth)
-	post("/t/{tenant}/account/security/enroll", "account_security", s.securityEnroll)
-	post("/t/{tenant}/account/security/verify", "account_security", s.securityVerify)
-	post("/t/{tenant}/account/security/send", "account_security", s.securitySend)
-	post("/t/{tenant}/account/security/factor/{id}/{action}", "account_security", s.securityFactorAction)
-	post("/t/{tenant}/account/security/backup-codes/regenerate", "account_security", s.securityRegenerate)
+	post("/t/{tenant}/account/security/enroll", "account_security", s.sensitive(s.securityEnroll))
+	post("/t/{tenant}/account/security/verify", "account_security", s.sensitive(s.securityVerify))
+	post("/t/{tenant}/account/security/send", "account_security", s.sensitive(s.securitySend))
+	post("/t/{tenant}/account/security/factor/{id}/{action}", "account_security", s.sensitive(s.securityFactorAction))
+	post("/t/{tenant}/account/security/backup-codes/regenerate", "account_security", s.sensitive(s.securityRegenerate))
 	post("/t/{tenant}/account/security/backup-codes/saved", "account_security", s.securityCodesSaved)
-	post("/t/{tenant}/account/security/forget-devices", "account_security", s.securityForgetDevices)
-	post("/t/{tenant}/account/security/webauthn/begin", "account_security", s.securityWebAuthnBegin)
-	post("/t/{tenant}/account/security/webauthn/finish", "account_security", s.securityWebAuthnFinish)
+	post("/t/{tenant}/account/security/forget-devices", "account_security", s.sensitive(s.securityForgetDevices))
+	post("/t/{tenant}/account/security/webauthn/begin", "account_security", s.sensitive(s.securityWebAuthnBegin, replyJSON))
+	post("/t/{tenant}/account/security/webauthn/finish", "account_security", s.sensitive(s.securityWebAuthnFinish))
 
 	// Dev only: what the server would have sent.
 	if s.dev && s.mfa.outbox != nil {

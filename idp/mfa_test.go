@@ -109,10 +109,16 @@ func TestMFAPolicyResolution(t *testing.T) {
 	if mp.mode != policy.MFANewDevice || !slices.Equal(mp.methods, []policy.Method{policy.MethodTOTP}) || mp.rememberDays != 0 {
 		t.Fatalf("without senders: %+v", mp)
 	}
+	// What the tenant offers limits enrolment, not verification: a TOTP
+	// factor still verifies when the tenant offers only email.
+	mp = bare.mfaPolicy(store.TenantSettings{MFAMethods: []string{"email"}})
+	if mp.allows("totp") || !mp.canVerify("totp") || mp.canVerify("email") || mp.canVerify("sms") {
+		t.Fatalf("verifiable without senders: %+v", mp)
+	}
 	out := notify.NewOutbox(0, nil)
 	full := newTestServer(t, Options{EmailSender: out, SMSSenders: map[string]notify.SMSSender{"twilio": out}, DefaultSMSProvider: "twilio"})
 	mp = full.mfaPolicy(store.TenantSettings{MFAMethods: []string{"email", "sms"}, RememberDeviceDays: 30})
-	if !slices.Equal(mp.methods, []policy.Method{policy.MethodEmail, policy.MethodSMS}) || mp.rememberDays != 30 {
+	if !slices.Equal(mp.methods, []policy.Method{policy.MethodEmail, policy.MethodSMS}) || mp.rememberDays != 30 || !mp.canVerify("totp") {
 		t.Fatalf("with senders: %+v", mp)
 	}
 	// A tenant naming a provider that is not configured has no SMS.

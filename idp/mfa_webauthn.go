@@ -122,8 +122,14 @@ func (s *Server) webauthnStep(w http.ResponseWriter, r *http.Request, p *tenantP
 		return nil, nil, false
 	}
 	u, err := s.store.UserByID(ctx, p.tenant.ID, st.UserID)
-	if err != nil || !s.mfaPolicy(s.tenantSettings(ctx, p)).allows(store.FactorWebAuthn) {
+	mp := s.mfaPolicy(s.tenantSettings(ctx, p))
+	// A passkey verifies whenever passkeys work here; enrolling one needs the
+	// tenant to offer them, and a user who may still enrol at sign-in.
+	if err != nil || (step == stepChallenge && !mp.canVerify(store.FactorWebAuthn)) || (step == stepEnroll && !mp.allows(store.FactorWebAuthn)) {
 		jsonError(w, http.StatusBadRequest, "Passkeys are not available.")
+		return nil, nil, false
+	}
+	if step == stepEnroll && !s.mayEnrolAtSignIn(w, r, p, u, "", true) {
 		return nil, nil, false
 	}
 	return st, u, true
@@ -161,7 +167,7 @@ func (s *Server) webauthnFinish(w http.ResponseWriter, r *http.Request, p *tenan
 	}
 	ctx := r.Context()
 	body, ok := credentialForm(r)
-	if !ok || !txn.mp.allows(store.FactorWebAuthn) {
+	if !ok || !txn.mp.canVerify(store.FactorWebAuthn) {
 		s.renderChallenge(w, r, p, txn, "", http.StatusBadRequest, "The passkey did not answer. Try again.", "")
 		return
 	}

@@ -214,5 +214,6 @@ func (s *Server) accountPasswordSubmit(w http.ResponseWriter, r *http.Request, p
 		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
 		return
 	}
+	s.sensitiveDone(r, actPasswordChanged, "")
 	s.renderAccount(w, http.StatusOK, "account", p, u, sess, "Your password was changed. Your other sessions were signed out.")
 }

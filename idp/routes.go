@@ -12,7 +12,7 @@ import (
 
 // Handler returns the whole HTTP application.
 func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
+	mux := newRouteMux() // an http.ServeMux that remembers its patterns (route_table.go)
 	m := s.metrics
 	tp := func(route string, h func(http.ResponseWriter, *http.Request, *tenantProvider)) http.Handler {
 		return m.instrument(route, s.withProvider(h))
@@ -58,8 +58,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /t/{tenant}/login/federated/{connection_id}/link/webauthn/begin", forms.Handler(tp("federated_link", s.gateSignin("federated_link", s.fedLinkWebAuthnBegin))))
 	mux.Handle("POST /t/{tenant}/login/federated/{connection_id}/link/webauthn/finish", forms.Handler(tp("federated_link", s.gateSignin("federated_link", s.fedLinkWebAuthnFinish))))
 	mux.Handle("GET /t/{tenant}/account/connections", tp("account_connections", s.gateSignin("account_connections", s.accountConnections)))
-	mux.Handle("POST /t/{tenant}/account/connections/{connection_id}/connect", forms.Handler(tp("account_connections", s.gateSignin("account_connections", s.accountConnect))))
-	mux.Handle("POST /t/{tenant}/account/connections/disconnect", forms.Handler(tp("account_connections", s.gateSignin("account_connections", s.accountDisconnect))))
+	mux.Handle("POST /t/{tenant}/account/connections/{connection_id}/connect", forms.Handler(tp("account_connections", s.gateSignin("account_connections", s.sensitive(s.accountConnect)))))
+	mux.Handle("POST /t/{tenant}/account/connections/disconnect", forms.Handler(tp("account_connections", s.gateSignin("account_connections", s.sensitive(s.accountDisconnect)))))
 	// Second factors (mfa_routes.go): the login step, passkeys, the account
 	// security page and, with --dev, the outbox. All are sign-in pages, so
 	// they get the tenant's sign-in IP allowlist (ipallow.go).
@@ -67,6 +67,7 @@ func (s *Server) Handler() http.Handler {
 		return tp(route, s.gateSignin(route, h))
 	}, forms)
 
+	s.routePatterns = mux.patterns
 	return s.middleware(mux)
 }
 

@@ -91,6 +91,8 @@ type Server struct {
 	upstreamHTTP *http.Client    // federation
 	connectors   *connectorCache // federation: opened upstream connectors
 	mfa          *mfaDeps        // second factors (mfa.go)
+
+	routePatterns []string // mounted by Handler (route_table.go)
 }
 
 // maxTokenLifetime bounds every token a key may have signed (ID and access

@@ -1,0 +1,53 @@
+package idp
+
+import (
+	"testing"
+	"time"
+
+	"github.com/gatehouse-idp/gatehouse/idp/policy"
+	"github.com/gatehouse-idp/gatehouse/idp/store"
+)
+
+// TestSensitiveFreshness: the guard's verdict for every kind of session
+// (issue 8). Only what Gatehouse verified counts: the session's acr, never
+// upstream amr values listed next to it.
+func TestSensitiveFreshness(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	totp := &store.Factor{Kind: store.FactorTOTP, Verified: true}
+	email := &store.Factor{Kind: store.FactorEmail, Verified: true}
+	withTOTP := factorHoldings{verified: []*store.Factor{totp, email}, backupLeft: 10}
+	emailOnly := factorHoldings{verified: []*store.Factor{email}}
+	codesOnly := factorHoldings{backupLeft: 3}
+	none := factorHoldings{}
+	sess := func(age time.Duration, acr string, amr ...string) *store.Session {
+		return &store.Session{AuthTime: now.Add(-age), ACR: acr, AMR: amr}
+	}
+	pwd, mfa := policy.ACRPassword, policy.ACRMFA
+	for _, tt := range []struct {
+		name string
+		sess *store.Session
+		h    factorHoldings
+		ok   bool
+		why  string
+	}{
+		{"password only, TOTP enrolled", sess(time.Minute, pwd, "pwd"), withTOTP, false, "no_second_factor"},
+		{"password + TOTP, fresh", sess(time.Minute, mfa, "pwd", "otp", "mfa"), withTOTP, true, "second_factor"},
+		{"password + TOTP, 11 minutes ago", sess(11*time.Minute, mfa, "pwd", "otp", "mfa"), withTOTP, false, "stale"},
+		{"auth time in the future", sess(-time.Hour, mfa, "pwd", "otp", "mfa"), withTOTP, false, "stale"},
+		{"untrusted upstream otp (legacy session)", sess(time.Minute, pwd, "fed", "pwd", "otp"), withTOTP, false, "no_second_factor"},
+		{"untrusted upstream mfa listed", sess(time.Minute, pwd, "fed", "mfa"), withTOTP, false, "no_second_factor"},
+		{"trusted upstream MFA", sess(time.Minute, mfa, "fed", "mfa"), withTOTP, true, "second_factor"},
+		{"email code, TOTP enrolled", sess(time.Minute, pwd, "pwd", "email"), withTOTP, false, "email_code_not_enough"},
+		{"email code, only email enrolled", sess(time.Minute, pwd, "pwd", "email"), emailOnly, true, "email_code"},
+		{"passkey alone", sess(time.Minute, policy.ACRPhishingResistant, "hwk", "mfa"), withTOTP, true, "second_factor"},
+		{"backup code", sess(time.Minute, mfa, "pwd", "otp", "mfa"), codesOnly, true, "second_factor"},
+		{"only backup codes, password only", sess(time.Minute, pwd, "pwd"), codesOnly, false, "no_second_factor"},
+		{"no factors, recent sign-in", sess(time.Minute, pwd, "pwd"), none, true, "no_factors"},
+		{"no factors, old sign-in", sess(time.Hour, pwd, "pwd"), none, false, "stale"},
+	} {
+		got := sensitiveFreshness(now, tt.sess, tt.h)
+		if got.OK != tt.ok || got.Reason != tt.why {
+			t.Errorf("%s: got %+v, want ok=%v %s", tt.name, got, tt.ok, tt.why)
+		}
+	}
+}
