@@ -196,26 +196,23 @@ func (s *Server) sendCode(ctx context.Context, t *store.Tenant, u *store.User, f
 	return nil
 }
 
-// verifyFactorCode checks a typed code against factor f of user u (f nil:
-// a backup code). TOTP advances the factor's last step; SMS and email codes
-// are those sent for (OTPPurposeLogin, binding). It is the one code check of
-// the login step and of the federation proof; callers count the attempt
-// (countAttempt, or the proof's own counter) and the per-account failures
-// (recordFactorFailure).
-func (s *Server) verifyFactorCode(ctx context.Context, t *store.Tenant, u *store.User, f *store.Factor, binding, code string) error {
-	if f == nil {
-		return s.useBackupCode(ctx, t, u, code)
-	}
-	if f.TenantID != t.ID || f.UserID != u.ID || !f.Verified {
-		return fmt.Errorf("verifyFactorCode: factor not usable for this user: %w", store.ErrNotFound)
+// checkFactorCode checks a typed code against factor f of user u: TOTP
+// advances the factor's last step; SMS and email codes are those sent for
+// (purpose, binding). A login code needs a verified factor, an enrolment
+// code the unverified one being enrolled. It is the one code check of the
+// login step, the enrolment, the federation proof and the reset form, and
+// runs only behind a reservation (codeCredential, credential_guard.go).
+func (s *Server) checkFactorCode(ctx context.Context, t *store.Tenant, u *store.User, f *store.Factor, purpose, binding, code string) error {
+	if f.TenantID != t.ID || f.UserID != u.ID || f.Verified != (purpose == store.OTPPurposeLogin) {
+		return fmt.Errorf("checkFactorCode: factor not usable for this user: %w", store.ErrNotFound)
 	}
 	switch f.Kind {
 	case store.FactorTOTP:
 		return s.checkTOTP(ctx, f, code)
 	case store.FactorSMS, store.FactorEmail:
-		return s.checkSentCode(ctx, f, store.OTPPurposeLogin, binding, code)
+		return s.checkSentCode(ctx, f, purpose, binding, code)
 	}
-	return fmt.Errorf("verifyFactorCode: factor kind %q has no typed codes", f.Kind)
+	return fmt.Errorf("checkFactorCode: factor kind %q has no typed codes", f.Kind)
 }
 
 // useBackupCode redeems one backup code and tells the user by email.
