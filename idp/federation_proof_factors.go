@@ -126,7 +126,7 @@ func (r proofResult) message() string {
 	switch {
 	case errors.Is(r.err, errWrongPassword):
 		return "Incorrect password."
-	case errors.As(r.err, new(*throttledError)), userFacing(r.err):
+	case userFacing(r.err):
 		return r.err.Error()
 	case r.kind == store.FactorWebAuthn:
 		return passkeyMessage(r.err)

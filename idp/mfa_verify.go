@@ -53,12 +53,14 @@ func (e *rateLimitedError) Error() string {
 	return "Too many codes were sent. Try again later or choose another method."
 }
 
-// userFacing reports whether err is one of the messages above (shown as
-// is) rather than an internal failure (logged, shown generically).
+// userFacing reports whether err is one of the messages above, or a
+// brute-force refusal (credential_guard.go), shown as is, rather than an
+// internal failure (logged, shown generically).
 func userFacing(err error) bool {
 	var rl *rateLimitedError
 	var ue userError
-	return errors.As(err, &rl) || errors.As(err, &ue)
+	var te *throttledError
+	return errors.As(err, &rl) || errors.As(err, &ue) || errors.As(err, &te)
 }
 
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
