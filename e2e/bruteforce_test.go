@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,20 +22,10 @@ func TestBruteForceParallel(t *testing.T) {
 		r := e.rp(id, secret)
 		page := e.browser().loginPage(r)
 		const n = 200
-		codes := make([]int, n)
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				resp, _ := e.browser().postLogin(page, agentEmail, "wrong-password-"+string(rune('a'+i%26)))
-				codes[i] = resp.StatusCode
-			}()
-		}
-		close(start)
-		wg.Wait()
+		codes := burst(n, func(i int) int {
+			resp, _ := e.browser().postLogin(page, agentEmail, "wrong-password-"+string(rune('a'+i%26)))
+			return resp.StatusCode
+		})
 		checked, throttled := 0, 0
 		for _, c := range codes {
 			switch c {

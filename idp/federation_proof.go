@@ -144,6 +144,11 @@ func (s *Server) fedLinkSubmit(w http.ResponseWriter, r *http.Request, p *tenant
 // failure and show the page again (or end the attempt).
 func (s *Server) proofChecked(w http.ResponseWriter, r *http.Request, p *tenantProvider, f *fedFlow, ar *store.AuthRequest, c *store.Connection, u *store.User, res proofResult) {
 	ctx := r.Context()
+	if errors.Is(res.err, errThrottleUnavailable) {
+		s.clearFlow(w, p.tenant, flowProof)
+		s.unavailable(w, r, "federation: proof counters", res.err)
+		return
+	}
 	if errors.Is(res.err, errProofLocked) {
 		s.clearFlow(w, p.tenant, flowProof)
 		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.challenge.locked", UserID: u.ID, ClientID: ar.ClientID})
@@ -154,7 +159,12 @@ func (s *Server) proofChecked(w http.ResponseWriter, r *http.Request, p *tenantP
 		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: store.EventFederationRefused, UserID: u.ID, ClientID: ar.ClientID,
 			Detail: map[string]string{"reason": "proof_failed", "connection_id": c.ID, "attempt": strconv.Itoa(f.Attempts + 1),
 				"proof": res.kind, "why": res.why()}})
-		if !userFacing(res.err) && !errors.Is(res.err, errWrongPassword) {
+		status := http.StatusUnauthorized
+		if te := (*throttledError)(nil); errors.As(res.err, &te) {
+			// The sign-in throttle refused the password before checking it.
+			status = http.StatusTooManyRequests
+			w.Header().Set("Retry-After", te.retryAfter())
+		} else if !userFacing(res.err) && !errors.Is(res.err, errWrongPassword) {
 			s.log.Warn("federation: proof refused", "tenant", p.tenant.Slug, "proof", res.kind, "err", res.err)
 		}
 		f.Attempts++
@@ -165,7 +175,7 @@ func (s *Server) proofChecked(w http.ResponseWriter, r *http.Request, p *tenantP
 			return
 		}
 		if s.reissueProof(w, r, p, f) {
-			s.renderProof(w, r, http.StatusUnauthorized, p, c, f, u, res.message(), "")
+			s.renderProof(w, r, status, p, c, f, u, res.message(), "")
 		}
 		return
 	}

@@ -115,6 +115,8 @@ func (r proofResult) why() string {
 		return "unknown_proof"
 	case errors.Is(r.err, errPasskeyNoCeremony):
 		return "no_ceremony"
+	case errors.As(r.err, new(*throttledError)):
+		return "throttled"
 	}
 	return factorFailureReason(r.err)
 }
@@ -139,12 +141,16 @@ func (s *Server) checkProof(r *http.Request, p *tenantProvider, u *store.User, f
 	ctx := r.Context()
 	choice := form.Get("factor")
 	if choice == "" || choice == "password" {
-		res := proofResult{kind: "password", method: policy.MethodPassword, err: errWrongPassword}
+		// The sign-in throttle's counters and limits (throttle.go): guessing
+		// here costs the same as guessing at the login form.
+		res := proofResult{kind: "password", method: policy.MethodPassword}
 		pw := form.Get("password")
-		if u.PasswordHash != "" && pw != "" && len(pw) <= maxPasswordLen {
-			if err := s.hasher.Verify(ctx, u.PasswordHash, policy.NormalizePassword(pw)); err == nil {
-				res.err = nil
-			}
+		if pw == "" {
+			res.err = errWrongPassword
+			return res
+		}
+		if err := s.verifyThrottled(ctx, s.signInGuard(ctx, p, u, u.Email, ""), passwordCredential{hash: u.PasswordHash, password: pw}); err != nil {
+			res.err = proofPasswordError(err)
 		}
 		return res
 	}
@@ -169,21 +175,34 @@ func (s *Server) checkProof(r *http.Request, p *tenantProvider, u *store.User, f
 		}
 		res.kind, res.method = fac.Kind, policy.Method(fac.Kind)
 	}
-	locked, err := s.accountLocked(r, p.tenant.ID, u.ID)
-	if err != nil {
-		res.err = err
-		return res
-	}
-	if locked {
-		res.err = errProofLocked
-		return res
-	}
 	code := form.Get("code")
 	if len(code) > 64 {
 		code = ""
 	}
-	if res.err = s.verifyFactorCode(ctx, p.tenant, u, fac, proofBinding(f), code); res.err != nil {
-		s.recordFactorFailure(ctx, p.tenant, u.ID)
+	c := &codeCredential{t: p.tenant, u: u, backup: fac == nil, purpose: store.OTPPurposeLogin, binding: proofBinding(f), code: code}
+	if fac != nil {
+		c.factors = []*store.Factor{fac}
 	}
+	res.err = proofFactorError(s.verifyThrottled(ctx, &factorGuard{t: p.tenant, userID: u.ID}, c))
 	return res
+}
+
+// proofPasswordError maps a refused proof password: a throttle refusal
+// stays one (the page says how long to wait), a wrong password becomes
+// errWrongPassword, a store failure stays internal.
+func proofPasswordError(err error) error {
+	var te *throttledError
+	if errors.As(err, &te) || errors.Is(err, errThrottleUnavailable) {
+		return err
+	}
+	return errWrongPassword
+}
+
+// proofFactorError maps the account's second-factor lock to errProofLocked.
+func proofFactorError(err error) error {
+	var te *throttledError
+	if errors.As(err, &te) {
+		return errProofLocked
+	}
+	return err
 }

@@ -1,6 +1,7 @@
 package idp
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
@@ -112,29 +113,16 @@ func (s *Server) checkPasskeyProof(r *http.Request, p *tenantProvider, ar *store
 	if err != nil || s.store.AdvanceLoginState(ctx, st, stepFedProof) != nil {
 		return proofResult{kind: store.FactorWebAuthn, err: errPasskeyNoCeremony}
 	}
-	locked, err := s.accountLocked(r, p.tenant.ID, u.ID)
-	switch {
-	case err != nil:
-		res.err = err
-		return res
-	case locked:
-		res.err = errProofLocked
-		return res
-	}
 	wu, byCred, err := s.webauthnUser(ctx, p.tenant.ID, u)
 	if err != nil {
 		res.err = err
 		return res
 	}
-	lr, err := s.mfa.rp.FinishLogin(wu, sess, body)
-	if err == nil {
-		err = s.storeAssertion(ctx, byCred[string(lr.CredentialID)], lr)
-	}
-	if err != nil {
-		s.recordFactorFailure(ctx, p.tenant, u.ID)
+	err = s.verifyThrottled(ctx, &factorGuard{t: p.tenant, userID: u.ID}, passkeyCredential{t: p.tenant, wu: wu, byCred: byCred, sess: sess, body: body})
+	if err != nil && !errors.As(err, new(*throttledError)) && !errors.Is(err, errThrottleUnavailable) {
 		s.auditClone(ctx, p.tenant.ID, u.ID, err)
-		res.err = err
 	}
+	res.err = proofFactorError(err)
 	return res
 }
 

@@ -64,7 +64,7 @@ func TestProofCodesBoundToProof(t *testing.T) {
 		{"this proof", u, proofBinding(flow), nil},
 		{"this proof again", u, proofBinding(flow), errCodeNone},
 	} {
-		err := s.verifyFactorCode(ctx, tn, tc.user, f, tc.binding, code)
+		err := s.checkFactorCode(ctx, tn, tc.user, f, store.OTPPurposeLogin, tc.binding, code)
 		if (tc.want == nil) != (err == nil) || (tc.want != nil && !errors.Is(err, tc.want)) {
 			t.Errorf("%s: err = %v, want %v", tc.name, err, tc.want)
 		}

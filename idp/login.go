@@ -185,29 +185,28 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
 		return
 	}
-	acct, ipk, ok := s.throttleGate(w, r, p, ar, u, email) // throttle.go: brute-force back-off
-	if !ok {
-		return
-	}
 	hash := ""
 	if u != nil && !u.Disabled {
 		hash = u.PasswordHash
 	}
-	verr := s.hasher.Verify(ctx, hash, policy.NormalizePassword(pw))
+	// throttle.go: the attempt is reserved against the brute-force counters
+	// before the password is checked.
+	verr := s.verifyThrottled(ctx, s.signInGuard(ctx, p, u, email, ar.ClientID), passwordCredential{hash: hash, password: pw})
+	if s.refusedAttempt(w, r, p, verr, func(status int, msg string) { s.renderLogin(w, p, ar, status, email, msg) }) {
+		return
+	}
 	if verr != nil || u == nil || u.Disabled {
 		ev := &store.AuditEvent{TenantID: p.tenant.ID, Type: "login.password.failed", ClientID: ar.ClientID}
 		if u != nil {
 			ev.UserID = u.ID
 		}
 		s.audit(ctx, ev)
-		s.noteFailure(ctx, p, u, acct, ipk)
 		s.metrics.logins.WithLabelValues("password", "failed").Inc()
 		s.renderLogin(w, p, ar, http.StatusUnauthorized, email, failedLogin)
 		return
 	}
 	s.metrics.logins.WithLabelValues("password", "succeeded").Inc()
 	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "login.password.succeeded", UserID: u.ID, ClientID: ar.ClientID})
-	s.noteSuccess(ctx, p, acct)
 	if s.passwordExpired(ctx, p, u) { // password_change.go: max age reached
 		s.startExpiredChange(w, r, p, ar, u, []policy.Method{policy.MethodPassword})
 		return

@@ -18,7 +18,10 @@ type Metrics struct {
 	latency  *prometheus.HistogramVec
 	tokens   *prometheus.CounterVec
 	logins   *prometheus.CounterVec
-	policy   *policyMetrics // policy_metrics.go
+	// verifications counts password and second-factor checks actually
+	// performed, each behind a reservation (credential_guard.go).
+	verifications *prometheus.CounterVec
+	policy        *policyMetrics // policy_metrics.go
 }
 
 // NewMetrics registers the series on reg (a fresh registry with Go and
@@ -43,8 +46,14 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gatehouse_logins_total", Help: "Sign-in attempts by method and result.",
 		}, []string{"method", "result"}),
+		verifications: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gatehouse_credential_verifications_total", Help: "Password and second-factor checks performed, by kind (password, factor); each was reserved against the brute-force limits first.",
+		}, []string{"kind"}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.tokens, m.logins)
+	for _, k := range []string{"password", "factor"} {
+		m.verifications.WithLabelValues(k)
+	}
+	reg.MustRegister(m.requests, m.latency, m.tokens, m.logins, m.verifications)
 	m.policy = newPolicyMetrics(reg)
 	return m
 }

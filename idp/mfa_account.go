@@ -258,7 +258,7 @@ func (s *Server) securityVerify(w http.ResponseWriter, r *http.Request, p *tenan
 		return
 	}
 	replaces := r.PostForm.Get("replaces")
-	if err := s.confirmEnrollment(ctx, p.tenant, sc.u, f, r.PostForm.Get("code")); err != nil {
+	if err := s.confirmEnrollment(ctx, &factorGuard{t: p.tenant, userID: sc.u.ID}, p.tenant, sc.u, f, r.PostForm.Get("code")); err != nil {
 		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.enroll.failed", UserID: sc.u.ID,
 			Detail: map[string]string{"kind": f.Kind}})
 		if !userFacing(err) {

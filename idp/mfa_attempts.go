@@ -3,59 +3,98 @@ package idp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
 
-// Counting second-factor attempts: per login attempt (login_states.attempts,
-// maxLoginFactorAttempts) and per account (factor_failures within
-// accountFailureWindow, maxAccountFactorFailures), both in the database so
-// every replica sees the same counts.
-
-// accountLocked reports whether the user's recent failures lock the second
-// factor of every login attempt.
-func (s *Server) accountLocked(r *http.Request, tenantID, userID string) (bool, error) {
-	n, err := s.store.FactorFailures(r.Context(), tenantID, userID, s.clock().Add(-accountFailureWindow))
-	return n >= maxAccountFactorFailures, err
-}
+// Counting second-factor attempts: per account (factor_failures within
+// accountFailureWindow, maxAccountFactorFailures) wherever a code is typed,
+// and per login attempt (login_states.attempts, maxLoginFactorAttempts) at
+// /login/2fa, both in the database so every replica sees the same counts.
+// factorGuard reserves both before the code is checked (verifyThrottled):
+// the attempt is recorded as a failure in advance by a statement that
+// refuses at the limit, and taken back when the code was right.
 
 const msgAccountLocked = "Too many failed attempts on this account. Try again in 15 minutes."
 
-// countAttempt counts one second-factor attempt of this login; false means
-// the login attempt used up its tries (the page was rendered).
-func (s *Server) countAttempt(w http.ResponseWriter, r *http.Request, p *tenantProvider, txn *loginTxn) bool {
-	ctx := r.Context()
-	locked, err := s.accountLocked(r, p.tenant.ID, txn.u.ID)
+// factorGuard reserves a second-factor attempt of user userID; with
+// authRequestID set it also counts the attempt of that login.
+type factorGuard struct {
+	t             *store.Tenant
+	userID        string
+	authRequestID string
+	at            time.Time // of the reservation, for the refund
+}
+
+func (g *factorGuard) reserve(ctx context.Context, s *Server) error {
+	g.at = s.clock()
+	_, err := s.store.ReserveFactorAttempt(ctx, g.t.ID, g.userID, g.at, g.at.Add(-accountFailureWindow), maxAccountFactorFailures)
+	if errors.Is(err, store.ErrAlreadyUsed) {
+		return &throttledError{reason: "locked", msg: msgAccountLocked, retry: accountFailureWindow}
+	}
 	if err != nil {
-		s.mfaUnavailable(w, r, p, "count failures", err)
-		return false
+		return fmt.Errorf("%w: %w", errThrottleUnavailable, err)
 	}
-	if locked {
-		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.challenge.locked", UserID: txn.u.ID, ClientID: txn.ar.ClientID})
-		s.render(w, http.StatusTooManyRequests, "error", &pageData{Title: "Try again later", TenantName: p.tenant.Name, Message: msgAccountLocked})
-		return false
+	if g.authRequestID == "" {
+		return nil
 	}
-	if _, err := s.store.CountLoginAttempt(ctx, p.tenant.ID, txn.ar.ID, maxLoginFactorAttempts); err != nil {
-		if !errors.Is(err, store.ErrAlreadyUsed) {
-			s.mfaUnavailable(w, r, p, "count attempt", err)
-			return false
+	if _, err := s.store.CountLoginAttempt(ctx, g.t.ID, g.authRequestID, maxLoginFactorAttempts); err != nil {
+		g.refund(ctx, s) // not checked: the account's place is free again
+		if errors.Is(err, store.ErrAlreadyUsed) {
+			return &throttledError{reason: "exhausted", msg: "Too many wrong codes for this sign-in. Go back to your application and sign in again."}
 		}
+		return fmt.Errorf("%w: %w", errThrottleUnavailable, err)
+	}
+	return nil
+}
+
+func (g *factorGuard) settle(ctx context.Context, s *Server, ok bool) {
+	if ok {
+		g.refund(ctx, s)
+	}
+}
+
+func (g *factorGuard) refund(ctx context.Context, s *Server) {
+	if err := s.store.RefundFactorAttempt(ctx, g.t.ID, g.userID, g.at); err != nil {
+		s.log.Error("mfa: refund attempt", "tenant", g.t.Slug, "err", err)
+	}
+}
+
+// loginFactorGuard is the guard of a code typed in this login's
+// second-factor step (challenge or enrolment).
+func loginFactorGuard(p *tenantProvider, txn *loginTxn) *factorGuard {
+	return &factorGuard{t: p.tenant, userID: txn.u.ID, authRequestID: txn.ar.ID}
+}
+
+// factorRefused answers a /login/2fa attempt that verifyThrottled refused
+// before any check; it reports false when err is not such a refusal.
+func (s *Server) factorRefused(w http.ResponseWriter, r *http.Request, p *tenantProvider, txn *loginTxn, err error) bool {
+	ctx := r.Context()
+	var te *throttledError
+	switch {
+	case errors.Is(err, errThrottleUnavailable):
+		s.mfaUnavailable(w, r, p, "count attempt", err)
+	case !errors.As(err, &te):
+		return false
+	case te.reason == "exhausted":
 		// This login attempt is over: its state goes, the user starts again.
 		_ = s.store.DeleteLoginState(ctx, p.tenant.ID, txn.ar.ID)
 		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.challenge.exhausted", UserID: txn.u.ID, ClientID: txn.ar.ClientID})
-		s.render(w, http.StatusTooManyRequests, "error", &pageData{Title: "Too many attempts", TenantName: p.tenant.Name,
-			Message: "Too many wrong codes for this sign-in. Go back to your application and sign in again."})
-		return false
+		s.render(w, http.StatusTooManyRequests, "error", &pageData{Title: "Too many attempts", TenantName: p.tenant.Name, Message: te.msg})
+	default:
+		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.challenge.locked", UserID: txn.u.ID, ClientID: txn.ar.ClientID})
+		s.render(w, http.StatusTooManyRequests, "error", &pageData{Title: "Try again later", TenantName: p.tenant.Name, Message: te.msg})
 	}
 	return true
 }
 
-// factorFailed records a failed attempt (per account and in the audit log)
-// and re-renders the page with the reason.
+// factorFailed records a failed attempt in the audit log (the account's
+// count already has it: the reservation stays) and tells the user.
 func (s *Server) factorFailed(r *http.Request, p *tenantProvider, txn *loginTxn, kind string, err error) {
 	ctx := r.Context()
-	s.recordFactorFailure(ctx, p.tenant, txn.u.ID)
 	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.challenge.failed", UserID: txn.u.ID, ClientID: txn.ar.ClientID,
 		Detail: map[string]string{"kind": kind, "reason": factorFailureReason(err)}})
 	// The password (or upstream sign-in) was right but the second factor was
@@ -68,15 +107,6 @@ func (s *Server) factorFailed(r *http.Request, p *tenantProvider, txn *loginTxn,
 
 // mailSecondFactorFailed: the first factor passed, the second did not.
 const mailSecondFactorFailed = "second_factor_failed"
-
-// recordFactorFailure counts one failed second-factor code against the
-// account (accountLocked reads the count), wherever the code was typed.
-func (s *Server) recordFactorFailure(ctx context.Context, t *store.Tenant, userID string) {
-	now := s.clock()
-	if _, err := s.store.RecordFactorFailure(ctx, t.ID, userID, now, now.Add(-accountFailureWindow)); err != nil {
-		s.log.Error("login: record factor failure", "tenant", t.Slug, "err", err)
-	}
-}
 
 // factorFailureReason is the short audit code of a refused code.
 func factorFailureReason(err error) string {

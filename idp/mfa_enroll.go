@@ -96,19 +96,15 @@ func (s *Server) dropUnverified(ctx context.Context, tenantID, userID string) er
 	return nil
 }
 
-// confirmEnrollment checks the first code of an unverified factor and
-// activates it.
-func (s *Server) confirmEnrollment(ctx context.Context, t *store.Tenant, u *store.User, f *store.Factor, code string) error {
-	var err error
-	switch f.Kind {
-	case store.FactorTOTP:
-		err = s.checkTOTP(ctx, f, code) // the step is spent: this code cannot sign in later
-	case store.FactorSMS, store.FactorEmail:
-		err = s.checkSentCode(ctx, f, store.OTPPurposeEnroll, f.ID, code)
-	default:
-		err = errKindNotAllowed
+// confirmEnrollment checks the first code of an unverified factor, reserved
+// against g (the account's second-factor failures), and activates it.
+func (s *Server) confirmEnrollment(ctx context.Context, g attemptGuard, t *store.Tenant, u *store.User, f *store.Factor, code string) error {
+	if f.Kind != store.FactorTOTP && f.Kind != store.FactorSMS && f.Kind != store.FactorEmail {
+		return errKindNotAllowed
 	}
-	if err != nil {
+	// A TOTP step is spent by this check: this code cannot sign in later.
+	c := &codeCredential{t: t, u: u, factors: []*store.Factor{f}, purpose: store.OTPPurposeEnroll, binding: f.ID, code: code}
+	if err := s.verifyThrottled(ctx, g, c); err != nil {
 		return err
 	}
 	return s.activateFactor(ctx, t, u, f)
@@ -260,14 +256,14 @@ func (s *Server) mfaEnrollVerify(w http.ResponseWriter, r *http.Request, p *tena
 		s.renderEnroll(w, r, p, txn, http.StatusBadRequest, "Choose a method to set up.", "")
 		return
 	}
-	if !s.countAttempt(w, r, p, txn) {
-		return
-	}
 	code := r.PostForm.Get("code")
 	if len(code) > 64 {
 		code = ""
 	}
-	if err := s.confirmEnrollment(ctx, p.tenant, txn.u, f, code); err != nil {
+	if err := s.confirmEnrollment(ctx, loginFactorGuard(p, txn), p.tenant, txn.u, f, code); err != nil {
+		if s.factorRefused(w, r, p, txn, err) {
+			return
+		}
 		s.factorFailed(r, p, txn, f.Kind, err)
 		if !userFacing(err) {
 			s.mfaUnavailable(w, r, p, "confirm enrollment", err)

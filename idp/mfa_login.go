@@ -278,10 +278,14 @@ func (s *Server) mfaSubmit(w http.ResponseWriter, r *http.Request, p *tenantProv
 			return
 		}
 	}
-	if !s.countAttempt(w, r, p, txn) {
-		return
+	c := &codeCredential{t: p.tenant, u: txn.u, backup: f == nil, purpose: store.OTPPurposeLogin, binding: txn.ar.ID, code: code}
+	if f != nil {
+		c.factors = []*store.Factor{f}
 	}
-	if err := s.verifyFactorCode(ctx, p.tenant, txn.u, f, txn.ar.ID, code); err != nil {
+	if err := s.verifyThrottled(ctx, loginFactorGuard(p, txn), c); err != nil {
+		if s.factorRefused(w, r, p, txn, err) {
+			return
+		}
 		s.factorFailed(r, p, txn, kind, err)
 		msg := "That code could not be checked. Try again."
 		if userFacing(err) {

@@ -53,12 +53,14 @@ func (e *rateLimitedError) Error() string {
 	return "Too many codes were sent. Try again later or choose another method."
 }
 
-// userFacing reports whether err is one of the messages above (shown as
-// is) rather than an internal failure (logged, shown generically).
+// userFacing reports whether err is one of the messages above, or a
+// brute-force refusal (credential_guard.go), shown as is, rather than an
+// internal failure (logged, shown generically).
 func userFacing(err error) bool {
 	var rl *rateLimitedError
 	var ue userError
-	return errors.As(err, &rl) || errors.As(err, &ue)
+	var te *throttledError
+	return errors.As(err, &rl) || errors.As(err, &ue) || errors.As(err, &te)
 }
 
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
@@ -196,26 +198,23 @@ func (s *Server) sendCode(ctx context.Context, t *store.Tenant, u *store.User, f
 	return nil
 }
 
-// verifyFactorCode checks a typed code against factor f of user u (f nil:
-// a backup code). TOTP advances the factor's last step; SMS and email codes
-// are those sent for (OTPPurposeLogin, binding). It is the one code check of
-// the login step and of the federation proof; callers count the attempt
-// (countAttempt, or the proof's own counter) and the per-account failures
-// (recordFactorFailure).
-func (s *Server) verifyFactorCode(ctx context.Context, t *store.Tenant, u *store.User, f *store.Factor, binding, code string) error {
-	if f == nil {
-		return s.useBackupCode(ctx, t, u, code)
-	}
-	if f.TenantID != t.ID || f.UserID != u.ID || !f.Verified {
-		return fmt.Errorf("verifyFactorCode: factor not usable for this user: %w", store.ErrNotFound)
+// checkFactorCode checks a typed code against factor f of user u: TOTP
+// advances the factor's last step; SMS and email codes are those sent for
+// (purpose, binding). A login code needs a verified factor, an enrolment
+// code the unverified one being enrolled. It is the one code check of the
+// login step, the enrolment, the federation proof and the reset form, and
+// runs only behind a reservation (codeCredential, credential_guard.go).
+func (s *Server) checkFactorCode(ctx context.Context, t *store.Tenant, u *store.User, f *store.Factor, purpose, binding, code string) error {
+	if f.TenantID != t.ID || f.UserID != u.ID || f.Verified != (purpose == store.OTPPurposeLogin) {
+		return fmt.Errorf("checkFactorCode: factor not usable for this user: %w", store.ErrNotFound)
 	}
 	switch f.Kind {
 	case store.FactorTOTP:
 		return s.checkTOTP(ctx, f, code)
 	case store.FactorSMS, store.FactorEmail:
-		return s.checkSentCode(ctx, f, store.OTPPurposeLogin, binding, code)
+		return s.checkSentCode(ctx, f, purpose, binding, code)
 	}
-	return fmt.Errorf("verifyFactorCode: factor kind %q has no typed codes", f.Kind)
+	return fmt.Errorf("checkFactorCode: factor kind %q has no typed codes", f.Kind)
 }
 
 // useBackupCode redeems one backup code and tells the user by email.

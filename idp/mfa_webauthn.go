@@ -176,17 +176,14 @@ func (s *Server) webauthnFinish(w http.ResponseWriter, r *http.Request, p *tenan
 		s.renderChallenge(w, r, p, txn, "", http.StatusBadRequest, "The passkey did not answer in time. Try again.", "")
 		return
 	}
-	if !s.countAttempt(w, r, p, txn) {
-		return
-	}
 	wu, byCred, err := s.webauthnUser(ctx, p.tenant.ID, txn.u)
 	if err != nil {
 		s.mfaUnavailable(w, r, p, "webauthn user", err)
 		return
 	}
-	res, err := s.mfa.rp.FinishLogin(wu, sess, body)
-	if err == nil {
-		err = s.storeAssertion(ctx, byCred[string(res.CredentialID)], res)
+	err = s.verifyThrottled(ctx, loginFactorGuard(p, txn), passkeyCredential{t: p.tenant, wu: wu, byCred: byCred, sess: sess, body: body})
+	if s.factorRefused(w, r, p, txn, err) {
+		return
 	}
 	if err != nil {
 		s.factorFailed(r, p, txn, store.FactorWebAuthn, err)

@@ -186,25 +186,17 @@ func (s *Server) accountPasswordSubmit(w http.ResponseWriter, r *http.Request, p
 		return
 	}
 	// Guessing the current password from a signed-in browser counts against
-	// the account like failed sign-ins.
-	set := s.tenantSettings(ctx, p)
-	acct, ipk := accountKey(u, u.Email), ipKey(httpFrom(ctx).ip())
-	if v, err := s.throttleVerdict(ctx, p.tenant.ID, set, acct, ipk); err != nil || !v.Allowed {
-		if err != nil {
-			s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
-			return
-		}
-		s.noteFailure(ctx, p, u, acct, ipk)
-		again(http.StatusTooManyRequests, throttleMessage(v))
+	// the account like failed sign-ins (throttle.go).
+	err := s.verifyThrottled(ctx, s.accountGuard(ctx, p, u, u.Email), passwordCredential{hash: u.PasswordHash, password: cur})
+	if s.refusedAttempt(w, r, p, err, again) {
 		return
 	}
-	if u.PasswordHash == "" || len(cur) > maxPasswordLen || s.hasher.Verify(ctx, u.PasswordHash, policy.NormalizePassword(cur)) != nil {
+	if err != nil {
 		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "user.password.change_failed", UserID: u.ID, SessionID: sess.ID})
-		s.noteFailure(ctx, p, u, acct, ipk)
 		again(http.StatusUnauthorized, "Your current password is not correct.")
 		return
 	}
-	err := s.changePassword(ctx, p.tenant, u, pw, passwordChange{voluntary: true, keepSession: sess.ID, via: "account"})
+	err = s.changePassword(ctx, p.tenant, u, pw, passwordChange{voluntary: true, keepSession: sess.ID, via: "account"})
 	if msg := rejection(err); msg != "" {
 		again(http.StatusBadRequest, msg)
 		return

@@ -70,32 +70,24 @@ func (s *Server) checkResetFactor(ctx context.Context, p *tenantProvider, u *sto
 	if code == "" || len(code) > 64 {
 		return errResetNeedsCode
 	}
-	acct, ipk := accountKey(u, u.Email), ipKey(httpFrom(ctx).ip())
-	v, err := s.throttleVerdict(ctx, p.tenant.ID, s.tenantSettings(ctx, p), acct, ipk)
-	if err != nil {
+	// Reserved against the sign-in counters (throttle.go): wrong codes here
+	// cost the same as wrong passwords at the login form.
+	c := &codeCredential{t: p.tenant, u: u, factors: totps, backup: hasCodes, purpose: store.OTPPurposeLogin, code: code}
+	err = s.verifyThrottled(ctx, s.accountGuard(ctx, p, u, u.Email), c)
+	var te *throttledError
+	switch {
+	case err == nil:
+		method := "totp"
+		if c.usedBackup {
+			method = "backup_code"
+		}
+		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "password_reset.second_factor", UserID: u.ID, Detail: map[string]string{"method": method}})
+		return nil
+	case errors.As(err, &te):
+		return &resetThrottledError{msg: te.msg}
+	case errors.Is(err, errThrottleUnavailable), !userFacing(err):
 		return err
 	}
-	if !v.Allowed {
-		s.noteFailure(ctx, p, u, acct, ipk)
-		return &resetThrottledError{msg: throttleMessage(v)}
-	}
-	for _, f := range totps {
-		if err := s.checkTOTP(ctx, f, code); err == nil {
-			s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "password_reset.second_factor", UserID: u.ID, Detail: map[string]string{"method": "totp"}})
-			return nil
-		}
-	}
-	if hasCodes {
-		err := s.useBackupCode(ctx, p.tenant, u, code)
-		if err == nil {
-			s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "password_reset.second_factor", UserID: u.ID, Detail: map[string]string{"method": "backup_code"}})
-			return nil
-		}
-		if !errors.Is(err, errCodeWrong) && !errors.Is(err, errCodeFormat) {
-			return err
-		}
-	}
-	s.noteFailure(ctx, p, u, acct, ipk)
 	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "password_reset.second_factor_failed", UserID: u.ID})
 	return errResetCodeWrong
 }

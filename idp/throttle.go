@@ -2,6 +2,7 @@ package idp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -12,8 +13,10 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
 
-// Brute-force protection for password sign-in. Two counters per attempt,
-// both in the database so every replica sees the same numbers:
+// Brute-force protection for passwords (sign-in, the account page's
+// current password, the federation linking proof) and for the codes of the
+// password reset form. Two counters per attempt, both in the database so
+// every replica sees the same numbers:
 //
 //   - the account: "user:<id>" when the email names a user, else
 //     "email:<normalised email>", so the counter is the same whichever way
@@ -22,14 +25,17 @@ import (
 //     usually controls whole), at ten times the account limit because
 //     offices share one address.
 //
-// Before the password is checked, policy.Throttle decides from each counter
-// whether the attempt may go ahead. Each wrong password, and each attempt
-// refused by the back-off or the lock (it costs no hashing), adds one to both
-// counters in one atomic statement each: every guess counts, so a burst of
-// parallel guesses adds up exactly, and guessing during a lock extends it. A correct password clears the account's counter
-// (not the address's: one valid account must not reset an attacker's
-// address). Reaching the limit locks for the tenant's lock time, writes a
-// security event and emails the user.
+// Every attempt is reserved before the password is checked (loginGuard,
+// through verifyThrottled in credential_guard.go): one transaction adds one
+// to both counters, each in a conditional statement that admits the attempt
+// only while policy.Throttle's schedule (free attempts, doubling delays,
+// lock) allows one now. A refused attempt costs no hashing but is counted
+// all the same, so a burst of parallel guesses adds up exactly, performs
+// only the checks the schedule admits, and guessing during a lock extends
+// it. A correct password clears the account's counter and takes back its
+// reservation on the address's (one valid account must not reset an
+// attacker's address). Reaching the limit locks for the tenant's lock time,
+// writes a security event and emails the user.
 
 // ipThrottleFactor scales the account limit for a client address.
 const ipThrottleFactor = 10
@@ -72,51 +78,6 @@ func ipKey(ip string) string {
 	return "ip:" + a.String()
 }
 
-// throttleVerdict is the stricter of the account's and the address's verdicts.
-func (s *Server) throttleVerdict(ctx context.Context, tenantID string, set store.TenantSettings, acct, ipk string) (policy.Verdict, error) {
-	now := s.clock()
-	v, err := s.counterVerdict(ctx, tenantID, acct, accountThrottle(set), set, now)
-	if err != nil || !v.Allowed || ipk == "" {
-		return v, err
-	}
-	return s.counterVerdict(ctx, tenantID, ipk, ipThrottle(set), set, now)
-}
-
-func (s *Server) counterVerdict(ctx context.Context, tenantID, key string, th policy.Throttle, set store.TenantSettings, now time.Time) (policy.Verdict, error) {
-	c, err := s.store.LoginCounterByKey(ctx, tenantID, key)
-	if err != nil {
-		return policy.Verdict{}, err
-	}
-	// A counter counts while its failures keep coming; a lock outlives the
-	// window when the lock time is longer.
-	if c.Failures == 0 || !now.Before(c.LastFailureAt.Add(set.LoginCounterQuiet())) {
-		return policy.Verdict{Allowed: true}, nil
-	}
-	return th.Decide(c.Failures, c.LastFailureAt, now), nil
-}
-
-// recordFailure counts one wrong password for the account and the address.
-// It reports whether this failure locked the account.
-func (s *Server) recordFailure(ctx context.Context, tenantID string, set store.TenantSettings, acct, ipk string) (bool, error) {
-	now := s.clock()
-	c, err := s.store.RecordLoginFailure(ctx, tenantID, acct, now, set.LoginCounterQuiet())
-	if err != nil {
-		return false, err
-	}
-	locked := c.Failures == set.LoginFailureLimit()
-	if ipk != "" {
-		ic, err := s.store.RecordLoginFailure(ctx, tenantID, ipk, now, set.LoginCounterQuiet())
-		if err != nil {
-			return locked, err
-		}
-		if ic.Failures == set.LoginFailureLimit()*ipThrottleFactor {
-			s.metrics.policy.locks.Inc()
-			s.audit(ctx, &store.AuditEvent{TenantID: tenantID, Type: "login.locked", Detail: map[string]string{"counter": "ip", "failures": fmt.Sprint(ic.Failures)}})
-		}
-	}
-	return locked, nil
-}
-
 // throttleMessage is what the login page says; it is the same whether or
 // not the account exists.
 func throttleMessage(v policy.Verdict) string {
@@ -152,70 +113,139 @@ func (s *Server) UnlockUser(ctx context.Context, t *store.Tenant, email string) 
 	return n, nil
 }
 
-// throttleGate runs before the password is checked. It answers the page
-// itself (429, or 503 when the counters cannot be read: fail closed) and
-// returns ok=false when the attempt may not go ahead.
-func (s *Server) throttleGate(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest, u *store.User, email string) (acct, ipk string, ok bool) {
-	ctx := r.Context()
-	set := s.tenantSettings(ctx, p)
-	acct, ipk = accountKey(u, email), ipKey(httpFrom(ctx).ip())
-	v, err := s.throttleVerdict(ctx, p.tenant.ID, set, acct, ipk)
-	if err != nil {
-		s.log.Error("login: read failure counters", "tenant", p.tenant.Slug, "err", err)
-		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
-		return "", "", false
-	}
-	if !v.Allowed {
-		// A refused attempt is a guess too: it is counted (so a burst of
-		// parallel guesses adds up exactly and reaches the lock), and the
-		// page shows the wait that this attempt itself caused.
-		s.noteFailure(ctx, p, u, acct, ipk)
-		if nv, err := s.throttleVerdict(ctx, p.tenant.ID, set, acct, ipk); err == nil && !nv.Allowed {
-			v = nv
-		}
-		reason := "backoff"
-		if v.Locked {
-			reason = "locked"
-		}
-		s.metrics.policy.throttled.WithLabelValues(reason).Inc()
-		ev := &store.AuditEvent{TenantID: p.tenant.ID, Type: "login.throttled", ClientID: ar.ClientID, Detail: map[string]string{"reason": reason}}
-		if u != nil {
-			ev.UserID = u.ID
-		}
-		s.audit(ctx, ev)
-		w.Header().Set("Retry-After", fmt.Sprint(int((v.RetryAfter+time.Second-1)/time.Second)))
-		s.renderLogin(w, p, ar, http.StatusTooManyRequests, email, throttleMessage(v))
-		return "", "", false
-	}
-	return acct, ipk, true
+// loginGuard reserves a password attempt (or a reset-form code) against
+// the account's and the client address's counters. u is nil for an
+// unknown account; clientID names the app in audit events ("" outside
+// sign-in).
+type loginGuard struct {
+	// signIn: a correct password signs in, which clears the account's
+	// counter (the login form, the linking proof). Elsewhere (the account
+	// page's current password, the reset form's code) it only takes back
+	// its own reservation.
+	signIn   bool
+	p        *tenantProvider
+	u        *store.User
+	clientID string
+	set      store.TenantSettings
+	rules    []store.AttemptRule
+	counters []store.LoginCounter // after the reservation
 }
 
-// noteFailure counts a wrong password; on the failure that locks the
-// account it records the lock and emails the user.
-func (s *Server) noteFailure(ctx context.Context, p *tenantProvider, u *store.User, acct, ipk string) {
+func (s *Server) signInGuard(ctx context.Context, p *tenantProvider, u *store.User, email, clientID string) *loginGuard {
+	g := s.accountGuard(ctx, p, u, email)
+	g.signIn, g.clientID = true, clientID
+	return g
+}
+
+// accountGuard is the guard of a password or code check that does not sign
+// in; a correct one only takes back its reservation.
+func (s *Server) accountGuard(ctx context.Context, p *tenantProvider, u *store.User, email string) *loginGuard {
 	set := s.tenantSettings(ctx, p)
-	locked, err := s.recordFailure(ctx, p.tenant.ID, set, acct, ipk)
+	g := &loginGuard{p: p, u: u, set: set,
+		rules: []store.AttemptRule{{Key: accountKey(u, email), Waits: accountThrottle(set).Schedule()}}}
+	if ipk := ipKey(httpFrom(ctx).ip()); ipk != "" {
+		g.rules = append(g.rules, store.AttemptRule{Key: ipk, Waits: ipThrottle(set).Schedule()})
+	}
+	return g
+}
+
+func (g *loginGuard) reserve(ctx context.Context, s *Server) error {
+	now := s.clock()
+	ok, cs, err := s.store.ReserveLoginAttempt(ctx, g.p.tenant.ID, g.rules, now, g.set.LoginCounterQuiet())
 	if err != nil {
-		s.log.Error("login: count failure", "tenant", p.tenant.Slug, "err", err)
+		return fmt.Errorf("%w: %w", errThrottleUnavailable, err)
+	}
+	g.counters = cs
+	if ok {
+		return nil
+	}
+	// Refused, and counted: the page shows the wait this attempt caused.
+	g.noteLocks(ctx, s)
+	v := g.verdict(now)
+	reason := "backoff"
+	if v.Locked {
+		reason = "locked"
+	}
+	s.metrics.policy.throttled.WithLabelValues(reason).Inc()
+	ev := &store.AuditEvent{TenantID: g.p.tenant.ID, Type: "login.throttled", ClientID: g.clientID, Detail: map[string]string{"reason": reason}}
+	if g.u != nil {
+		ev.UserID = g.u.ID
+	}
+	s.audit(ctx, ev)
+	return &throttledError{reason: reason, msg: throttleMessage(v), retry: v.RetryAfter}
+}
+
+// verdict is the first refusing counter's verdict after this attempt
+// (the account's before the address's).
+func (g *loginGuard) verdict(now time.Time) policy.Verdict {
+	ths := []policy.Throttle{accountThrottle(g.set), ipThrottle(g.set)}
+	for i, c := range g.counters {
+		if v := ths[i].Decide(c.Failures, c.LastFailureAt, now); !v.Allowed {
+			return v
+		}
+	}
+	return policy.Verdict{RetryAfter: time.Second} // refused a moment ago: never "try now"
+}
+
+// settle takes back the reservation after a correct credential (a sign-in
+// clears the account's counter instead); a wrong one stays counted.
+func (g *loginGuard) settle(ctx context.Context, s *Server, ok bool) {
+	if !ok {
+		g.noteLocks(ctx, s)
 		return
 	}
-	if !locked {
+	refund := g.rules
+	if g.signIn {
+		if _, err := s.store.ClearLoginFailures(ctx, g.p.tenant.ID, g.rules[0].Key); err != nil {
+			s.log.Error("login: clear failures", "tenant", g.p.tenant.Slug, "err", err)
+		}
+		refund = g.rules[1:]
+	}
+	for _, r := range refund {
+		if err := s.store.RefundLoginAttempt(ctx, g.p.tenant.ID, r.Key); err != nil {
+			s.log.Error("login: refund attempt", "tenant", g.p.tenant.Slug, "err", err)
+		}
+	}
+}
+
+// noteLocks records the lock of a counter this attempt brought to its
+// limit (each count is returned to one attempt only, so once per lock) and
+// emails the user when it is the account's.
+func (g *loginGuard) noteLocks(ctx context.Context, s *Server) {
+	t, limit := g.p.tenant, g.set.LoginFailureLimit()
+	if len(g.counters) > 1 && g.counters[1].Failures == limit*ipThrottleFactor {
+		s.metrics.policy.locks.Inc()
+		s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: "login.locked", Detail: map[string]string{"counter": "ip", "failures": fmt.Sprint(g.counters[1].Failures)}})
+	}
+	if len(g.counters) == 0 || g.counters[0].Failures != limit {
 		return
 	}
 	s.metrics.policy.locks.Inc()
-	ev := &store.AuditEvent{TenantID: p.tenant.ID, Type: "login.locked", Detail: map[string]string{"counter": "account",
-		"failures": fmt.Sprint(set.LoginFailureLimit()), "minutes": fmt.Sprint(int(set.LoginLock().Minutes()))}}
-	if u != nil {
-		ev.UserID = u.ID
-		s.sendUserMail(ctx, p.tenant, u, mailAccountLocked, mailData{
-			IP: httpFrom(ctx).ip(), Device: deviceLabel(httpFrom(ctx).userAgent()), Minutes: int(set.LoginLock().Minutes()), Failures: set.LoginFailureLimit()})
+	ev := &store.AuditEvent{TenantID: t.ID, Type: "login.locked", Detail: map[string]string{"counter": "account",
+		"failures": fmt.Sprint(limit), "minutes": fmt.Sprint(int(g.set.LoginLock().Minutes()))}}
+	if g.u != nil {
+		ev.UserID = g.u.ID
+		s.sendUserMail(ctx, t, g.u, mailAccountLocked, mailData{
+			IP: httpFrom(ctx).ip(), Device: deviceLabel(httpFrom(ctx).userAgent()), Minutes: int(g.set.LoginLock().Minutes()), Failures: limit})
 	}
 	s.audit(ctx, ev)
 }
 
-// noteSuccess clears the account's counter after a correct password.
-func (s *Server) noteSuccess(ctx context.Context, p *tenantProvider, acct string) {
-	if _, err := s.store.ClearLoginFailures(ctx, p.tenant.ID, acct); err != nil {
-		s.log.Error("login: clear failures", "tenant", p.tenant.Slug, "err", err)
+// refusedAttempt answers an attempt that verifyThrottled refused before any
+// check: 503 when the counters could not be used (fail closed), else 429
+// with Retry-After and the throttle's sentence through again. It reports
+// whether err was such a refusal (and the page was answered).
+func (s *Server) refusedAttempt(w http.ResponseWriter, r *http.Request, p *tenantProvider, err error, again func(status int, msg string)) bool {
+	var te *throttledError
+	switch {
+	case errors.Is(err, errThrottleUnavailable):
+		s.log.Error("brute-force counters", "tenant", p.tenant.Slug, "err", err)
+		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+	case errors.As(err, &te):
+		w.Header().Set("Retry-After", te.retryAfter())
+		again(http.StatusTooManyRequests, te.msg)
+	default:
+		return false
 	}
+	return true
 }

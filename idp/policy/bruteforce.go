@@ -158,3 +158,19 @@ func (t Throttle) Decide(failuresInWindow int, lastFailure, now time.Time) Verdi
 	}
 	return Verdict{Allowed: true}
 }
+
+// Schedule is Decide as a table, for a store that must decide and count in
+// one atomic statement: entry n is how long after the last failure the next
+// attempt may go ahead while n failures are counted (0 for the free ones),
+// and the last entry, at index MaxFailures, is the lock. Decide(n, last,
+// now).Allowed equals now >= last + Schedule()[min(n, MaxFailures)] for
+// every n >= 0 and last <= now.
+func (t Throttle) Schedule() []time.Duration {
+	t = t.withDefaults()
+	out := make([]time.Duration, t.MaxFailures+1)
+	for n := 1; n < t.MaxFailures; n++ {
+		out[n] = t.Delay(n)
+	}
+	out[t.MaxFailures] = t.LockDuration
+	return out
+}

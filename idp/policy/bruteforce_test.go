@@ -129,3 +129,28 @@ func TestThrottleValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestThrottleScheduleMatchesDecide: the table the stores apply atomically
+// says exactly what Decide says, for every count (beyond the limit too) and
+// every elapsed time around each wait.
+func TestThrottleScheduleMatchesDecide(t *testing.T) {
+	for _, th := range []Throttle{DefaultThrottle(), {MaxFailures: 3, FreeAttempts: -1, LockDuration: time.Hour},
+		{MaxFailures: 100, FreeAttempts: 50, BaseDelay: time.Second, MaxDelay: time.Minute}} {
+		sch := th.Schedule()
+		if len(sch) != th.withDefaults().MaxFailures+1 {
+			t.Fatalf("%+v: schedule of %d entries", th, len(sch))
+		}
+		for n := 0; n <= len(sch)+3; n++ {
+			w := sch[min(n, len(sch)-1)]
+			for _, elapsed := range []time.Duration{0, w - time.Millisecond, w, w + time.Millisecond, 2 * time.Hour} {
+				if elapsed < 0 {
+					continue
+				}
+				want := th.Decide(n, t0, t0.Add(elapsed)).Allowed
+				if got := elapsed >= w; got != want {
+					t.Fatalf("%+v: %d failures, %s after the last: schedule says %v, Decide %v", th, n, elapsed, got, want)
+				}
+			}
+		}
+	}
+}

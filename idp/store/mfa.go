@@ -164,10 +164,18 @@ type LoginStates interface {
 	// returns the new count; ErrAlreadyUsed when it already reached max.
 	CountLoginAttempt(ctx context.Context, tenantID, authRequestID string, max int) (int, error)
 	DeleteLoginState(ctx context.Context, tenantID, authRequestID string) error
-	// RecordFactorFailure notes a failed second-factor attempt of a user
-	// (any login attempt) and returns how many failures were recorded since
-	// `since`, this one included.
-	RecordFactorFailure(ctx context.Context, tenantID, userID string, at, since time.Time) (int, error)
+	// ReserveFactorAttempt records one second-factor attempt of a user (any
+	// login attempt, any page) as a failure at `at` before the code is
+	// checked, in one conditional statement that refuses when limit
+	// failures were already recorded since `since`: then it returns
+	// ErrAlreadyUsed (the allowance is used up) and records nothing. It
+	// returns how many failures count since `since`, this one included, and
+	// drops older ones as it goes. N concurrent callers get exactly as many
+	// reservations as the limit leaves.
+	ReserveFactorAttempt(ctx context.Context, tenantID, userID string, at, since time.Time, limit int) (int, error)
+	// RefundFactorAttempt takes back one attempt reserved at `at` (the code
+	// was right).
+	RefundFactorAttempt(ctx context.Context, tenantID, userID string, at time.Time) error
 	// FactorFailures counts a user's failures since `since`.
 	FactorFailures(ctx context.Context, tenantID, userID string, since time.Time) (int, error)
 }

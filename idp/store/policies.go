@@ -18,6 +18,30 @@ type LoginCounter struct {
 	LastFailureAt  time.Time
 }
 
+// AttemptRule is when the counter of Key admits one more attempt: Waits[n]
+// is how long after the counter's last failure an attempt may go ahead
+// while the counter stands at n failures; counts beyond the end use the
+// last entry (the lock). A zero wait admits at any time; no Waits at all
+// admits every attempt. The schedule is policy.Throttle's (Schedule), so
+// the store applies the back-off and the lock without knowing them.
+type AttemptRule struct {
+	Key   string
+	Waits []time.Duration
+}
+
+// WaitMicros is the schedule in microseconds (the stores' resolution),
+// never empty, and the index of its last entry.
+func (r AttemptRule) WaitMicros() ([]int64, int) {
+	if len(r.Waits) == 0 {
+		return []int64{0}, 0
+	}
+	out := make([]int64, len(r.Waits))
+	for i, w := range r.Waits {
+		out[i] = max(0, w.Microseconds())
+	}
+	return out, len(out) - 1
+}
+
 // LoginThrottles keeps failed sign-in counters in the database, so every
 // replica sees the same numbers.
 type LoginThrottles interface {
@@ -25,6 +49,23 @@ type LoginThrottles interface {
 	// statement and returns the counter after it. A counter whose last
 	// failure is at or before now-quiet starts again at 1.
 	RecordLoginFailure(ctx context.Context, tenantID, key string, now time.Time, quiet time.Duration) (LoginCounter, error)
+	// ReserveLoginAttempt counts one attempt against every rule's key, before
+	// the credential is checked, in one transaction: each key's counter
+	// grows by one in a single conditional statement (restarting at 1 when
+	// it was quiet for quiet, as RecordLoginFailure) that admits the attempt
+	// only when the counter allows one at now. reserved reports whether
+	// every counter admitted it: only then may the credential be checked.
+	// A refused attempt is counted all the same (a guess is a guess), so N
+	// concurrent callers see N increments and exactly the admissible number
+	// of reservations. counters are the counters afterwards, in rule order.
+	// Callers pass the keys of one attempt in a fixed order (account, then
+	// address), so concurrent reservations never wait on each other in a
+	// circle.
+	ReserveLoginAttempt(ctx context.Context, tenantID string, rules []AttemptRule, now time.Time, quiet time.Duration) (reserved bool, counters []LoginCounter, err error)
+	// RefundLoginAttempt takes back one reserved attempt of key (the
+	// credential was right): its count drops by one, never below zero. The
+	// last failure time stays.
+	RefundLoginAttempt(ctx context.Context, tenantID, key string) error
 	// LoginCounterByKey returns key's counter; a key without failures gives a
 	// zero counter (Failures 0), not an error.
 	LoginCounterByKey(ctx context.Context, tenantID, key string) (LoginCounter, error)

@@ -330,11 +330,14 @@ func (s *Store) DeleteLoginState(ctx context.Context, tenantID, authRequestID st
 	return mapErr("DeleteLoginState", err)
 }
 
-func (s *Store) RecordFactorFailure(ctx context.Context, tenantID, userID string, at, since time.Time) (int, error) {
+// ReserveFactorAttempt locks the user's row (FOR NO KEY UPDATE: it does not
+// block foreign-key checks) so reservations of one user are serialised;
+// each then counts with a fresh snapshot and inserts only below the limit.
+func (s *Store) ReserveFactorAttempt(ctx context.Context, tenantID, userID string, at, since time.Time, limit int) (int, error) {
 	var n int
 	err := s.write(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO factor_failures (tenant_id, user_id, failed_at) VALUES ($1, $2, $3)`,
-			tenantID, userID, at); err != nil {
+		var one int
+		if err := tx.QueryRow(ctx, `SELECT 1 FROM users WHERE tenant_id = $1 AND id = $2 FOR NO KEY UPDATE`, tenantID, userID).Scan(&one); err != nil {
 			return err
 		}
 		// Old failures no longer count; drop them as we go.
@@ -342,10 +345,26 @@ func (s *Store) RecordFactorFailure(ctx context.Context, tenantID, userID string
 			tenantID, userID, since); err != nil {
 			return err
 		}
+		tag, err := tx.Exec(ctx, `INSERT INTO factor_failures (tenant_id, user_id, failed_at)
+			SELECT $1, $2, $3 WHERE (SELECT count(*) FROM factor_failures
+				WHERE tenant_id = $1 AND user_id = $2 AND failed_at >= $4) < $5`,
+			tenantID, userID, at, since, limit)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return store.ErrAlreadyUsed
+		}
 		return tx.QueryRow(ctx, `SELECT count(*) FROM factor_failures WHERE tenant_id = $1 AND user_id = $2 AND failed_at >= $3`,
 			tenantID, userID, since).Scan(&n)
 	})
-	return n, mapErr("RecordFactorFailure", err)
+	return n, mapErr("ReserveFactorAttempt", err)
+}
+
+func (s *Store) RefundFactorAttempt(ctx context.Context, tenantID, userID string, at time.Time) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM factor_failures WHERE ctid = (SELECT ctid FROM factor_failures
+		WHERE tenant_id = $1 AND user_id = $2 AND failed_at = $3 LIMIT 1)`, tenantID, userID, at)
+	return mapErr("RefundFactorAttempt", err)
 }
 
 func (s *Store) FactorFailures(ctx context.Context, tenantID, userID string, since time.Time) (int, error) {

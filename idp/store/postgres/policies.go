@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -12,21 +13,83 @@ import (
 
 // ---- brute-force counters ----
 
-// RecordLoginFailure is one upsert: the counter restarts when it was quiet
-// for quiet, otherwise it grows by one. INSERT ... ON CONFLICT locks the row,
-// so concurrent failures from any number of replicas add up exactly.
-func (s *Store) RecordLoginFailure(ctx context.Context, tenantID, key string, now time.Time, quiet time.Duration) (store.LoginCounter, error) {
-	c := store.LoginCounter{Key: key}
-	err := s.pool.QueryRow(ctx, `INSERT INTO login_failures AS f (tenant_id, key, failures, first_failure_at, last_failure_at)
+// countFailure is the upsert of one failure: the counter restarts when it
+// was quiet (last failure at or before $4), otherwise it grows by one.
+// INSERT ... ON CONFLICT locks the row, so concurrent failures from any
+// number of replicas add up exactly. %s is the condition under which an
+// existing counter takes it ("" for always); without the condition the
+// upsert returns no row (the row stays locked to the end of the
+// transaction).
+const countFailure = `INSERT INTO login_failures AS f (tenant_id, key, failures, first_failure_at, last_failure_at)
 		VALUES ($1, $2, 1, $3, $3)
 		ON CONFLICT (tenant_id, key) DO UPDATE SET
 			failures = CASE WHEN f.last_failure_at <= $4 THEN 1 ELSE f.failures + 1 END,
 			first_failure_at = CASE WHEN f.last_failure_at <= $4 THEN $3 ELSE f.first_failure_at END,
 			last_failure_at = GREATEST(f.last_failure_at, $3)
-		RETURNING failures, first_failure_at, last_failure_at`,
-		tenantID, key, now, now.Add(-quiet)).Scan(&c.Failures, &c.FirstFailureAt, &c.LastFailureAt)
+		%s
+		RETURNING failures, first_failure_at, last_failure_at`
+
+// admits is countFailure's condition for a reservation: the counter is
+// quiet, or the wait its count owes ($5, microseconds, indexed by the count
+// capped at $6) is zero or has passed since the last failure.
+const admits = `WHERE f.last_failure_at <= $4
+			OR ($5::bigint[])[LEAST(f.failures, $6) + 1] = 0
+			OR f.last_failure_at + ($5::bigint[])[LEAST(f.failures, $6) + 1] * interval '1 microsecond' <= $3`
+
+var (
+	recordFailureSQL  = fmt.Sprintf(countFailure, "")
+	reserveAttemptSQL = fmt.Sprintf(countFailure, admits)
+)
+
+func scanCounter(row pgx.Row, key string) (store.LoginCounter, error) {
+	c := store.LoginCounter{Key: key}
+	err := row.Scan(&c.Failures, &c.FirstFailureAt, &c.LastFailureAt)
 	c.FirstFailureAt, c.LastFailureAt = c.FirstFailureAt.UTC(), c.LastFailureAt.UTC()
+	return c, err
+}
+
+func (s *Store) RecordLoginFailure(ctx context.Context, tenantID, key string, now time.Time, quiet time.Duration) (store.LoginCounter, error) {
+	c, err := scanCounter(s.pool.QueryRow(ctx, recordFailureSQL, tenantID, key, now, now.Add(-quiet)), key)
 	return c, mapErr("RecordLoginFailure", err)
+}
+
+// ReserveLoginAttempt runs the conditional upsert per key inside one
+// transaction; a key that refuses (no row returned) and every key after it
+// take the unconditional one. The rows stay locked until the commit, so
+// concurrent reservations of one account are serialised.
+func (s *Store) ReserveLoginAttempt(ctx context.Context, tenantID string, rules []store.AttemptRule, now time.Time, quiet time.Duration) (bool, []store.LoginCounter, error) {
+	reserved := true
+	var out []store.LoginCounter
+	err := s.write(ctx, func(tx pgx.Tx) error {
+		reserved, out = true, make([]store.LoginCounter, 0, len(rules))
+		for _, r := range rules {
+			var c store.LoginCounter
+			err := pgx.ErrNoRows
+			if reserved {
+				waits, last := r.WaitMicros()
+				c, err = scanCounter(tx.QueryRow(ctx, reserveAttemptSQL, tenantID, r.Key, now, now.Add(-quiet), waits, last), r.Key)
+			}
+			if errors.Is(err, pgx.ErrNoRows) {
+				reserved = false
+				c, err = scanCounter(tx.QueryRow(ctx, recordFailureSQL, tenantID, r.Key, now, now.Add(-quiet)), r.Key)
+			}
+			if err != nil {
+				return err
+			}
+			out = append(out, c)
+		}
+		return nil
+	})
+	if err != nil {
+		return false, nil, mapErr("ReserveLoginAttempt", err)
+	}
+	return reserved, out, nil
+}
+
+func (s *Store) RefundLoginAttempt(ctx context.Context, tenantID, key string) error {
+	_, err := s.pool.Exec(ctx, `UPDATE login_failures SET failures = failures - 1
+		WHERE tenant_id = $1 AND key = $2 AND failures > 0`, tenantID, key)
+	return mapErr("RefundLoginAttempt", err)
 }
 
 func (s *Store) LoginCounterByKey(ctx context.Context, tenantID, key string) (store.LoginCounter, error) {

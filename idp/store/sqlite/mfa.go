@@ -336,22 +336,40 @@ func (s *Store) DeleteLoginState(ctx context.Context, tenantID, authRequestID st
 	return mapErr("DeleteLoginState", err)
 }
 
-func (s *Store) RecordFactorFailure(ctx context.Context, tenantID, userID string, at, since time.Time) (int, error) {
+// ReserveFactorAttempt: the INSERT ... SELECT ... WHERE count < limit is
+// one statement on the single writer connection, so concurrent callers
+// cannot both see the last free place.
+func (s *Store) ReserveFactorAttempt(ctx context.Context, tenantID, userID string, at, since time.Time, limit int) (int, error) {
 	var n int
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO factor_failures (tenant_id, user_id, failed_at) VALUES (?, ?, ?)`,
-			tenantID, userID, micros(at)); err != nil {
-			return err
-		}
 		// Old failures no longer count; drop them as we go.
 		if _, err := tx.ExecContext(ctx, `DELETE FROM factor_failures WHERE tenant_id = ? AND user_id = ? AND failed_at < ?`,
 			tenantID, userID, micros(since)); err != nil {
 			return err
 		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO factor_failures (tenant_id, user_id, failed_at)
+			SELECT ?1, ?2, ?3 WHERE (SELECT count(*) FROM factor_failures
+				WHERE tenant_id = ?1 AND user_id = ?2 AND failed_at >= ?4) < ?5`,
+			tenantID, userID, micros(at), micros(since), limit)
+		if err != nil {
+			return err
+		}
+		if k, err := res.RowsAffected(); err != nil || k == 0 {
+			if err == nil {
+				err = store.ErrAlreadyUsed
+			}
+			return err
+		}
 		return tx.QueryRowContext(ctx, `SELECT count(*) FROM factor_failures WHERE tenant_id = ? AND user_id = ? AND failed_at >= ?`,
 			tenantID, userID, micros(since)).Scan(&n)
 	})
-	return n, mapErr("RecordFactorFailure", err)
+	return n, mapErr("ReserveFactorAttempt", err)
+}
+
+func (s *Store) RefundFactorAttempt(ctx context.Context, tenantID, userID string, at time.Time) error {
+	_, err := s.w.ExecContext(ctx, `DELETE FROM factor_failures WHERE rowid = (SELECT rowid FROM factor_failures
+		WHERE tenant_id = ? AND user_id = ? AND failed_at = ? LIMIT 1)`, tenantID, userID, micros(at))
+	return mapErr("RefundFactorAttempt", err)
 }
 
 func (s *Store) FactorFailures(ctx context.Context, tenantID, userID string, since time.Time) (int, error) {

@@ -3,7 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -12,20 +14,86 @@ import (
 
 // ---- brute-force counters ----
 
-// RecordLoginFailure is one upsert: the counter restarts when it was quiet
-// for quiet, otherwise it grows by one. The single writer connection and the
-// statement's atomicity make concurrent failures add up exactly.
-func (s *Store) RecordLoginFailure(ctx context.Context, tenantID, key string, now time.Time, quiet time.Duration) (store.LoginCounter, error) {
-	c := store.LoginCounter{Key: key}
-	err := s.w.QueryRowContext(ctx, `INSERT INTO login_failures (tenant_id, key, failures, first_failure_at, last_failure_at)
+// countFailure is the upsert of one failure: the counter restarts when it
+// was quiet (last failure at or before ?4), otherwise it grows by one.
+// %s is the condition under which an existing counter takes it ("" for
+// always); without the condition the upsert returns no row.
+const countFailure = `INSERT INTO login_failures (tenant_id, key, failures, first_failure_at, last_failure_at)
 		VALUES (?1, ?2, 1, ?3, ?3)
 		ON CONFLICT (tenant_id, key) DO UPDATE SET
 			failures = CASE WHEN login_failures.last_failure_at <= ?4 THEN 1 ELSE login_failures.failures + 1 END,
 			first_failure_at = CASE WHEN login_failures.last_failure_at <= ?4 THEN ?3 ELSE login_failures.first_failure_at END,
 			last_failure_at = MAX(login_failures.last_failure_at, ?3)
-		RETURNING failures, first_failure_at, last_failure_at`,
-		tenantID, key, micros(now), micros(now.Add(-quiet))).Scan(&c.Failures, timeCol{&c.FirstFailureAt}, timeCol{&c.LastFailureAt})
+		%s
+		RETURNING failures, first_failure_at, last_failure_at`
+
+// admits is countFailure's condition for a reservation: the counter is
+// quiet, or the wait its count owes (?5, a JSON array of microseconds,
+// indexed by the count capped at ?6) is zero or has passed since the last
+// failure.
+const admits = `WHERE login_failures.last_failure_at <= ?4
+			OR json_extract(?5, '$[' || MIN(login_failures.failures, ?6) || ']') = 0
+			OR login_failures.last_failure_at + json_extract(?5, '$[' || MIN(login_failures.failures, ?6) || ']') <= ?3`
+
+var (
+	recordFailureSQL  = fmt.Sprintf(countFailure, "")
+	reserveAttemptSQL = fmt.Sprintf(countFailure, admits)
+)
+
+type rowQuerier interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}
+
+func scanCounter(row *sql.Row, key string) (store.LoginCounter, error) {
+	c := store.LoginCounter{Key: key}
+	err := row.Scan(&c.Failures, timeCol{&c.FirstFailureAt}, timeCol{&c.LastFailureAt})
+	return c, err
+}
+
+// RecordLoginFailure is one upsert. The single writer connection and the
+// statement's atomicity make concurrent failures add up exactly.
+func (s *Store) RecordLoginFailure(ctx context.Context, tenantID, key string, now time.Time, quiet time.Duration) (store.LoginCounter, error) {
+	c, err := scanCounter(s.w.QueryRowContext(ctx, recordFailureSQL, tenantID, key, micros(now), micros(now.Add(-quiet))), key)
 	return c, mapErr("RecordLoginFailure", err)
+}
+
+// ReserveLoginAttempt runs the conditional upsert per key on the single
+// writer connection inside one transaction; a key that refuses (no row
+// returned) and every key after it take the unconditional one.
+func (s *Store) ReserveLoginAttempt(ctx context.Context, tenantID string, rules []store.AttemptRule, now time.Time, quiet time.Duration) (bool, []store.LoginCounter, error) {
+	reserved := true
+	var out []store.LoginCounter
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		reserved, out = true, make([]store.LoginCounter, 0, len(rules))
+		for _, r := range rules {
+			var c store.LoginCounter
+			err := sql.ErrNoRows
+			if reserved {
+				waits, last := r.WaitMicros()
+				js, _ := json.Marshal(waits)
+				c, err = scanCounter(tx.QueryRowContext(ctx, reserveAttemptSQL, tenantID, r.Key, micros(now), micros(now.Add(-quiet)), string(js), last), r.Key)
+			}
+			if errors.Is(err, sql.ErrNoRows) {
+				reserved = false
+				c, err = scanCounter(tx.QueryRowContext(ctx, recordFailureSQL, tenantID, r.Key, micros(now), micros(now.Add(-quiet))), r.Key)
+			}
+			if err != nil {
+				return err
+			}
+			out = append(out, c)
+		}
+		return nil
+	})
+	if err != nil {
+		return false, nil, mapErr("ReserveLoginAttempt", err)
+	}
+	return reserved, out, nil
+}
+
+func (s *Store) RefundLoginAttempt(ctx context.Context, tenantID, key string) error {
+	_, err := s.w.ExecContext(ctx, `UPDATE login_failures SET failures = failures - 1
+		WHERE tenant_id = ? AND key = ? AND failures > 0`, tenantID, key)
+	return mapErr("RefundLoginAttempt", err)
 }
 
 func (s *Store) LoginCounterByKey(ctx context.Context, tenantID, key string) (store.LoginCounter, error) {

@@ -27,10 +27,10 @@ func testDeleteStaleRows(t *testing.T, s store.Store) {
 	wantErr(t, "CreateActionToken(cur)", s.CreateActionToken(ctx(t), cur), nil)
 
 	// Second-factor failures: one old, one within the window.
-	_, err := s.RecordFactorFailure(ctx(t), a.tenant.ID, a.user.ID, t0, t0.Add(-time.Hour))
-	wantErr(t, "RecordFactorFailure(old)", err, nil)
-	_, err = s.RecordFactorFailure(ctx(t), b.tenant.ID, b.user.ID, cutoff, cutoff.Add(-time.Hour))
-	wantErr(t, "RecordFactorFailure(cur)", err, nil)
+	_, err := s.ReserveFactorAttempt(ctx(t), a.tenant.ID, a.user.ID, t0, t0.Add(-time.Hour), 10)
+	wantErr(t, "ReserveFactorAttempt(old)", err, nil)
+	_, err = s.ReserveFactorAttempt(ctx(t), b.tenant.ID, b.user.ID, cutoff, cutoff.Add(-time.Hour), 10)
+	wantErr(t, "ReserveFactorAttempt(cur)", err, nil)
 
 	n, err := s.DeleteStaleRows(ctx(t), cutoff)
 	wantErr(t, "DeleteStaleRows", err, nil)

@@ -217,8 +217,8 @@ func testLoginStates(t *testing.T, s store.Store) {
 
 	// Per-account failures count across login attempts, within the window.
 	for i := range 3 {
-		n, err := s.RecordFactorFailure(ctx(t), tid, uid, t0.Add(time.Duration(i)*time.Minute), t0.Add(-time.Hour))
-		wantErr(t, "RecordFactorFailure", err, nil)
+		n, err := s.ReserveFactorAttempt(ctx(t), tid, uid, t0.Add(time.Duration(i)*time.Minute), t0.Add(-time.Hour), 10)
+		wantErr(t, "ReserveFactorAttempt", err, nil)
 		if n != i+1 {
 			t.Fatalf("failures = %d, want %d", n, i+1)
 		}
@@ -228,6 +228,83 @@ func testLoginStates(t *testing.T, s store.Store) {
 	if n != 1 {
 		t.Fatalf("failures since t0+90s = %d, want 1", n)
 	}
+}
+
+// testFactorReservations: a reservation is refused at the limit (and
+// records nothing), older failures age out of the window, a refund takes
+// back exactly one reservation, and another tenant's user is not counted.
+func testFactorReservations(t *testing.T, s store.Store) {
+	w, o := mkWorld(t, s, "acme"), mkWorld(t, s, "other")
+	tid, uid := w.tenant.ID, w.user.ID
+	since := t0.Add(-15 * time.Minute)
+	for i := range 3 {
+		n, err := s.ReserveFactorAttempt(ctx(t), tid, uid, t0, since, 3)
+		wantErr(t, "ReserveFactorAttempt", err, nil)
+		if n != i+1 {
+			t.Fatalf("reservation %d: count %d", i+1, n)
+		}
+	}
+	_, err := s.ReserveFactorAttempt(ctx(t), tid, uid, t0, since, 3)
+	wantErr(t, "ReserveFactorAttempt at the limit", err, store.ErrAlreadyUsed)
+	if n, _ := s.FactorFailures(ctx(t), tid, uid, since); n != 3 {
+		t.Fatalf("a refused reservation was recorded: %d", n)
+	}
+	// Tenant isolation: the other tenant's user has its own allowance, and a
+	// user id is not found from another tenant.
+	if n, err := s.ReserveFactorAttempt(ctx(t), o.tenant.ID, o.user.ID, t0, since, 3); err != nil || n != 1 {
+		t.Fatalf("other tenant: %d %v", n, err)
+	}
+	_, err = s.ReserveFactorAttempt(ctx(t), o.tenant.ID, uid, t0, since, 3)
+	wantErr(t, "ReserveFactorAttempt(user of another tenant)", err, store.ErrNotFound)
+	wantErr(t, "RefundFactorAttempt(other tenant)", s.RefundFactorAttempt(ctx(t), o.tenant.ID, uid, t0), nil)
+	if n, _ := s.FactorFailures(ctx(t), tid, uid, since); n != 3 {
+		t.Fatalf("a refund in another tenant touched this one: %d", n)
+	}
+	// A refund frees exactly one place.
+	wantErr(t, "RefundFactorAttempt", s.RefundFactorAttempt(ctx(t), tid, uid, t0), nil)
+	if n, _ := s.FactorFailures(ctx(t), tid, uid, since); n != 2 {
+		t.Fatalf("after a refund: %d failures, want 2", n)
+	}
+	if n, err := s.ReserveFactorAttempt(ctx(t), tid, uid, t0, since, 3); err != nil || n != 3 {
+		t.Fatalf("after a refund: %d %v", n, err)
+	}
+	// Failures before the window no longer count.
+	later := t0.Add(20 * time.Minute)
+	if n, err := s.ReserveFactorAttempt(ctx(t), tid, uid, later, later.Add(-15*time.Minute), 3); err != nil || n != 1 {
+		t.Fatalf("after the window: %d %v", n, err)
+	}
+}
+
+// testConcurrentFactorReservations: many simultaneous reservations, exactly
+// limit succeed.
+func testConcurrentFactorReservations(t *testing.T, s store.Store) {
+	w := mkWorld(t, s, "acme")
+	const limit = 10
+	errs := race(func(int) error {
+		_, err := s.ReserveFactorAttempt(ctx(t), w.tenant.ID, w.user.ID, t0, t0.Add(-time.Hour), limit)
+		return err
+	})
+	if ok := countReserved(t, "ReserveFactorAttempt", errs); ok != limit {
+		t.Fatalf("%d of %d racing reservations got through a limit of %d", ok, racers, limit)
+	}
+	if n, _ := s.FactorFailures(ctx(t), w.tenant.ID, w.user.ID, t0.Add(-time.Hour)); n != limit {
+		t.Fatalf("%d failures recorded, want %d", n, limit)
+	}
+}
+
+// countReserved counts the nil errors; every other one must be ErrAlreadyUsed.
+func countReserved(t *testing.T, what string, errs []error) int {
+	t.Helper()
+	ok := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !errors.Is(err, store.ErrAlreadyUsed):
+			t.Fatalf("%s: racer %d: %v", what, i, err)
+		}
+	}
+	return ok
 }
 
 func testBackupCodes(t *testing.T, s store.Store) {
@@ -420,16 +497,7 @@ func testConcurrentAttemptCounters(t *testing.T, s store.Store) {
 	wantErr(t, "CreateOTPChallenge", s.CreateOTPChallenge(ctx(t), c), nil)
 	count := func(what string, errs []error) {
 		t.Helper()
-		ok := 0
-		for _, err := range errs {
-			switch {
-			case err == nil:
-				ok++
-			case !errors.Is(err, store.ErrAlreadyUsed):
-				t.Fatalf("%s: unexpected error %v", what, err)
-			}
-		}
-		if ok != 5 {
+		if ok := countReserved(t, what, errs); ok != 5 {
 			t.Fatalf("%s: %d attempts got through a limit of 5", what, ok)
 		}
 	}

@@ -101,6 +101,108 @@ func testConcurrentLoginFailures(t *testing.T, s store.Store) {
 	}
 }
 
+// testLoginReservations: ReserveLoginAttempt admits an attempt while every
+// key's schedule allows one (waits by count, the last entry is the lock),
+// counts refused attempts as well, restarts quiet counters, and
+// RefundLoginAttempt takes back one.
+func testLoginReservations(t *testing.T, s store.Store) {
+	a, b := mkTenant(t, s, "acme"), mkTenant(t, s, "other")
+	quiet := time.Hour
+	acct := store.AttemptRule{Key: "user:x", Waits: []time.Duration{0, 0, time.Second, 4 * time.Second, time.Minute}}
+	ip := store.AttemptRule{Key: "ip:192.0.2.1"} // no schedule: admits every attempt
+	reserve := func(at time.Time, rules ...store.AttemptRule) (bool, []int) {
+		t.Helper()
+		ok, cs, err := s.ReserveLoginAttempt(ctx(t), a.ID, rules, at, quiet)
+		wantErr(t, "ReserveLoginAttempt", err, nil)
+		if len(cs) != len(rules) {
+			t.Fatalf("%d counters for %d rules", len(cs), len(rules))
+		}
+		var n []int
+		for i, c := range cs {
+			if c.Key != rules[i].Key || !c.LastFailureAt.Equal(at) && c.LastFailureAt.Before(at) {
+				t.Fatalf("counter %d: %+v", i, c)
+			}
+			n = append(n, c.Failures)
+		}
+		return ok, n
+	}
+	expect := func(what string, at time.Time, wantOK bool, want []int, rules ...store.AttemptRule) {
+		t.Helper()
+		ok, n := reserve(at, rules...)
+		if ok != wantOK || !slices.Equal(n, want) {
+			t.Fatalf("%s: reserved %v counts %v, want %v %v", what, ok, n, wantOK, want)
+		}
+	}
+	expect("first", t0, true, []int{1, 1}, acct, ip)
+	expect("second (free)", t0, true, []int{2, 2}, acct, ip)
+	expect("third owes 1s", t0, false, []int{3, 3}, acct, ip) // refused, counted
+	expect("fourth owes 4s from the refusal", t0.Add(time.Second), false, []int{4, 4}, acct, ip)
+	expect("at the lock", t0.Add(time.Second+59*time.Second), false, []int{5, 5}, acct, ip)
+	expect("lock over", t0.Add(2*time.Minute), true, []int{6, 6}, acct, ip)
+	// The address alone admits, the account refuses: not reserved, both counted.
+	expect("account locked", t0.Add(2*time.Minute), false, []int{7, 7}, acct, ip)
+	got, _ := s.LoginCounterByKey(ctx(t), a.ID, ip.Key)
+	if got.Failures != 7 || !got.FirstFailureAt.Equal(t0) || !got.LastFailureAt.Equal(t0.Add(2*time.Minute)) {
+		t.Fatalf("address counter %+v", got)
+	}
+	// Tenant isolation: another tenant's counter of the same key is its own,
+	// and a refund there does not reach this one.
+	ok, cs, err := s.ReserveLoginAttempt(ctx(t), b.ID, []store.AttemptRule{acct}, t0.Add(2*time.Minute), quiet)
+	if err != nil || !ok || cs[0].Failures != 1 {
+		t.Fatalf("other tenant: %v %+v %v", ok, cs, err)
+	}
+	wantErr(t, "RefundLoginAttempt(other tenant)", s.RefundLoginAttempt(ctx(t), b.ID, acct.Key), nil)
+	wantErr(t, "RefundLoginAttempt(other tenant, again)", s.RefundLoginAttempt(ctx(t), b.ID, acct.Key), nil)
+	if c, _ := s.LoginCounterByKey(ctx(t), b.ID, acct.Key); c.Failures != 0 {
+		t.Fatalf("refund below zero: %+v", c)
+	}
+	// A refund takes back one; the last failure stays.
+	wantErr(t, "RefundLoginAttempt", s.RefundLoginAttempt(ctx(t), a.ID, ip.Key), nil)
+	got, _ = s.LoginCounterByKey(ctx(t), a.ID, ip.Key)
+	if got.Failures != 6 || !got.LastFailureAt.Equal(t0.Add(2*time.Minute)) {
+		t.Fatalf("after a refund: %+v", got)
+	}
+	wantErr(t, "RefundLoginAttempt(unknown key)", s.RefundLoginAttempt(ctx(t), a.ID, "user:nobody"), nil)
+	// Quiet for a whole period: the streak starts again, admitted.
+	later := t0.Add(2*time.Minute + quiet)
+	expect("after a quiet period", later, true, []int{1}, acct)
+	if c, _ := s.LoginCounterByKey(ctx(t), a.ID, acct.Key); !c.FirstFailureAt.Equal(later) {
+		t.Fatalf("restarted counter %+v", c)
+	}
+}
+
+// testConcurrentLoginReservations: many simultaneous reservations over two
+// keys with a frozen clock: exactly as many are admitted as the account's
+// schedule has free places, and every attempt is counted on both keys.
+func testConcurrentLoginReservations(t *testing.T, s store.Store) {
+	tn := mkTenant(t, s, "acme")
+	const limit = 5
+	acct := store.AttemptRule{Key: "user:u1", Waits: []time.Duration{0, 0, 0, 0, 0, time.Hour}}
+	ip := store.AttemptRule{Key: "ip:198.51.100.7", Waits: []time.Duration{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, time.Hour}}
+	var mu sync.Mutex
+	reserved := 0
+	errs := race(func(int) error {
+		ok, _, err := s.ReserveLoginAttempt(ctx(t), tn.ID, []store.AttemptRule{acct, ip}, t0, 15*time.Minute)
+		if ok {
+			mu.Lock()
+			reserved++
+			mu.Unlock()
+		}
+		return err
+	})
+	for _, err := range errs {
+		wantErr(t, "concurrent ReserveLoginAttempt", err, nil)
+	}
+	if reserved != limit {
+		t.Fatalf("%d of %d racing attempts reserved, want %d", reserved, racers, limit)
+	}
+	for _, k := range []string{acct.Key, ip.Key} {
+		if c, _ := s.LoginCounterByKey(ctx(t), tn.ID, k); c.Failures != racers {
+			t.Fatalf("%s counts %d of %d attempts", k, c.Failures, racers)
+		}
+	}
+}
+
 func testPasswordHistory(t *testing.T, s store.Store) {
 	a, b := mkTenant(t, s, "acme"), mkTenant(t, s, "other")
 	u := mkUser(t, s, a.ID, "zoe@example.com")

@@ -47,8 +47,8 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ConcurrentRotateRefreshToken", testConcurrentRotateRefreshToken},
 		{"ConcurrentConsumeActionToken", testConcurrentConsumeActionToken},
 		{"Connections", testConnections}, {"Links", testLinks}, {"FederationStates", testFederationStates}, {"FederatedSessions", testFederatedSessions}, {"FederationIsolation", testFederationIsolation}, // federation (issue 3)
-		{"LoginFailures", testLoginFailures}, {"ConcurrentLoginFailures", testConcurrentLoginFailures}, {"PasswordHistory", testPasswordHistory}, {"SessionClients", testSessionClients}, {"ClientLogouts", testClientLogouts}, {"DeviceCentre", testDeviceCentre}, // policies.go, device_centre.go
-		{"Factors", testFactors}, {"OTPChallenges", testOTPChallenges}, {"LoginStates", testLoginStates}, {"BackupCodes", testBackupCodes}, {"Devices", testDevices}, {"ResetSecondFactors", testResetSecondFactors}, {"MFATenantIsolation", testMFATenantIsolation}, {"ConcurrentTOTPStep", testConcurrentTOTPStep}, {"ConcurrentAttemptCounters", testConcurrentAttemptCounters},
+		{"LoginFailures", testLoginFailures}, {"ConcurrentLoginFailures", testConcurrentLoginFailures}, {"LoginReservations", testLoginReservations}, {"ConcurrentLoginReservations", testConcurrentLoginReservations}, {"PasswordHistory", testPasswordHistory}, {"SessionClients", testSessionClients}, {"ClientLogouts", testClientLogouts}, {"DeviceCentre", testDeviceCentre}, // policies.go, device_centre.go
+		{"Factors", testFactors}, {"OTPChallenges", testOTPChallenges}, {"LoginStates", testLoginStates}, {"BackupCodes", testBackupCodes}, {"Devices", testDevices}, {"ResetSecondFactors", testResetSecondFactors}, {"MFATenantIsolation", testMFATenantIsolation}, {"ConcurrentTOTPStep", testConcurrentTOTPStep}, {"ConcurrentAttemptCounters", testConcurrentAttemptCounters}, {"FactorReservations", testFactorReservations}, {"ConcurrentFactorReservations", testConcurrentFactorReservations},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
