@@ -21,21 +21,10 @@ const maxFormBytes = 64 << 10
 // request: an unknown client or an unregistered redirect URI gets an error
 // page and is never redirected to (RFC 6749 4.1.2.1). The comparison is
 // byte-exact; only a native public client may vary the port of a loopback
-// http URI (RFC 8252 7.3).
+// http URI (RFC 8252 7.3). The route runs parseOAuthParams first
+// (oauthparams.go): r.Form holds one value per parameter, and zitadel reads
+// the same values.
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		s.renderError(w, r, http.StatusBadRequest, "Invalid request", "The sign-in request could not be read.")
-		return
-	}
-	for k, vs := range r.Form {
-		for _, v := range vs {
-			if len(v) > maxParamLen {
-				s.renderError(w, r, http.StatusBadRequest, "Invalid request", "The sign-in request has a parameter that is too long ("+safeParamName(k)+").")
-				return
-			}
-		}
-	}
 	clientID, redirectURI := r.Form.Get("client_id"), r.Form.Get("redirect_uri")
 	c, err := s.clients.get(r.Context(), p.tenant.ID, clientID)
 	if err != nil {
