@@ -40,7 +40,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("/t/{tenant}/authorize", oauth("authorize", kindAuthorize, s.authorize))
 	mux.Handle("/t/{tenant}/oauth/token", oauth("token", kindToken, s.gateAPI("token", true, s.serveOP)))
 	mux.Handle("/t/{tenant}/oauth/introspect", oauth("introspect", kindIntrospect, s.gateAPI("introspect", false, s.introspect)))
-	mux.Handle("/t/{tenant}/revoke", oauth("revoke", kindRevoke, s.serveOP))
+	mux.Handle("/t/{tenant}/revoke", oauth("revoke", kindRevoke, s.revoke))
 	mux.Handle("/t/{tenant}/end_session", oauth("end_session", kindEndSession, s.serveOP))
 
 	// Pages.
