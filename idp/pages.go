@@ -13,7 +13,8 @@ import (
 var pageNames = []string{"login", "error", "setup", "message", "account",
 	"federated", "connections", // federation: refusal/proof page, account connections
 	"mfa", "security", "outbox", // second factors: login step, account security, dev outbox
-	"password", "forgot", "sessions", "devices"} // access policies (issue 5)
+	"password", "forgot", "sessions", "devices", // access policies (issue 5)
+	"logout"} // end_session confirmation (logout.go)
 
 // pages holds the parsed page templates: one template set per page, each
 // combined with the shared layout.

@@ -41,7 +41,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("/t/{tenant}/oauth/token", oauth("token", kindToken, s.gateAPI("token", true, s.serveOP)))
 	mux.Handle("/t/{tenant}/oauth/introspect", oauth("introspect", kindIntrospect, s.gateAPI("introspect", false, s.introspect)))
 	mux.Handle("/t/{tenant}/revoke", oauth("revoke", kindRevoke, s.revoke))
-	mux.Handle("/t/{tenant}/end_session", oauth("end_session", kindEndSession, s.serveOP))
+	mux.Handle("/t/{tenant}/end_session", oauth("end_session", kindEndSession, s.endSessionRequest))
+	mux.Handle("POST /t/{tenant}/end_session/confirm", forms.Handler(oauth("end_session", kindEndSession, s.endSessionConfirm)))
 
 	// Pages.
 	mux.Handle("GET /t/{tenant}/login", tp("login", s.gateSignin("login", s.loginPage)))
