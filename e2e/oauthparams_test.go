@@ -199,3 +199,86 @@ func TestDuplicateOAuthParamsRefused(t *testing.T) {
 		}
 	})
 }
+
+// TestOAuthEndpointsBehindParser: every endpoint discovery advertises that
+// takes OAuth parameters — and the logout confirmation, which discovery
+// does not list — refuses a repeated parameter, and the machine endpoints
+// refuse a query string and a GET, before anything else looks at the
+// request: no client is authenticated and the API allowlist (which refuses
+// this address) has not been consulted. An endpoint discovery lists that
+// the test does not know fails it, so a new endpoint cannot skip
+// parseOAuthParams unnoticed.
+func TestOAuthEndpointsBehindParser(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		allow(t, e, idp.ScopeAPI, "2001:db8::/32")
+		var d map[string]any
+		e.getJSON(e.issuer+"/.well-known/openid-configuration", &d)
+		kinds := map[string]string{
+			"authorization_endpoint": "browser",
+			"end_session_endpoint":   "browser",
+			"token_endpoint":         "machine",
+			"introspection_endpoint": "machine",
+			"revocation_endpoint":    "machine",
+			"userinfo_endpoint":      "none", // a bearer token (RFC 6750), no OAuth parameters
+			"jwks_uri":               "none", // a document
+		}
+		endpoints := map[string]string{e.issuer + "/end_session/confirm": "browser"}
+		for k, v := range d {
+			if !strings.HasSuffix(k, "_endpoint") && !strings.HasSuffix(k, "_uri") || k == "issuer" {
+				continue
+			}
+			u, _ := v.(string)
+			if !strings.HasPrefix(u, e.issuer+"/") {
+				continue // not an endpoint of ours (e.g. documentation links)
+			}
+			switch kinds[k] {
+			case "browser", "machine":
+				endpoints[u] = kinds[k]
+			case "none":
+			default:
+				t.Errorf("discovery lists %s = %s, unknown to this test: mount it behind parseOAuthParams and add it here", k, u)
+			}
+		}
+		if len(endpoints) != 6 {
+			t.Fatalf("found %d OAuth endpoints, want 6: %v", len(endpoints), endpoints)
+		}
+		for u, kind := range endpoints {
+			dup := "x_param=1&x_param=2"
+			switch kind {
+			case "browser":
+				for name, r := range map[string]rawResponse{
+					"GET, repeated":         e.raw("GET", u+"?"+dup, "", "", "", ""),
+					"POST, repeated":        e.raw("POST", u, formType, dup, "", ""),
+					"POST, query and body":  e.raw("POST", u+"?x_param=1", formType, "x_param=2", "", ""),
+					"POST, not a form body": e.raw("POST", u, "application/json", "{}", "", ""),
+				} {
+					if strings.HasSuffix(u, "/confirm") && name == "GET, repeated" {
+						if r.status != http.StatusMethodNotAllowed {
+							t.Errorf("GET %s: %d, want 405 (POST only)", u, r.status)
+						}
+						continue
+					}
+					if r.status != http.StatusBadRequest || r.header.Get("Location") != "" || !strings.Contains(r.body, "<html") {
+						t.Errorf("%s %s: %d %q %.200s, want the 400 error page", u, name, r.status, r.header.Get("Location"), r.body)
+					}
+				}
+			case "machine":
+				for name, r := range map[string]rawResponse{
+					"repeated": e.raw("POST", u, formType, "grant_type=client_credentials&"+dup, "", ""),
+					"query":    e.raw("POST", u+"?grant_type=client_credentials", formType, "", "", ""),
+					"not form": e.raw("POST", u, "application/json", `{"grant_type":"client_credentials"}`, "", ""),
+				} {
+					if !r.invalidRequest(http.StatusBadRequest) {
+						t.Errorf("%s %s: %d %.200s, want 400 invalid_request", u, name, r.status, r.body)
+					}
+				}
+				if r := e.raw("GET", u+"?grant_type=client_credentials", "", "", "", ""); !r.invalidRequest(http.StatusMethodNotAllowed) {
+					t.Errorf("GET %s: %d %.200s, want 405 invalid_request", u, r.status, r.body)
+				}
+			}
+		}
+		if got := e.metric(`gatehouse_ip_refusals_total{scope="api"}`); got != "" && got != "0" {
+			t.Errorf("the allowlist was consulted before the parser: %s refusals", got)
+		}
+	})
+}

@@ -33,7 +33,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("/t/{tenant}/userinfo", tp("userinfo", s.userinfo))
 	// OAuth endpoints: every one reads its parameters through
 	// parseOAuthParams (oauthparams.go) before anything else looks at the
-	// request, the API allowlist included.
+	// request, the API allowlist included. TestOAuthEndpointsBehindParser
+	// enumerates them from discovery.
 	oauth := func(route string, kind endpointKind, h func(http.ResponseWriter, *http.Request, *tenantProvider)) http.Handler {
 		return tp(route, s.oauthParams(kind, h))
 	}
