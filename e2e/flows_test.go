@@ -302,17 +302,7 @@ func TestPromptAndHints(t *testing.T) {
 		if q := rpRedirectQuery(resp); q == nil || q.Get("code") == "" {
 			t.Fatalf("id_token_hint of the session user with prompt=none: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 		}
-		if _, err := e.srv.CreateUser(e.ctx, e.acme, idp.UserSpec{Email: "bob@acme.test", Password: "Another-Strong-Pass-91"}); err != nil {
-			t.Fatal(err)
-		}
-		b2 := e.browser()
-		v2, ch2 := pkce()
-		q := b2.login(r.authURL("b", ch2), "bob@acme.test", "Another-Strong-Pass-91")
-		bobTok, err := r.oauth.Exchange(e.ctx, q.Get("code"), oauth2.VerifierOption(v2))
-		if err != nil {
-			t.Fatal(err)
-		}
-		bobRaw, _ := bobTok.Extra("id_token").(string)
+		bobRaw, _ := e.bobToken(r).Extra("id_token").(string)
 		resp, _ = b.get(r.authURL("h2", ch, oauth2.SetAuthURLParam("id_token_hint", bobRaw), oauth2.SetAuthURLParam("prompt", "none")))
 		if q := rpRedirectQuery(resp); q == nil || q.Get("error") != "login_required" {
 			t.Fatalf("id_token_hint of another user must not SSO: %q", resp.Header.Get("Location"))

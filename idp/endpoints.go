@@ -21,21 +21,10 @@ const maxFormBytes = 64 << 10
 // request: an unknown client or an unregistered redirect URI gets an error
 // page and is never redirected to (RFC 6749 4.1.2.1). The comparison is
 // byte-exact; only a native public client may vary the port of a loopback
-// http URI (RFC 8252 7.3).
+// http URI (RFC 8252 7.3). The route runs parseOAuthParams first
+// (oauthparams.go): r.Form holds one value per parameter, and zitadel reads
+// the same values.
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		s.renderError(w, r, http.StatusBadRequest, "Invalid request", "The sign-in request could not be read.")
-		return
-	}
-	for k, vs := range r.Form {
-		for _, v := range vs {
-			if len(v) > maxParamLen {
-				s.renderError(w, r, http.StatusBadRequest, "Invalid request", "The sign-in request has a parameter that is too long ("+safeParamName(k)+").")
-				return
-			}
-		}
-	}
 	clientID, redirectURI := r.Form.Get("client_id"), r.Form.Get("redirect_uri")
 	c, err := s.clients.get(r.Context(), p.tenant.ID, clientID)
 	if err != nil {
@@ -71,10 +60,17 @@ func safeParamName(k string) string {
 // redirectAllowed is exact matching, plus RFC 8252's loopback port rule for
 // native public clients.
 func redirectAllowed(c *store.Client, uri string) bool {
+	return registeredURI(c, c.RedirectURIs, uri)
+}
+
+// registeredURI reports whether uri is one of the client's registered URIs
+// (redirect or post-logout): byte-exact, or for a native public client a
+// loopback http URI that differs only in port.
+func registeredURI(c *store.Client, registered []string, uri string) bool {
 	if uri == "" {
 		return false
 	}
-	for _, reg := range c.RedirectURIs {
+	for _, reg := range registered {
 		if uri == reg {
 			return true
 		}
@@ -82,16 +78,20 @@ func redirectAllowed(c *store.Client, uri string) bool {
 	if !c.Public || c.AppType != store.AppNative {
 		return false
 	}
+	// RFC 8252 7.3: the port of a loopback http URI may vary; every other
+	// byte must match a registered loopback http URI.
 	got, err := url.Parse(uri)
-	if err != nil || got.Scheme != "http" || !isLoopbackHost(got.Hostname()) || got.User != nil || got.Fragment != "" {
+	if err != nil || got.Scheme != "http" || !isLoopbackHost(got.Hostname()) || got.User != nil || got.Port() == "" && strings.HasSuffix(got.Host, ":") {
 		return false
 	}
-	for _, reg := range c.RedirectURIs {
+	for _, reg := range registered {
 		want, err := url.Parse(reg)
-		if err != nil || want.Scheme != "http" || !isLoopbackHost(want.Hostname()) {
+		if err != nil || want.Scheme != "http" || !isLoopbackHost(want.Hostname()) || want.Hostname() != got.Hostname() {
 			continue
 		}
-		if want.Hostname() == got.Hostname() && want.EscapedPath() == got.EscapedPath() && want.RawQuery == got.RawQuery {
+		wantRest, ok1 := strings.CutPrefix(reg, "http://"+want.Host)
+		gotRest, ok2 := strings.CutPrefix(uri, "http://"+got.Host)
+		if ok1 && ok2 && wantRest == gotRest {
 			return true
 		}
 	}

@@ -122,19 +122,20 @@ func (s *Server) signinAllowed(w http.ResponseWriter, r *http.Request, p *tenant
 // gateAPI wraps a machine endpoint with the tenant's API allowlist.
 // onlyClientCredentials limits the check to client_credentials token
 // requests (user grants on the same endpoint come from browsers' apps).
+// It decides on the parameters parseOAuthParams accepted — the very values
+// the handler behind it reads — and refuses a request that did not go
+// through the parser rather than guess.
 func (s *Server) gateAPI(route string, onlyClientCredentials bool, h func(http.ResponseWriter, *http.Request, *tenantProvider)) func(http.ResponseWriter, *http.Request, *tenantProvider) {
 	return func(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
-		if onlyClientCredentials {
-			if r.Method != http.MethodPost {
-				h(w, r, p)
-				return
-			}
-			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-			// ParseForm keeps r.PostForm, which zitadel reads again.
-			if err := r.ParseForm(); err != nil || r.PostForm.Get("grant_type") != string(oidc.GrantTypeClientCredentials) {
-				h(w, r, p)
-				return
-			}
+		params, parsed := parsedParams(r)
+		if !parsed {
+			s.log.Error("api allowlist: request without parsed parameters; refusing", "tenant", p.tenant.Slug, "route", route)
+			oauthError(w, http.StatusInternalServerError, "server_error", "try again later")
+			return
+		}
+		if onlyClientCredentials && params.Get("grant_type") != string(oidc.GrantTypeClientCredentials) {
+			h(w, r, p)
+			return
 		}
 		ok, ip := s.ipAllowed(r, p, ScopeAPI)
 		if !ok {

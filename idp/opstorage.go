@@ -344,35 +344,12 @@ func (s *opStorage) GetRefreshTokenInfo(ctx context.Context, clientID, token str
 	return t.UserID, refreshIDPrefix + base64.RawURLEncoding.EncodeToString(hash), nil
 }
 
-func (s *opStorage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID string) *oidc.Error {
-	now := s.srv.clock()
-	if enc, ok := strings.CutPrefix(tokenOrID, refreshIDPrefix); ok {
-		hash, err := base64.RawURLEncoding.DecodeString(enc)
-		if err != nil {
-			return nil
-		}
-		t, err := s.srv.store.RefreshTokenByHash(ctx, s.tid(), hash)
-		if err != nil {
-			return nil // RFC 7009: unknown tokens are not an error
-		}
-		if t.ClientID != clientID {
-			return oidc.ErrInvalidClient().WithDescription("token was not issued to this client")
-		}
-		if err := s.srv.store.RevokeRefreshFamily(ctx, s.tid(), t.FamilyID, now); err != nil {
-			return oidc.ErrServerError().WithParent(err)
-		}
-		s.srv.audit(ctx, &store.AuditEvent{TenantID: s.tid(), Type: "token.revoked", UserID: t.UserID, ClientID: clientID,
-			Detail: map[string]string{"token_type": "refresh_token"}})
-		return nil
-	}
-	if _, ok := parseAccessTokenID(tokenOrID); !ok {
-		return nil
-	}
-	exp := now.Add(s.settings(ctx).AccessTokenLifetime())
-	if err := s.srv.store.RevokeAccessToken(ctx, s.tid(), tokenOrID, exp); err != nil {
-		return oidc.ErrServerError().WithParent(err)
-	}
-	return nil
+// RevokeToken is never reached: Gatehouse serves the revocation endpoint
+// itself (revoke.go), because the token id zitadel would pass here does not
+// say which client an access token was issued to (RFC 7009 §2.1). Should
+// zitadel's handler ever be routed to again, it fails closed.
+func (s *opStorage) RevokeToken(context.Context, string, string, string) *oidc.Error {
+	return oidc.ErrServerError().WithDescription("revocation is served by Gatehouse's own handler")
 }
 
 // ---- sessions ----

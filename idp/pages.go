@@ -14,7 +14,8 @@ var pageNames = []string{"login", "error", "setup", "message", "account",
 	"federated", "connections", // federation: refusal/proof page, account connections
 	"mfa", "security", "outbox", // second factors: login step, account security, dev outbox
 	"password", "forgot", "sessions", "devices", // access policies (issue 5)
-	"confirm"} // the sensitive-action guard's "confirm it's you" (sensitive.go)
+	"confirm", // the sensitive-action guard's "confirm it's you" (sensitive.go)
+	"logout"}  // end_session confirmation (logout.go)
 
 // pages holds the parsed page templates: one template set per page, each
 // combined with the shared layout.

@@ -12,6 +12,19 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
 
+// apiCORSOptions: token, userinfo, JWKS, discovery and revocation are called
+// from browsers by SPAs; none of them uses cookies, so no origin gets
+// credentials. apiCORS applies them to the endpoints Gatehouse serves itself.
+var (
+	apiCORSOptions = cors.Options{
+		AllowedOrigins:   []string{"*"},
+		AllowedMethods:   []string{http.MethodGet, http.MethodPost},
+		AllowedHeaders:   []string{"Authorization", "Content-Type", "Accept"},
+		AllowCredentials: false,
+	}
+	apiCORS = cors.New(apiCORSOptions)
+)
+
 // tenantProvider is one tenant's zitadel/oidc OpenID provider, mounted under
 // /t/{slug}. Providers are built on first use and kept for the process.
 type tenantProvider struct {
@@ -62,14 +75,7 @@ func (s *Server) newProvider(t *store.Tenant) (*tenantProvider, error) {
 	opts := []op.Option{
 		op.WithAccessTokenKeySet(ks),
 		op.WithIDTokenHintKeySet(ks),
-		// Token, userinfo, JWKS and discovery are called from browsers by SPAs;
-		// none of them uses cookies, so no origin gets credentials.
-		op.WithCORSOptions(&cors.Options{
-			AllowedOrigins:   []string{"*"},
-			AllowedMethods:   []string{http.MethodGet, http.MethodPost},
-			AllowedHeaders:   []string{"Authorization", "Content-Type", "Accept"},
-			AllowCredentials: false,
-		}),
+		op.WithCORSOptions(&apiCORSOptions),
 		op.WithHttpInterceptors(s.captureHTTP),
 	}
 	if s.insecure {
