@@ -119,6 +119,12 @@ type ActionTokens interface {
 	// ConsumeActionToken marks the token used exactly once: ErrNotFound for an
 	// unknown hash or other kind, ErrAlreadyUsed, ErrExpired.
 	ConsumeActionToken(ctx context.Context, tenantID, kind string, hash []byte, now time.Time) (*ActionToken, error)
+	// CreateFirstOwner consumes a first-owner setup token (ActionSetupOwner)
+	// and creates owner (Role must be RoleOwner) in one transaction, which
+	// holds only while owner.TenantID has no owner: ErrOwnerExists when it
+	// has one, otherwise ConsumeActionToken's errors, or ErrConflict for a
+	// taken email. On any error nothing changed (the token stays unused).
+	CreateFirstOwner(ctx context.Context, hash []byte, owner *User, now time.Time) error
 }
 
 // AuditEvents is the append-only security log.
