@@ -74,6 +74,13 @@ type Sessions interface {
 	// min(now+idle, ExpiresAt), only while the session is active at now
 	// (ErrExpired otherwise).
 	TouchSession(ctx context.Context, tenantID, id string, now time.Time, idle time.Duration) error
+	// ReauthenticateSession records a new authentication of the session's own
+	// user (ss.UserID must match) while the session is active at now: it sets
+	// CookieHash, AuthTime, AMR, ACR, IP, UserAgent, LastSeenAt,
+	// IdleExpiresAt and ExpiresAt from ss. The id, and so the tokens and
+	// client records of the session, stay. ErrExpired when the session is no
+	// longer active (or belongs to another user), ErrNotFound when unknown.
+	ReauthenticateSession(ctx context.Context, ss *Session, now time.Time) error
 	// EndSession ends an active session and revokes its refresh tokens in the
 	// same transaction. Ending an ended session is not an error.
 	EndSession(ctx context.Context, tenantID, id, reason string, now time.Time) error

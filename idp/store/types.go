@@ -208,6 +208,9 @@ type Session struct {
 	ExpiresAt     time.Time
 	EndedAt       *time.Time
 	EndReason     string
+	// CookieHash is the SHA-256 of the random value in the browser's session
+	// cookie; ReauthenticateSession replaces it (idp/cookies.go).
+	CookieHash []byte
 }
 
 // Active reports whether the session can still be used at now.

@@ -30,6 +30,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Sessions", testSessions},
 		{"TouchSession", testTouchSession},
 		{"EndSession", testEndSession},
+		{"ReauthenticateSession", testReauthenticateSession}, // session cookie rotation (issue 8)
 		{"RefreshTokens", testRefreshTokens},
 		{"RotateRefreshToken", testRotateRefreshToken},
 		{"RefreshTokenReuse", testRefreshTokenReuse},
