@@ -34,26 +34,13 @@ const (
 
 const failedLogin = "Incorrect email or password."
 
-// loadPendingRequest returns an auth request of the tenant that is still
-// waiting for its login.
-func (s *Server) loadPendingRequest(ctx context.Context, p *tenantProvider, id string) (*store.AuthRequest, bool) {
-	if id == "" || len(id) > 64 {
-		return nil, false
-	}
-	ar, err := s.store.AuthRequestByID(ctx, p.tenant.ID, id)
-	if err != nil || ar.Done || !s.clock().Before(ar.ExpiresAt) {
-		return nil, false
-	}
-	return ar, true
-}
-
 func (s *Server) expiredLogin(w http.ResponseWriter, r *http.Request) {
 	s.renderError(w, r, http.StatusBadRequest, "Sign-in expired",
 		"This sign-in request is unknown, finished or expired. Go back to your application and start again.")
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
-	ar, ok := s.loadPendingRequest(r.Context(), p, r.URL.Query().Get("id"))
+	ar, ok := s.loadPendingRequest(r, p, r.URL.Query().Get("id"))
 	if !ok {
 		s.expiredLogin(w, r)
 		return
@@ -166,7 +153,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 		s.renderError(w, r, http.StatusBadRequest, "Invalid request", "The form could not be read.")
 		return
 	}
-	ar, ok := s.loadPendingRequest(ctx, p, r.PostForm.Get("id"))
+	ar, ok := s.loadPendingRequest(r, p, r.PostForm.Get("id"))
 	if !ok {
 		s.expiredLogin(w, r)
 		return

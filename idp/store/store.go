@@ -42,6 +42,8 @@ type Clients interface {
 
 // AuthRequests stores authorization requests and their codes.
 type AuthRequests interface {
+	// CreateAuthRequest refuses a request without a BrowserBinding: every
+	// login transaction is bound to the browser that started it.
 	CreateAuthRequest(ctx context.Context, r *AuthRequest) error
 	AuthRequestByID(ctx context.Context, tenantID, id string) (*AuthRequest, error)
 	// CompleteAuthRequest records the finished login (UserID, SessionID,

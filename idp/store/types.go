@@ -188,6 +188,10 @@ type AuthRequest struct {
 
 	CreatedAt time.Time
 	ExpiresAt time.Time
+
+	// BrowserBinding is the SHA-256 of the login-binding cookie of the
+	// browser that started the request (idp/login_binding.go); required.
+	BrowserBinding []byte
 }
 
 // Session is a server-side SSO session.

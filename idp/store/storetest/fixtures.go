@@ -146,6 +146,7 @@ func mkAuthRequest(t *testing.T, s store.Store, tenantID, clientID string) *stor
 		ACRValues:           []string{"urn:gatehouse:mfa"},
 		CreatedAt:           t0.Add(-time.Minute),
 		ExpiresAt:           t0.Add(10 * time.Minute),
+		BrowserBinding:      hash("browser-" + clientID),
 	}
 	if err := s.CreateAuthRequest(ctx(t), r); err != nil {
 		t.Fatalf("CreateAuthRequest: %v", err)
