@@ -86,6 +86,9 @@ type env struct {
 	other  *store.Tenant
 	issuer string
 	ctx    context.Context // carries the TLS-trusting client for go-oidc
+	// bindings: auth request id -> the login-binding cookie of the browser
+	// whose loginPage started it (see browser.adoptBinding).
+	bindings *sync.Map
 }
 
 const (
@@ -135,7 +138,7 @@ func newEnv(t testing.TB, backend string, opts ...func(*idp.Options)) *env {
 		t.Fatal(err)
 	}
 	handler = srv.Handler()
-	e := &env{t: t, store: st, sealer: sealer, srv: srv, hs: hs, clock: clk}
+	e := &env{t: t, store: st, sealer: sealer, srv: srv, hs: hs, clock: clk, bindings: new(sync.Map)}
 	e.ctx = oidc.ClientContext(context.Background(), hs.Client())
 	ctx := context.Background()
 	if e.acme, err = srv.CreateTenant(ctx, "acme", "Acme Support"); err != nil {
@@ -277,8 +280,39 @@ func (b *browser) submitLogin(page, email, pw string) url.Values {
 	if m == nil {
 		b.e.t.Fatalf("no auth request id in login page: %.300s", page)
 	}
+	b.adoptBinding(m[1])
 	resp, _ := b.post(b.e.issuer+"/login", url.Values{"id": {m[1]}, "email": {email}, "password": {pw}})
 	return rpRedirectQuery(resp)
+}
+
+// noteBinding remembers the login-binding cookie that b holds for the sign-in
+// request of page (started by b).
+func (b *browser) noteBinding(page string) {
+	m := hiddenID.FindStringSubmatch(page)
+	if m == nil {
+		return
+	}
+	u, _ := url.Parse(b.e.issuer)
+	for _, c := range b.client.Jar.Cookies(u) {
+		if strings.HasPrefix(c.Name, "__Host-gh_login_") {
+			b.e.bindings.Store(m[1], c)
+		}
+	}
+}
+
+// adoptBinding gives b the login-binding cookie of the browser that started
+// request id with loginPage: the throttling tests post one sign-in from many
+// connections of one client (an attacker has the cookie of the request they
+// started). Requests not started by loginPage are left alone.
+func (b *browser) adoptBinding(id string) {
+	c, ok := b.e.bindings.Load(id)
+	if !ok {
+		return
+	}
+	u, _ := url.Parse(b.e.issuer)
+	bc := *c.(*http.Cookie)
+	bc.Secure, bc.Path = true, "/"
+	b.client.Jar.SetCookies(u, []*http.Cookie{&bc})
 }
 
 // rpRedirectQuery returns the query of a redirect to the RP, or nil.

@@ -113,7 +113,8 @@ func TestMFAEmailCodes(t *testing.T) {
 			return arID, fid
 		}
 		e.clock.Advance(61 * time.Second)
-		arID, fid := send(e.browser())
+		b = e.browser()
+		arID, fid := send(b)
 		nextMail(t, smtp, agentEmail, "code")
 		// An immediate resend hits the cooldown.
 		resp, body = b.mfaPost("/send", arID, url.Values{"factor": {fid}})

@@ -128,6 +128,7 @@ func (b *browser) loginPage(r *rp) string {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `name="password"`) {
 		b.e.t.Fatalf("expected the login page, got %d: %.300s", resp.StatusCode, body)
 	}
+	b.noteBinding(body)
 	return body
 }
 
@@ -138,6 +139,7 @@ func (b *browser) postLogin(page, email, pw string) (*http.Response, string) {
 	if m == nil {
 		b.e.t.Fatalf("no auth request id in page: %.300s", page)
 	}
+	b.adoptBinding(m[1])
 	return b.post(b.e.issuer+"/login", url.Values{"id": {m[1]}, "email": {email}, "password": {pw}})
 }
 

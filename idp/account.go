@@ -36,7 +36,7 @@ func (s *Server) accountUser(w http.ResponseWriter, r *http.Request, p *tenantPr
 		RedirectURI: s.tenantURL(p.tenant.Slug) + "/account", Scopes: []string{oidc.ScopeOpenID},
 		ResponseType: string(oidc.ResponseTypeCode), CreatedAt: now, ExpiresAt: now.Add(authRequestTTL),
 	}
-	if err := s.store.CreateAuthRequest(ctx, ar); err != nil {
+	if err := s.createBoundAuthRequest(w, r, p.tenant, ar); err != nil {
 		s.log.Error("account: create sign-in request", "tenant", p.tenant.Slug, "err", err)
 		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
 		return nil, nil, false

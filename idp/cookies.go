@@ -7,13 +7,18 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
 
-// The SSO session cookie holds "<session id>.<MAC>". The session id also
-// appears as `sid` in ID tokens, so it alone must not be a credential: the
-// MAC, keyed from the master key, is what a relying party cannot forge.
-// The session itself lives in the database, which decides whether it is
+// The SSO session cookie holds "<session id>.<secret>.<MAC>". The session id
+// also appears as `sid` in ID tokens, so it alone must not be a credential:
+// the secret is 32 random bytes whose SHA-256 is the session's CookieHash,
+// and the MAC (keyed from the master key) spares the database a lookup for
+// forged cookies. A re-authentication of the same user replaces the secret
+// (store.ReauthenticateSession): the cookie rotates, so a value planted or
+// seen before no longer works, while the session id, its sid claim and the
+// tokens issued under it stay. The database decides whether the session is
 // still active.
 
 func (s *Server) sessionCookieName(t *store.Tenant) string {
@@ -24,15 +29,24 @@ func (s *Server) sessionCookieName(t *store.Tenant) string {
 	return "__Host-gh_session_" + t.Slug
 }
 
-func (s *Server) cookieMAC(tenantID, sid string) string {
+func (s *Server) cookieMAC(tenantID, sid, secret string) string {
 	m := hmac.New(sha256.New, s.cookieKey)
-	m.Write([]byte(tenantID + "/" + sid))
+	m.Write([]byte(tenantID + "/" + sid + "/" + secret))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-func (s *Server) setSessionCookie(w http.ResponseWriter, t *store.Tenant, sid string) {
+// newSessionSecret returns a fresh cookie secret and the hash to store.
+func (s *Server) newSessionSecret() (secret string, hash []byte, err error) {
+	secret, err = seal.RandomToken(s.rand, 32)
+	if err != nil {
+		return "", nil, err
+	}
+	return secret, seal.HashToken(secret), nil
+}
+
+func (s *Server) setSessionCookie(w http.ResponseWriter, t *store.Tenant, sid, secret string) {
 	http.SetCookie(w, &http.Cookie{
-		Name: s.sessionCookieName(t), Value: sid + "." + s.cookieMAC(t.ID, sid),
+		Name: s.sessionCookieName(t), Value: sid + "." + secret + "." + s.cookieMAC(t.ID, sid, secret),
 		Path: "/", HttpOnly: true, Secure: !s.dev, SameSite: http.SameSiteLaxMode,
 	})
 }
@@ -44,17 +58,23 @@ func (s *Server) clearSessionCookie(w http.ResponseWriter, t *store.Tenant) {
 	})
 }
 
-// sessionCookie returns the session id from an authentic cookie.
+// sessionCookie returns the session id from an authentic cookie: a valid
+// MAC and the secret the session holds now (so not one rotated away).
 func (s *Server) sessionCookie(r *http.Request, t *store.Tenant) (string, bool) {
 	c, err := r.Cookie(s.sessionCookieName(t))
 	if err != nil {
 		return "", false
 	}
-	sid, mac, ok := strings.Cut(c.Value, ".")
-	if !ok || sid == "" || len(sid) > 64 {
+	parts := strings.Split(c.Value, ".")
+	if len(parts) != 3 || parts[0] == "" || len(parts[0]) > 64 || parts[1] == "" || len(parts[1]) > 64 {
 		return "", false
 	}
-	if !hmac.Equal([]byte(mac), []byte(s.cookieMAC(t.ID, sid))) {
+	sid, secret, mac := parts[0], parts[1], parts[2]
+	if !hmac.Equal([]byte(mac), []byte(s.cookieMAC(t.ID, sid, secret))) {
+		return "", false
+	}
+	sess, err := s.store.SessionByID(r.Context(), t.ID, sid)
+	if err != nil || len(sess.CookieHash) == 0 || !seal.EqualHash(sess.CookieHash, seal.HashToken(secret)) {
 		return "", false
 	}
 	return sid, true

@@ -165,7 +165,7 @@ func (s *Server) fedStart(w http.ResponseWriter, r *http.Request, p *tenantProvi
 		s.renderError(w, r, http.StatusBadRequest, "Invalid request", "The form could not be read.")
 		return
 	}
-	ar, ok := s.loadPendingRequest(ctx, p, r.PostForm.Get("id"))
+	ar, ok := s.loadPendingRequest(r, p, r.PostForm.Get("id"))
 	if !ok {
 		s.expiredLogin(w, r)
 		return
@@ -249,7 +249,7 @@ func (s *Server) fedCallback(w http.ResponseWriter, r *http.Request, p *tenantPr
 // fedLogin applies the linking decision to a verified upstream identity.
 func (s *Server) fedLogin(w http.ResponseWriter, r *http.Request, p *tenantProvider, f *fedFlow, c *store.Connection, id federation.Identity) {
 	ctx := r.Context()
-	ar, ok := s.loadPendingRequest(ctx, p, f.AuthRequestID)
+	ar, ok := s.loadPendingRequest(r, p, f.AuthRequestID)
 	if !ok {
 		s.expiredLogin(w, r)
 		return

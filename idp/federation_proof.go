@@ -1,7 +1,6 @@
 package idp
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -49,7 +48,7 @@ func (s *Server) renderProof(w http.ResponseWriter, r *http.Request, status int,
 		return
 	}
 	var formActions []string // the sign-in may end at the app right after this form
-	if ar, err := s.store.AuthRequestByID(context.Background(), p.tenant.ID, f.AuthRequestID); err == nil {
+	if ar, ok := s.loadPendingRequest(r, p, f.AuthRequestID); ok {
 		formActions = append(formActions, redirectOrigin(ar))
 	}
 	action := s.tenantURL(p.tenant.Slug) + "/login/federated/" + c.ID + "/link"
@@ -83,7 +82,7 @@ func (s *Server) proofRequest(w http.ResponseWriter, r *http.Request, p *tenantP
 			"This confirmation has expired or was already used.", nil)
 		return nil, nil, nil, nil, false
 	}
-	ar, ok := s.loadPendingRequest(ctx, p, f.AuthRequestID)
+	ar, ok := s.loadPendingRequest(r, p, f.AuthRequestID)
 	if !ok {
 		s.clearFlow(w, p.tenant, flowProof)
 		s.expiredLogin(w, r)

@@ -39,7 +39,7 @@ func (s *Server) fedLinkWebAuthnBegin(w http.ResponseWriter, r *http.Request, p 
 		jsonError(w, http.StatusBadRequest, "This confirmation has expired. Start again.")
 		return
 	}
-	ar, ok := s.loadPendingRequest(ctx, p, f.AuthRequestID)
+	ar, ok := s.loadPendingRequest(r, p, f.AuthRequestID)
 	if !ok {
 		jsonError(w, http.StatusBadRequest, "This sign-in expired. Start again.")
 		return

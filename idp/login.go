@@ -34,26 +34,13 @@ const (
 
 const failedLogin = "Incorrect email or password."
 
-// loadPendingRequest returns an auth request of the tenant that is still
-// waiting for its login.
-func (s *Server) loadPendingRequest(ctx context.Context, p *tenantProvider, id string) (*store.AuthRequest, bool) {
-	if id == "" || len(id) > 64 {
-		return nil, false
-	}
-	ar, err := s.store.AuthRequestByID(ctx, p.tenant.ID, id)
-	if err != nil || ar.Done || !s.clock().Before(ar.ExpiresAt) {
-		return nil, false
-	}
-	return ar, true
-}
-
 func (s *Server) expiredLogin(w http.ResponseWriter, r *http.Request) {
 	s.renderError(w, r, http.StatusBadRequest, "Sign-in expired",
 		"This sign-in request is unknown, finished or expired. Go back to your application and start again.")
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
-	ar, ok := s.loadPendingRequest(r.Context(), p, r.URL.Query().Get("id"))
+	ar, ok := s.loadPendingRequest(r, p, r.URL.Query().Get("id"))
 	if !ok {
 		s.expiredLogin(w, r)
 		return
@@ -166,7 +153,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 		s.renderError(w, r, http.StatusBadRequest, "Invalid request", "The form could not be read.")
 		return
 	}
-	ar, ok := s.loadPendingRequest(ctx, p, r.PostForm.Get("id"))
+	ar, ok := s.loadPendingRequest(r, p, r.PostForm.Get("id"))
 	if !ok {
 		s.expiredLogin(w, r)
 		return
@@ -245,33 +232,61 @@ func truncate(v string, n int) string {
 	return v
 }
 
-// startSession creates a fresh SSO session (a new id at every sign-in, so a
-// planted cookie cannot be promoted) and ends the browser's previous one.
+// startSession records a sign-in of u as the browser's SSO session and
+// sets a fresh cookie (a new secret at every sign-in, so a planted or seen
+// cookie cannot be promoted). When the browser's session belongs to u
+// (prompt=login, max_age, step-up), it is re-authenticated in place: the
+// cookie rotates and auth_time/amr/acr are the new sign-in's, but the session
+// id (the sid claim) and the tokens every app got under it stay. A session of
+// another user, or one no longer active, ends ("replaced") and a new one
+// starts.
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, p *tenantProvider, u *store.User, amr []string, acr string) (*store.Session, error) {
 	ctx := r.Context()
 	now := s.clock()
 	set := s.tenantSettings(ctx, p)
-	if old, ok := s.sessionCookie(r, p.tenant); ok {
-		if prev, err := s.store.SessionByID(ctx, p.tenant.ID, old); err == nil && prev.EndedAt == nil {
-			if err := s.endSession(ctx, p.tenant, prev, "replaced"); err != nil && !errors.Is(err, store.ErrNotFound) {
-				return nil, err
-			}
-		}
+	secret, cookieHash, err := s.newSessionSecret()
+	if err != nil {
+		return nil, err
 	}
 	hc := httpFrom(ctx)
 	sess := &store.Session{
 		ID: store.NewID(), TenantID: p.tenant.ID, UserID: u.ID, AuthTime: now, AMR: amr, ACR: acr,
 		IP: hc.ip(), UserAgent: hc.userAgent(), CreatedAt: now, LastSeenAt: now,
-		ExpiresAt: now.Add(set.SessionLifetime()),
+		ExpiresAt: now.Add(set.SessionLifetime()), CookieHash: cookieHash,
 	}
 	sess.IdleExpiresAt = now.Add(set.SessionIdle())
 	if sess.IdleExpiresAt.After(sess.ExpiresAt) {
 		sess.IdleExpiresAt = sess.ExpiresAt
 	}
+	if old, ok := s.sessionCookie(r, p.tenant); ok {
+		prev, err := s.store.SessionByID(ctx, p.tenant.ID, old)
+		switch {
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return nil, err
+		case err == nil && prev.UserID == u.ID && prev.Active(now):
+			sess.ID, sess.CreatedAt = prev.ID, prev.CreatedAt
+			err := s.store.ReauthenticateSession(ctx, sess, now)
+			if err == nil {
+				s.setSessionCookie(w, p.tenant, sess.ID, secret)
+				s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "session.reauthenticated", UserID: u.ID, SessionID: sess.ID})
+				return sess, nil
+			}
+			if !errors.Is(err, store.ErrExpired) {
+				return nil, err
+			}
+			// It ended or expired just now: end it for good, start anew.
+			sess.ID, sess.CreatedAt = store.NewID(), now
+			fallthrough
+		case err == nil && prev.EndedAt == nil:
+			if err := s.endSession(ctx, p.tenant, prev, "replaced"); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return nil, err
+			}
+		}
+	}
 	if err := s.store.CreateSession(ctx, sess); err != nil {
 		return nil, err
 	}
-	s.setSessionCookie(w, p.tenant, sess.ID)
+	s.setSessionCookie(w, p.tenant, sess.ID, secret)
 	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "session.created", UserID: u.ID, SessionID: sess.ID})
 	return sess, nil
 }

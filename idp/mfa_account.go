@@ -168,7 +168,6 @@ func (s *Server) securityReauth(w http.ResponseWriter, r *http.Request, p *tenan
 	if !ok {
 		return
 	}
-	ctx := r.Context()
 	now := s.clock()
 	back := s.securityURL(p)
 	if ret := r.PostFormValue("return"); slices.Contains(reauthReturns, ret) {
@@ -182,7 +181,7 @@ func (s *Server) securityReauth(w http.ResponseWriter, r *http.Request, p *tenan
 	if len(sc.factors) > 0 {
 		ar.ACRValues = []string{policy.ACRMFA} // a second factor, whatever the tenant's mode
 	}
-	if err := s.store.CreateAuthRequest(ctx, ar); err != nil {
+	if err := s.createBoundAuthRequest(w, r, p.tenant, ar); err != nil {
 		s.mfaUnavailable(w, r, p, "account: reauth request", err)
 		return
 	}

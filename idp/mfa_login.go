@@ -189,7 +189,7 @@ type loginTxn struct {
 // without the ones before it.
 func (s *Server) loadTxn(w http.ResponseWriter, r *http.Request, p *tenantProvider, id string, steps ...string) (*loginTxn, bool) {
 	ctx := r.Context()
-	ar, ok := s.loadPendingRequest(ctx, p, id)
+	ar, ok := s.loadPendingRequest(r, p, id)
 	if !ok {
 		s.expiredLogin(w, r)
 		return nil, false

@@ -115,7 +115,7 @@ func (s *Server) webauthnStep(w http.ResponseWriter, r *http.Request, p *tenantP
 		jsonError(w, http.StatusBadRequest, "bad form")
 		return nil, nil, false
 	}
-	_, ok := s.loadPendingRequest(ctx, p, r.PostForm.Get("id"))
+	_, ok := s.loadPendingRequest(r, p, r.PostForm.Get("id"))
 	st, err := s.store.LoginState(ctx, p.tenant.ID, r.PostForm.Get("id"), s.clock())
 	if !ok || err != nil || st.Step != step || s.mfa.rp == nil {
 		jsonError(w, http.StatusBadRequest, "This sign-in expired. Start again.")
@@ -319,7 +319,7 @@ func (s *Server) passkeyBegin(w http.ResponseWriter, r *http.Request, p *tenantP
 		jsonError(w, http.StatusBadRequest, "bad form")
 		return
 	}
-	ar, ok := s.loadPendingRequest(ctx, p, r.PostForm.Get("id"))
+	ar, ok := s.loadPendingRequest(r, p, r.PostForm.Get("id"))
 	if !ok || s.mfa.rp == nil || !s.mfaPolicy(s.tenantSettings(ctx, p)).allows(store.FactorWebAuthn) {
 		jsonError(w, http.StatusBadRequest, "Passkey sign-in is not available.")
 		return

@@ -107,7 +107,12 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 		v := int64(*req.MaxAge)
 		r.MaxAge = &v
 	}
-	if err := s.srv.store.CreateAuthRequest(ctx, r); err != nil {
+	// login_binding.go: bound to the browser that sent /authorize.
+	w, hr, ok := httpRequest(ctx)
+	if !ok {
+		return nil, errors.New("create auth request: no browser to bind it to")
+	}
+	if err := s.srv.createBoundAuthRequest(w, hr, s.tenant, r); err != nil {
 		return nil, fmt.Errorf("create auth request: %w", err)
 	}
 	return &authRequest{r: r, tenantSlug: s.tenant.Slug}, nil
@@ -135,6 +140,11 @@ func (s *opStorage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequ
 		return nil, oidc.ErrInvalidRequest().WithDescription("unknown or expired authorization request").WithParent(err)
 	}
 	if !s.srv.clock().Before(r.ExpiresAt) {
+		return nil, oidc.ErrInvalidRequest().WithDescription("unknown or expired authorization request")
+	}
+	// zitadel's callback: only the browser that started the request collects
+	// its code (login_binding.go).
+	if _, hr, ok := httpRequest(ctx); !ok || !s.srv.boundToBrowser(hr, s.tenant, r) {
 		return nil, oidc.ErrInvalidRequest().WithDescription("unknown or expired authorization request")
 	}
 	return &authRequest{r: r, tenantSlug: s.tenant.Slug}, nil

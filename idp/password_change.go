@@ -103,7 +103,7 @@ func (s *Server) expiredChangeSubmit(w http.ResponseWriter, r *http.Request, p *
 		s.renderError(w, r, http.StatusBadRequest, "Invalid request", "The form could not be read.")
 		return
 	}
-	ar, ok := s.loadPendingRequest(ctx, p, r.PostForm.Get("id"))
+	ar, ok := s.loadPendingRequest(r, p, r.PostForm.Get("id"))
 	if !ok {
 		s.expiredLogin(w, r)
 		return

@@ -95,19 +95,26 @@ func (s *Server) setupSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 		return
 	}
 	now := s.clock()
-	// Consume the link only once the input is valid, and exactly once.
-	if _, err := s.store.ConsumeActionToken(ctx, p.tenant.ID, store.ActionSetupOwner, seal.HashToken(token), now); err != nil {
+	// Consume the link only once the input is valid, exactly once, and only
+	// while the tenant has no owner: one store transaction checks, consumes
+	// and creates, so two links cannot make two owners.
+	u := &store.User{ID: store.NewID(), TenantID: p.tenant.ID, Email: email, Name: name, Role: store.RoleOwner,
+		PasswordHash: hash, PasswordChangedAt: now, CreatedAt: now, UpdatedAt: now}
+	err = s.store.CreateFirstOwner(ctx, seal.HashToken(token), u, now)
+	switch {
+	case err == nil:
+	case errors.Is(err, store.ErrOwnerExists):
+		s.renderError(w, r, http.StatusBadRequest, "Link not valid",
+			"This organisation already has an owner, so setup links no longer work. Ask the owner to invite you.")
+		return
+	case errors.Is(err, store.ErrConflict):
+		s.renderError(w, r, http.StatusConflict, "Account exists", "A user with this email already exists in this organisation.")
+		return
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrAlreadyUsed), errors.Is(err, store.ErrExpired):
 		s.renderError(w, r, http.StatusBadRequest, "Link not valid",
 			"This setup link is unknown, expired or was already used. Restart Gatehouse in dev mode, or run `gatehouse user create --role owner`, to get a new one.")
 		return
-	}
-	u := &store.User{ID: store.NewID(), TenantID: p.tenant.ID, Email: email, Name: name, Role: store.RoleOwner,
-		PasswordHash: hash, PasswordChangedAt: now, CreatedAt: now, UpdatedAt: now}
-	if err := s.store.CreateUser(ctx, u); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			s.renderError(w, r, http.StatusConflict, "Account exists", "A user with this email already exists in this organisation.")
-			return
-		}
+	default:
 		s.log.Error("setup: create owner", "tenant", p.tenant.Slug, "err", err)
 		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
 		return

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -174,6 +175,33 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// linkWatcher is the server's stderr: when the setup link appears it dials
+// the listen address at once, inside Write, before the server's next step.
+type linkWatcher struct {
+	syncBuffer
+	mu      sync.Mutex // the server writes from several goroutines
+	re      *regexp.Regexp
+	addr    string
+	seen    chan struct{}
+	link    string
+	conn    net.Conn
+	dialErr error
+}
+
+func (l *linkWatcher) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n, err := l.syncBuffer.Write(p)
+	if l.link == "" {
+		if m := l.re.FindString(l.syncBuffer.String()); m != "" {
+			l.link = m
+			l.conn, l.dialErr = net.Dial("tcp", l.addr)
+			close(l.seen)
+		}
+	}
+	return n, err
+}
+
 // TestServeDevFirstOwner: `serve --dev` creates the default tenant and prints a
 // one-time link that lets the first owner set a password.
 func TestServeDevFirstOwner(t *testing.T) {
@@ -185,25 +213,35 @@ func TestServeDevFirstOwner(t *testing.T) {
 	t.Setenv("GATEHOUSE_LISTEN", addr)
 	t.Setenv("GATEHOUSE_LOG_LEVEL", "error")
 	ctx, cancel := context.WithCancel(context.Background())
-	var errb syncBuffer
-	done := make(chan int)
-	go func() { done <- run(ctx, []string{"serve", "--dev"}, strings.NewReader(""), io.Discard, &errb) }()
+	// The moment the link is written, the writer connects (no retry, no
+	// wait): a person clicking the link at once must reach the server.
+	errb := &linkWatcher{re: regexp.MustCompile(`http://\S+/t/default/setup\?token=\S+`), addr: addr, seen: make(chan struct{})}
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"serve", "--dev"}, strings.NewReader(""), io.Discard, errb) }()
 	defer func() {
 		cancel()
 		<-done
 	}()
-	linkRE := regexp.MustCompile(`http://\S+/t/default/setup\?token=\S+`)
-	var link string
-	for i := 0; i < 100 && link == ""; i++ {
-		time.Sleep(100 * time.Millisecond)
-		link = linkRE.FindString(errb.String())
-	}
-	if link == "" {
+	select {
+	case <-errb.seen:
+	case code := <-done:
+		done <- code
+		t.Fatalf("serve exited (%d) before printing a setup link:\n%s", code, errb.String())
+	case <-time.After(60 * time.Second):
 		t.Fatalf("no setup link printed:\n%s", errb.String())
 	}
-	resp, err := http.Get("http://" + addr + "/t/default/.well-known/openid-configuration")
+	link := errb.link
+	if errb.dialErr != nil {
+		t.Fatalf("connecting the moment the link was printed: %v", errb.dialErr)
+	}
+	// The connection made at that moment is served.
+	defer errb.conn.Close()
+	if _, err := fmt.Fprintf(errb.conn, "GET /t/default/.well-known/openid-configuration HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", addr); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(errb.conn), nil)
 	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("discovery: %v", err)
+		t.Fatalf("discovery over the first connection: %v", err)
 	}
 	resp.Body.Close()
 	u, _ := url.Parse(link)

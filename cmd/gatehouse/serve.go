@@ -24,6 +24,14 @@ func cmdServe(ctx context.Context, args []string, io *cmdIO) error {
 	log := a.log
 	log.Info("starting gatehouse", "config", a.cfg)
 
+	// Listen before printing anything a person may click: the kernel queues
+	// connections from here on, so the dev setup link works the moment it
+	// appears, even before Serve runs.
+	ln, err := net.Listen("tcp", a.cfg.Listen)
+	if err != nil {
+		return err
+	}
+	defer ln.Close() // on an early return; Shutdown closes it otherwise
 	if a.cfg.Dev {
 		t, err := a.srv.EnsureTenant(ctx, "default", "Default")
 		if err != nil {
@@ -48,10 +56,6 @@ func cmdServe(ctx context.Context, args []string, io *cmdIO) error {
 	runtime.GC()
 	debug.FreeOSMemory()
 
-	ln, err := net.Listen("tcp", a.cfg.Listen)
-	if err != nil {
-		return err
-	}
 	hs := &http.Server{
 		Handler:           a.srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -16,6 +16,9 @@ var (
 	ErrAlreadyUsed = errors.New("store: already used")
 	// ErrExpired: a single-use value exists but its lifetime is over.
 	ErrExpired = errors.New("store: expired")
+	// ErrOwnerExists: a first-owner setup link was used after the tenant got
+	// an owner.
+	ErrOwnerExists = errors.New("store: tenant has an owner")
 )
 
 var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)

@@ -42,6 +42,8 @@ type Clients interface {
 
 // AuthRequests stores authorization requests and their codes.
 type AuthRequests interface {
+	// CreateAuthRequest refuses a request without a BrowserBinding: every
+	// login transaction is bound to the browser that started it.
 	CreateAuthRequest(ctx context.Context, r *AuthRequest) error
 	AuthRequestByID(ctx context.Context, tenantID, id string) (*AuthRequest, error)
 	// CompleteAuthRequest records the finished login (UserID, SessionID,
@@ -74,6 +76,13 @@ type Sessions interface {
 	// min(now+idle, ExpiresAt), only while the session is active at now
 	// (ErrExpired otherwise).
 	TouchSession(ctx context.Context, tenantID, id string, now time.Time, idle time.Duration) error
+	// ReauthenticateSession records a new authentication of the session's own
+	// user (ss.UserID must match) while the session is active at now: it sets
+	// CookieHash, AuthTime, AMR, ACR, IP, UserAgent, LastSeenAt,
+	// IdleExpiresAt and ExpiresAt from ss. The id, and so the tokens and
+	// client records of the session, stay. ErrExpired when the session is no
+	// longer active (or belongs to another user), ErrNotFound when unknown.
+	ReauthenticateSession(ctx context.Context, ss *Session, now time.Time) error
 	// EndSession ends an active session and revokes its refresh tokens in the
 	// same transaction. Ending an ended session is not an error.
 	EndSession(ctx context.Context, tenantID, id, reason string, now time.Time) error
@@ -119,6 +128,12 @@ type ActionTokens interface {
 	// ConsumeActionToken marks the token used exactly once: ErrNotFound for an
 	// unknown hash or other kind, ErrAlreadyUsed, ErrExpired.
 	ConsumeActionToken(ctx context.Context, tenantID, kind string, hash []byte, now time.Time) (*ActionToken, error)
+	// CreateFirstOwner consumes a first-owner setup token (ActionSetupOwner)
+	// and creates owner (Role must be RoleOwner) in one transaction, which
+	// holds only while owner.TenantID has no owner: ErrOwnerExists when it
+	// has one, otherwise ConsumeActionToken's errors, or ErrConflict for a
+	// taken email. On any error nothing changed (the token stays unused).
+	CreateFirstOwner(ctx context.Context, hash []byte, owner *User, now time.Time) error
 }
 
 // AuditEvents is the append-only security log.

@@ -188,6 +188,10 @@ type AuthRequest struct {
 
 	CreatedAt time.Time
 	ExpiresAt time.Time
+
+	// BrowserBinding is the SHA-256 of the login-binding cookie of the
+	// browser that started the request (idp/login_binding.go); required.
+	BrowserBinding []byte
 }
 
 // Session is a server-side SSO session.
@@ -208,6 +212,9 @@ type Session struct {
 	ExpiresAt     time.Time
 	EndedAt       *time.Time
 	EndReason     string
+	// CookieHash is the SHA-256 of the random value in the browser's session
+	// cookie; ReauthenticateSession replaces it (idp/cookies.go).
+	CookieHash []byte
 }
 
 // Active reports whether the session can still be used at now.

@@ -35,18 +35,24 @@ func (s *Store) CreateActionToken(ctx context.Context, t *store.ActionToken) err
 
 // ConsumeActionToken marks the token used with one conditional UPDATE.
 func (s *Store) ConsumeActionToken(ctx context.Context, tenantID, kind string, hash []byte, now time.Time) (*store.ActionToken, error) {
-	a, err := scanAction(s.pool.QueryRow(ctx, `UPDATE action_tokens SET used_at = $1
+	a, err := consumeAction(ctx, s.pool, tenantID, kind, hash, now)
+	return a, mapErr("ConsumeActionToken", err)
+}
+
+// consumeAction is ConsumeActionToken on q (the pool or a transaction).
+func consumeAction(ctx context.Context, q querier, tenantID, kind string, hash []byte, now time.Time) (*store.ActionToken, error) {
+	a, err := scanAction(q.QueryRow(ctx, `UPDATE action_tokens SET used_at = $1
 		WHERE tenant_id = $2 AND hash = $3 AND kind = $4 AND used_at IS NULL AND expires_at > $1
 		RETURNING `+actionCols, now, tenantID, hash, kind))
 	if err == nil {
 		return a, nil
 	}
 	if !errors.Is(err, pgx.ErrNoRows) {
-		return nil, mapErr("ConsumeActionToken", err)
+		return nil, err
 	}
 	// A separate statement, so that it sees a racing consumption.
 	var used bool
-	err = s.pool.QueryRow(ctx, `SELECT used_at IS NOT NULL FROM action_tokens
+	err = q.QueryRow(ctx, `SELECT used_at IS NOT NULL FROM action_tokens
 		WHERE tenant_id = $1 AND hash = $2 AND kind = $3`, tenantID, hash, kind).Scan(&used)
 	switch {
 	case err != nil: // pgx.ErrNoRows: unknown hash or other kind
@@ -55,7 +61,37 @@ func (s *Store) ConsumeActionToken(ctx context.Context, tenantID, kind string, h
 	default:
 		err = store.ErrExpired
 	}
-	return nil, mapErr("ConsumeActionToken", err)
+	return nil, err
+}
+
+// CreateFirstOwner locks the tenant row first, so concurrent first-owner
+// sign-ups of one tenant run one after the other and the second sees the
+// first one's owner (READ COMMITTED re-reads after the lock).
+func (s *Store) CreateFirstOwner(ctx context.Context, hash []byte, owner *store.User, now time.Time) error {
+	if owner.Role != store.RoleOwner {
+		return errors.New("postgres: CreateFirstOwner: role must be owner")
+	}
+	err := s.write(ctx, func(tx pgx.Tx) error {
+		found, err := exists(ctx, tx, `SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE`, owner.TenantID)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return store.ErrNotFound
+		}
+		if _, err := consumeAction(ctx, tx, owner.TenantID, store.ActionSetupOwner, hash, now); err != nil {
+			return err
+		}
+		has, err := exists(ctx, tx, `SELECT 1 FROM users WHERE tenant_id = $1 AND role = $2`, owner.TenantID, store.RoleOwner)
+		if err != nil {
+			return err
+		}
+		if has {
+			return store.ErrOwnerExists
+		}
+		return insertUser(ctx, tx, owner)
+	})
+	return mapErr("CreateFirstOwner", err)
 }
 
 // nullIfEmpty stores "" as NULL (an action token without a user).

@@ -13,7 +13,7 @@ import (
 const authRequestCols = `tenant_id, id, client_id, redirect_uri, scopes, state, nonce, response_type,
 	response_mode, code_challenge, code_challenge_method, prompt, max_age, login_hint, hint_user_id,
 	acr_values, user_id, session_id, auth_time, amr, acr, done, code_hash, code_used_at,
-	issued_access_token_id, issued_family_id, created_at, expires_at`
+	issued_access_token_id, issued_family_id, created_at, expires_at, browser_binding`
 
 func scanAuthRequest(r pgx.Row) (*store.AuthRequest, error) {
 	var a store.AuthRequest
@@ -22,7 +22,7 @@ func scanAuthRequest(r pgx.Row) (*store.AuthRequest, error) {
 		&a.ResponseType, &a.ResponseMode, &a.CodeChallenge, &a.CodeChallengeMethod, &a.Prompt,
 		&a.MaxAge, &a.LoginHint, &a.HintUserID, &a.ACRValues, &a.UserID, &a.SessionID,
 		&authTime, &a.AMR, &a.ACR, &a.Done, &a.CodeHash, &a.CodeUsedAt,
-		&a.IssuedAccessTokenID, &a.IssuedFamilyID, &a.CreatedAt, &a.ExpiresAt)
+		&a.IssuedAccessTokenID, &a.IssuedFamilyID, &a.CreatedAt, &a.ExpiresAt, &a.BrowserBinding)
 	if err != nil {
 		return nil, err
 	}
@@ -34,17 +34,20 @@ func scanAuthRequest(r pgx.Row) (*store.AuthRequest, error) {
 
 // CreateAuthRequest inserts r, filling an empty ID.
 func (s *Store) CreateAuthRequest(ctx context.Context, r *store.AuthRequest) error {
+	if len(r.BrowserBinding) == 0 {
+		return errors.New("postgres: CreateAuthRequest: no browser binding")
+	}
 	if r.ID == "" {
 		r.ID = store.NewID()
 	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO auth_requests (`+authRequestCols+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-			$21, $22, $23, $24, $25, $26, $27, $28)`,
+			$21, $22, $23, $24, $25, $26, $27, $28, $29)`,
 		r.TenantID, r.ID, r.ClientID, r.RedirectURI, list(r.Scopes), r.State, r.Nonce, r.ResponseType,
 		r.ResponseMode, r.CodeChallenge, r.CodeChallengeMethod, list(r.Prompt), r.MaxAge, r.LoginHint,
 		r.HintUserID, list(r.ACRValues), r.UserID, r.SessionID, timeOrNull(r.AuthTime), list(r.AMR),
 		r.ACR, r.Done, bytesOrNull(r.CodeHash), r.CodeUsedAt, r.IssuedAccessTokenID, r.IssuedFamilyID,
-		r.CreatedAt, r.ExpiresAt)
+		r.CreatedAt, r.ExpiresAt, r.BrowserBinding)
 	return mapErr("CreateAuthRequest", err)
 }
 

@@ -10,12 +10,12 @@ import (
 )
 
 const sessionCols = `tenant_id, id, user_id, auth_time, amr, acr, ip, user_agent, created_at,
-	last_seen_at, idle_expires_at, expires_at, ended_at, end_reason`
+	last_seen_at, idle_expires_at, expires_at, ended_at, end_reason, cookie_hash`
 
 func scanSession(r pgx.Row) (*store.Session, error) {
 	var ss store.Session
 	err := r.Scan(&ss.TenantID, &ss.ID, &ss.UserID, &ss.AuthTime, &ss.AMR, &ss.ACR, &ss.IP, &ss.UserAgent,
-		&ss.CreatedAt, &ss.LastSeenAt, &ss.IdleExpiresAt, &ss.ExpiresAt, &ss.EndedAt, &ss.EndReason)
+		&ss.CreatedAt, &ss.LastSeenAt, &ss.IdleExpiresAt, &ss.ExpiresAt, &ss.EndedAt, &ss.EndReason, &ss.CookieHash)
 	if err != nil {
 		return nil, err
 	}
@@ -29,10 +29,34 @@ func (s *Store) CreateSession(ctx context.Context, ss *store.Session) error {
 		ss.ID = store.NewID()
 	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO sessions (`+sessionCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 		ss.TenantID, ss.ID, ss.UserID, ss.AuthTime, list(ss.AMR), ss.ACR, ss.IP, ss.UserAgent,
-		ss.CreatedAt, ss.LastSeenAt, ss.IdleExpiresAt, ss.ExpiresAt, ss.EndedAt, ss.EndReason)
+		ss.CreatedAt, ss.LastSeenAt, ss.IdleExpiresAt, ss.ExpiresAt, ss.EndedAt, ss.EndReason, ss.CookieHash)
 	return mapErr("CreateSession", err)
+}
+
+// ReauthenticateSession is one conditional UPDATE on the active session; the
+// CTE tells an inactive session from an unknown one in the same statement.
+func (s *Store) ReauthenticateSession(ctx context.Context, ss *store.Session, now time.Time) error {
+	var updated, found bool
+	err := s.pool.QueryRow(ctx, `WITH u AS (
+			UPDATE sessions SET cookie_hash = $1, auth_time = $2, amr = $3, acr = $4, ip = $5, user_agent = $6,
+				last_seen_at = $7, idle_expires_at = $8, expires_at = $9
+			WHERE tenant_id = $10 AND id = $11 AND user_id = $12
+				AND ended_at IS NULL AND expires_at > $13 AND idle_expires_at > $13
+			RETURNING 1)
+		SELECT EXISTS (SELECT 1 FROM u), EXISTS (SELECT 1 FROM sessions WHERE tenant_id = $10 AND id = $11)`,
+		ss.CookieHash, ss.AuthTime, list(ss.AMR), ss.ACR, ss.IP, ss.UserAgent,
+		ss.LastSeenAt, ss.IdleExpiresAt, ss.ExpiresAt, ss.TenantID, ss.ID, ss.UserID, now).Scan(&updated, &found)
+	switch {
+	case err != nil:
+	case updated:
+	case found:
+		err = store.ErrExpired
+	default:
+		err = store.ErrNotFound
+	}
+	return mapErr("ReauthenticateSession", err)
 }
 
 func (s *Store) SessionByID(ctx context.Context, tenantID, id string) (*store.Session, error) {

@@ -27,15 +27,19 @@ func scanUser(r pgx.Row) (*store.User, error) {
 
 // CreateUser inserts u with its email lower-cased, filling an empty ID.
 func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
+	return mapErr("CreateUser", insertUser(ctx, s.pool, u))
+}
+
+func insertUser(ctx context.Context, q querier, u *store.User) error {
 	if u.ID == "" {
 		u.ID = store.NewID()
 	}
 	u.Email = strings.ToLower(u.Email)
-	_, err := s.pool.Exec(ctx, `INSERT INTO users (`+userCols+`)
+	_, err := q.Exec(ctx, `INSERT INTO users (`+userCols+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		u.TenantID, u.ID, u.Email, u.EmailVerified, u.Name, u.Role, u.PasswordHash,
 		timeOrNull(u.PasswordChangedAt), u.Disabled, u.CreatedAt, u.UpdatedAt)
-	return mapErr("CreateUser", err)
+	return err
 }
 
 func (s *Store) UserByID(ctx context.Context, tenantID, id string) (*store.User, error) {

@@ -12,7 +12,7 @@ import (
 const authRequestCols = `tenant_id, id, client_id, redirect_uri, scopes, state, nonce, response_type,
 	response_mode, code_challenge, code_challenge_method, prompt, max_age, login_hint, hint_user_id,
 	acr_values, user_id, session_id, auth_time, amr, acr, done, code_hash, code_used_at,
-	issued_access_token_id, issued_family_id, created_at, expires_at`
+	issued_access_token_id, issued_family_id, created_at, expires_at, browser_binding`
 
 func scanAuthRequest(r rowScanner) (*store.AuthRequest, error) {
 	var a store.AuthRequest
@@ -22,7 +22,7 @@ func scanAuthRequest(r rowScanner) (*store.AuthRequest, error) {
 		&maxAge, &a.LoginHint, &a.HintUserID, listCol{&a.ACRValues}, &a.UserID, &a.SessionID,
 		timeCol{&a.AuthTime}, listCol{&a.AMR}, &a.ACR, &a.Done, bytesCol{&a.CodeHash},
 		timePtrCol{&a.CodeUsedAt}, &a.IssuedAccessTokenID, &a.IssuedFamilyID,
-		timeCol{&a.CreatedAt}, timeCol{&a.ExpiresAt})
+		timeCol{&a.CreatedAt}, timeCol{&a.ExpiresAt}, bytesCol{&a.BrowserBinding})
 	if err != nil {
 		return nil, err
 	}
@@ -34,6 +34,9 @@ func scanAuthRequest(r rowScanner) (*store.AuthRequest, error) {
 
 // CreateAuthRequest inserts r, filling an empty ID.
 func (s *Store) CreateAuthRequest(ctx context.Context, r *store.AuthRequest) error {
+	if len(r.BrowserBinding) == 0 {
+		return errors.New("sqlite: CreateAuthRequest: no browser binding")
+	}
 	if r.ID == "" {
 		r.ID = store.NewID()
 	}
@@ -42,12 +45,12 @@ func (s *Store) CreateAuthRequest(ctx context.Context, r *store.AuthRequest) err
 		maxAge = *r.MaxAge
 	}
 	_, err := s.w.ExecContext(ctx, `INSERT INTO auth_requests (`+authRequestCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.TenantID, r.ID, r.ClientID, r.RedirectURI, listJSON(r.Scopes), r.State, r.Nonce, r.ResponseType,
 		r.ResponseMode, r.CodeChallenge, r.CodeChallengeMethod, listJSON(r.Prompt), maxAge, r.LoginHint,
 		r.HintUserID, listJSON(r.ACRValues), r.UserID, r.SessionID, microsOrNull(r.AuthTime), listJSON(r.AMR),
 		r.ACR, r.Done, bytesOrNull(r.CodeHash), microsPtr(r.CodeUsedAt), r.IssuedAccessTokenID,
-		r.IssuedFamilyID, micros(r.CreatedAt), micros(r.ExpiresAt))
+		r.IssuedFamilyID, micros(r.CreatedAt), micros(r.ExpiresAt), r.BrowserBinding)
 	return mapErr("CreateAuthRequest", err)
 }
 

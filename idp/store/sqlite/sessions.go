@@ -10,13 +10,13 @@ import (
 )
 
 const sessionCols = `tenant_id, id, user_id, auth_time, amr, acr, ip, user_agent, created_at,
-	last_seen_at, idle_expires_at, expires_at, ended_at, end_reason`
+	last_seen_at, idle_expires_at, expires_at, ended_at, end_reason, cookie_hash`
 
 func scanSession(r rowScanner) (*store.Session, error) {
 	var ss store.Session
 	err := r.Scan(&ss.TenantID, &ss.ID, &ss.UserID, timeCol{&ss.AuthTime}, listCol{&ss.AMR}, &ss.ACR,
 		&ss.IP, &ss.UserAgent, timeCol{&ss.CreatedAt}, timeCol{&ss.LastSeenAt}, timeCol{&ss.IdleExpiresAt},
-		timeCol{&ss.ExpiresAt}, timePtrCol{&ss.EndedAt}, &ss.EndReason)
+		timeCol{&ss.ExpiresAt}, timePtrCol{&ss.EndedAt}, &ss.EndReason, bytesCol{&ss.CookieHash})
 	if err != nil {
 		return nil, err
 	}
@@ -29,11 +29,24 @@ func (s *Store) CreateSession(ctx context.Context, ss *store.Session) error {
 		ss.ID = store.NewID()
 	}
 	_, err := s.w.ExecContext(ctx, `INSERT INTO sessions (`+sessionCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		ss.TenantID, ss.ID, ss.UserID, micros(ss.AuthTime), listJSON(ss.AMR), ss.ACR, ss.IP, ss.UserAgent,
 		micros(ss.CreatedAt), micros(ss.LastSeenAt), micros(ss.IdleExpiresAt), micros(ss.ExpiresAt),
-		microsPtr(ss.EndedAt), ss.EndReason)
+		microsPtr(ss.EndedAt), ss.EndReason, ss.CookieHash)
 	return mapErr("CreateSession", err)
+}
+
+// ReauthenticateSession is one conditional UPDATE on the active session.
+func (s *Store) ReauthenticateSession(ctx context.Context, ss *store.Session, now time.Time) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE sessions
+		SET cookie_hash = ?1, auth_time = ?2, amr = ?3, acr = ?4, ip = ?5, user_agent = ?6,
+			last_seen_at = ?7, idle_expires_at = ?8, expires_at = ?9
+		WHERE tenant_id = ?10 AND id = ?11 AND user_id = ?12
+			AND ended_at IS NULL AND expires_at > ?13 AND idle_expires_at > ?13`,
+		ss.CookieHash, micros(ss.AuthTime), listJSON(ss.AMR), ss.ACR, ss.IP, ss.UserAgent,
+		micros(ss.LastSeenAt), micros(ss.IdleExpiresAt), micros(ss.ExpiresAt),
+		ss.TenantID, ss.ID, ss.UserID, micros(now))
+	return mapErr("ReauthenticateSession", s.activeSessionUpdated(ctx, ss.TenantID, ss.ID, res, err))
 }
 
 func (s *Store) SessionByID(ctx context.Context, tenantID, id string) (*store.Session, error) {
@@ -60,11 +73,18 @@ func (s *Store) TouchSession(ctx context.Context, tenantID, id string, now time.
 		SET last_seen_at = ?1, idle_expires_at = MIN(?2, expires_at)
 		WHERE tenant_id = ?3 AND id = ?4 AND ended_at IS NULL AND expires_at > ?1 AND idle_expires_at > ?1`,
 		micros(now), micros(now.Add(idle)), tenantID, id)
+	return mapErr("TouchSession", s.activeSessionUpdated(ctx, tenantID, id, res, err))
+}
+
+// activeSessionUpdated checks the result of an UPDATE conditioned on an
+// active session: no row changed is ErrExpired for a session that exists,
+// ErrNotFound otherwise.
+func (s *Store) activeSessionUpdated(ctx context.Context, tenantID, id string, res sql.Result, err error) error {
 	if err == nil {
 		err = mustAffect(res)
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		found, ferr := exists(ctx, s.r, `SELECT 1 FROM sessions WHERE tenant_id = ? AND id = ?`, tenantID, id)
+		found, ferr := exists(ctx, s.w, `SELECT 1 FROM sessions WHERE tenant_id = ? AND id = ?`, tenantID, id)
 		switch {
 		case ferr != nil:
 			err = ferr
@@ -72,7 +92,7 @@ func (s *Store) TouchSession(ctx context.Context, tenantID, id string, now time.
 			err = store.ErrExpired
 		}
 	}
-	return mapErr("TouchSession", err)
+	return err
 }
 
 // EndSession ends the session (keeping an earlier end) and, in the same

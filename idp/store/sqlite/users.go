@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"time"
 
@@ -23,14 +24,20 @@ func scanUser(r rowScanner) (*store.User, error) {
 
 // CreateUser inserts u with its email lower-cased, filling an empty ID.
 func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
+	return mapErr("CreateUser", insertUser(ctx, s.w, u))
+}
+
+func insertUser(ctx context.Context, q interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, u *store.User) error {
 	if u.ID == "" {
 		u.ID = store.NewID()
 	}
 	u.Email = strings.ToLower(u.Email)
-	_, err := s.w.ExecContext(ctx, `INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := q.ExecContext(ctx, `INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.TenantID, u.ID, u.Email, u.EmailVerified, u.Name, u.Role, u.PasswordHash,
 		microsOrNull(u.PasswordChangedAt), u.Disabled, micros(u.CreatedAt), micros(u.UpdatedAt))
-	return mapErr("CreateUser", err)
+	return err
 }
 
 func (s *Store) UserByID(ctx context.Context, tenantID, id string) (*store.User, error) {

@@ -22,6 +22,12 @@ func testAuthRequests(t *testing.T, s store.Store) {
 
 	// MaxAge absent stays nil; empty lists come back nil.
 	bare := &store.AuthRequest{TenantID: w.tenant.ID, ClientID: w.client.ID, Scopes: []string{}, CreatedAt: t0, ExpiresAt: t0.Add(time.Minute)}
+	// Every request is bound to a browser: none is stored without.
+	if err := s.CreateAuthRequest(ctx(t), bare); err == nil {
+		t.Fatal("CreateAuthRequest stored a request without a browser binding")
+	}
+	bare.ID = ""
+	bare.BrowserBinding = hash("browser-bare")
 	wantErr(t, "CreateAuthRequest(bare, empty id)", s.CreateAuthRequest(ctx(t), bare), nil)
 	if bare.ID == "" {
 		t.Fatal("CreateAuthRequest did not fill an empty ID")
@@ -85,7 +91,7 @@ func testAuthRequests(t *testing.T, s store.Store) {
 	// in every tenant, and counts them.
 	w2 := mkWorld(t, s, "beta")
 	mk := func(tenantID, clientID string, expires time.Time) *store.AuthRequest {
-		x := &store.AuthRequest{TenantID: tenantID, ClientID: clientID, CreatedAt: t0.Add(-time.Hour), ExpiresAt: expires}
+		x := &store.AuthRequest{TenantID: tenantID, ClientID: clientID, CreatedAt: t0.Add(-time.Hour), ExpiresAt: expires, BrowserBinding: hash("b")}
 		wantErr(t, "CreateAuthRequest", s.CreateAuthRequest(ctx(t), x), nil)
 		return x
 	}

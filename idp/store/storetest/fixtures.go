@@ -88,6 +88,7 @@ func mkSession(t *testing.T, s store.Store, tenantID, userID string) *store.Sess
 		LastSeenAt:    t0.Add(-time.Minute),
 		IdleExpiresAt: t0.Add(30 * time.Minute),
 		ExpiresAt:     t0.Add(8 * time.Hour),
+		CookieHash:    hash("cookie-" + userID),
 	}
 	if err := s.CreateSession(ctx(t), ss); err != nil {
 		t.Fatalf("CreateSession: %v", err)
@@ -145,6 +146,7 @@ func mkAuthRequest(t *testing.T, s store.Store, tenantID, clientID string) *stor
 		ACRValues:           []string{"urn:gatehouse:mfa"},
 		CreatedAt:           t0.Add(-time.Minute),
 		ExpiresAt:           t0.Add(10 * time.Minute),
+		BrowserBinding:      hash("browser-" + clientID),
 	}
 	if err := s.CreateAuthRequest(ctx(t), r); err != nil {
 		t.Fatalf("CreateAuthRequest: %v", err)
