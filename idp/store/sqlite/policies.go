@@ -40,10 +40,6 @@ var (
 	reserveAttemptSQL = fmt.Sprintf(countFailure, admits)
 )
 
-type rowQuerier interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}
-
 func scanCounter(row *sql.Row, key string) (store.LoginCounter, error) {
 	c := store.LoginCounter{Key: key}
 	err := row.Scan(&c.Failures, timeCol{&c.FirstFailureAt}, timeCol{&c.LastFailureAt})
