@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"golang.org/x/oauth2"
@@ -39,6 +40,30 @@ func chromium(t *testing.T) context.Context {
 	ctx, cancel2 := chromedp.NewContext(actx)
 	t.Cleanup(cancel2)
 	return ctx
+}
+
+// browse runs steps like chromedp.Do, but runs a step again when it failed
+// because the node its query found belonged to a document that a navigation
+// replaced a moment later (Chromium: "Could not find node with given id").
+// Under load a click that submits a form can leave the next step's query
+// racing the new page; a step that failed that way clicked or typed
+// nothing, so running it again is safe. Any other error stops at once.
+func browse(ctx context.Context, steps ...chromedp.Action[chromedp.Void]) error {
+	return chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		for _, step := range steps {
+			for try := 1; ; try++ {
+				_, err := step(ctx, t)
+				if err == nil {
+					break
+				}
+				if try == 20 || !strings.Contains(err.Error(), "Could not find node with given id") {
+					return err
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+		return nil
+	}))
 }
 
 // helpdeskApp is the relying party's callback: it records the codes it
@@ -86,7 +111,7 @@ func TestBrowserSignIn(t *testing.T) {
 	ctx := chromium(t)
 
 	v, ch := pkce()
-	err := chromedp.Do(ctx,
+	err := browse(ctx,
 		chromedp.Navigate(r.authURL("st", ch)),
 		chromedp.WaitVisible(`input[name="email"]`),
 	)
@@ -103,7 +128,7 @@ func TestBrowserSignIn(t *testing.T) {
 			t.Fatalf("%s text %q, want %q (%v)", sel, got, want, err)
 		}
 	}
-	err = chromedp.Do(ctx,
+	err = browse(ctx,
 		chromedp.SendKeys(`#email`, agentEmail),
 		chromedp.SendKeys(`#password`, agentPassword),
 		chromedp.Click(`form button[type="submit"]`),
@@ -125,7 +150,7 @@ func TestBrowserSignIn(t *testing.T) {
 	// Single sign-on: the same browser gets a code without the form.
 	_, ch2 := pkce()
 	before, _ := app.received()
-	if err := chromedp.Do(ctx, chromedp.Navigate(r.authURL("st2", ch2)), chromedp.WaitVisible(`#helpdesk`)); err != nil {
+	if err := browse(ctx, chromedp.Navigate(r.authURL("st2", ch2)), chromedp.WaitVisible(`#helpdesk`)); err != nil {
 		t.Fatalf("SSO visit: %v", err)
 	}
 	url, err := chromedp.Run(ctx, chromedp.Location())
@@ -138,7 +163,7 @@ func TestBrowserSignIn(t *testing.T) {
 
 	// A wrong password shows the error on the page, in the browser.
 	ctx2 := chromium(t)
-	err = chromedp.Do(ctx2,
+	err = browse(ctx2,
 		chromedp.Navigate(r.authURL("st3", ch)),
 		chromedp.SendKeys(`input[name="email"]`, agentEmail),
 		chromedp.SendKeys(`input[name="password"]`, "not-the-password"),
@@ -167,7 +192,7 @@ func TestBrowserSecondFactor(t *testing.T) {
 	r.oauth.RedirectURL = app.URL + "/cb"
 	ctx := chromium(t)
 	v, ch := pkce()
-	err := chromedp.Do(ctx,
+	err := browse(ctx,
 		chromedp.Navigate(r.authURL("st", ch)),
 		chromedp.SendKeys(`#email`, agentEmail),
 		chromedp.SendKeys(`#password`, agentPassword),
@@ -187,7 +212,7 @@ func TestBrowserSecondFactor(t *testing.T) {
 		t.Fatal(err)
 	}
 	code := oathtool(t, strings.ReplaceAll(shown, " ", ""), e.clock.Now())
-	err = chromedp.Do(ctx,
+	err = browse(ctx,
 		chromedp.SendKeys(`#code`, code),
 		chromedp.Click(`form[action$="/enroll/verify"] button`),
 		// Backup codes are shown once; confirm they were saved.

@@ -196,7 +196,7 @@ func TestBrowserLogoutConfirm(t *testing.T) {
 	r.oauth.RedirectURL = app.URL + "/cb"
 	ctx := chromium(t)
 	_, ch := pkce()
-	err := chromedp.Do(ctx,
+	err := browse(ctx,
 		chromedp.Navigate(r.authURL("st", ch)),
 		chromedp.SendKeys(`#email`, agentEmail),
 		chromedp.SendKeys(`#password`, agentPassword),
@@ -219,7 +219,7 @@ func TestBrowserLogoutConfirm(t *testing.T) {
 	// Bounded: a redirect blocked by the page's CSP would wait forever.
 	wait, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	err = chromedp.Do(wait,
+	err = browse(wait,
 		chromedp.Click(`form[action$="/end_session/confirm"] button`),
 		chromedp.WaitVisible(`#helpdesk`),
 	)
