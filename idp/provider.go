@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/rs/cors"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/gatehouse-idp/gatehouse/idp/store"
@@ -31,7 +32,7 @@ type tenantProvider struct {
 	tenant  *store.Tenant
 	op      *op.Provider
 	storage *opStorage
-	keySet  *tenantKeySet
+	keySet  oidc.KeySet
 	// verified caches access tokens this tenant's keys verified (never
 	// shared across tenants: a hit must mean "verified by this issuer").
 	verified *verifiedTokens
@@ -57,7 +58,7 @@ func (s *Server) provider(ctx context.Context, slug string) (*tenantProvider, er
 func (s *Server) newProvider(t *store.Tenant) (*tenantProvider, error) {
 	issuer := s.tenantURL(t.Slug)
 	storage := &opStorage{srv: s, tenant: t}
-	ks := &tenantKeySet{m: s.keys, tenantID: t.ID}
+	ks := s.keys.Verifier(t.ID)
 	var cryptoKey [32]byte
 	copy(cryptoKey[:], s.sealer.Derive("gatehouse/op-crypto/v1/"+t.ID))
 	cfg := &op.Config{

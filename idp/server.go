@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatehouse-idp/gatehouse/idp/keys"
 	"github.com/gatehouse-idp/gatehouse/idp/notify"
 	"github.com/gatehouse-idp/gatehouse/idp/password"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
@@ -67,7 +68,7 @@ type Server struct {
 	store     store.Store
 	sealer    *seal.Sealer
 	hasher    *password.Hasher
-	keys      *KeyManager
+	keys      *keys.Manager
 	publicURL string
 	dev       bool
 	insecure  bool
@@ -152,7 +153,7 @@ func New(o Options) (*Server, error) {
 	if s.bcl == nil {
 		s.bcl = defaultBackchannelClient()
 	}
-	s.keys = NewKeyManager(o.Store, o.Sealer, o.Clock, maxTokenLifetime)
+	s.keys = keys.New(o.Store, o.Sealer, o.Clock, maxTokenLifetime)
 	s.tenants = newTenantCache(o.Store, o.Clock)
 	s.clients = newClientCache(o.Store, o.Clock)
 	s.users = newUserCache(o.Store, o.Clock)
@@ -160,7 +161,7 @@ func New(o Options) (*Server, error) {
 }
 
 // Keys exposes key rotation to the CLI.
-func (s *Server) Keys() *KeyManager { return s.keys }
+func (s *Server) Keys() *keys.Manager { return s.keys }
 
 // tenantURL is the issuer of a tenant.
 func (s *Server) tenantURL(slug string) string { return s.publicURL + "/t/" + slug }

@@ -1,4 +1,4 @@
-package idp
+package keys
 
 import (
 	"context"
@@ -59,8 +59,8 @@ type tenantKeys struct {
 	lastMiss time.Time
 }
 
-// KeyManager loads, caches, creates and rotates tenant signing keys.
-type KeyManager struct {
+// Manager loads, caches, creates and rotates tenant signing keys.
+type Manager struct {
 	keys   store.Keys
 	sealer *seal.Sealer
 	clock  func() time.Time
@@ -71,17 +71,17 @@ type KeyManager struct {
 	cache map[string]*tenantKeys
 }
 
-// NewKeyManager returns a KeyManager. Retired keys stay published for
-// maxTokenLifetime so tokens they signed still verify.
-func NewKeyManager(keys store.Keys, sealer *seal.Sealer, clock func() time.Time, maxTokenLifetime time.Duration) *KeyManager {
-	return &KeyManager{keys: keys, sealer: sealer, clock: clock, maxTokenLifetime: maxTokenLifetime, cache: map[string]*tenantKeys{}}
+// New returns a Manager. Retired keys stay published for maxTokenLifetime
+// so tokens they signed still verify.
+func New(keys store.Keys, sealer *seal.Sealer, clock func() time.Time, maxTokenLifetime time.Duration) *Manager {
+	return &Manager{keys: keys, sealer: sealer, clock: clock, maxTokenLifetime: maxTokenLifetime, cache: map[string]*tenantKeys{}}
 }
 
 func keyLabel(tenantID, kid string) string { return tenantID + "/" + kid }
 
 // get returns the cached keys of a tenant, loading them when stale or when
 // force is set, and creating the first key when the tenant has none.
-func (m *KeyManager) get(ctx context.Context, tenantID string, force bool) (*tenantKeys, error) {
+func (m *Manager) get(ctx context.Context, tenantID string, force bool) (*tenantKeys, error) {
 	now := m.clock()
 	m.mu.Lock()
 	tk := m.cache[tenantID]
@@ -101,7 +101,7 @@ func (m *KeyManager) get(ctx context.Context, tenantID string, force bool) (*ten
 			return nil, err
 		}
 		if tk.signer == nil {
-			return nil, errors.New("idp: no active signing key after creating one")
+			return nil, errors.New("keys: no active signing key after creating one")
 		}
 	}
 	m.mu.Lock()
@@ -110,16 +110,16 @@ func (m *KeyManager) get(ctx context.Context, tenantID string, force bool) (*ten
 	return tk, nil
 }
 
-func (m *KeyManager) load(ctx context.Context, tenantID string, now time.Time) (*tenantKeys, error) {
+func (m *Manager) load(ctx context.Context, tenantID string, now time.Time) (*tenantKeys, error) {
 	rows, err := m.keys.ListSigningKeys(ctx, tenantID, now)
 	if err != nil {
-		return nil, fmt.Errorf("idp: list signing keys: %w", err)
+		return nil, fmt.Errorf("keys: list signing keys: %w", err)
 	}
 	tk := &tenantKeys{loadedAt: now, byID: map[string]*publicKey{}}
 	for _, row := range rows { // newest first
 		var jwk jose.JSONWebKey
 		if err := json.Unmarshal(row.PublicJWK, &jwk); err != nil {
-			return nil, fmt.Errorf("idp: signing key %s: public JWK: %w", row.ID, err)
+			return nil, fmt.Errorf("keys: signing key %s: public JWK: %w", row.ID, err)
 		}
 		pk := &publicKey{jwk: jwk}
 		tk.public = append(tk.public, pk)
@@ -127,15 +127,15 @@ func (m *KeyManager) load(ctx context.Context, tenantID string, now time.Time) (
 		if tk.signer == nil && row.RetiredAt == nil {
 			der, err := m.sealer.Open(seal.PurposeSigningKey, keyLabel(tenantID, row.ID), row.Sealed)
 			if err != nil {
-				return nil, fmt.Errorf("idp: signing key %s: %w (was the master key changed?)", row.ID, err)
+				return nil, fmt.Errorf("keys: signing key %s: %w (was the master key changed?)", row.ID, err)
 			}
 			priv, err := x509.ParsePKCS8PrivateKey(der)
 			if err != nil {
-				return nil, fmt.Errorf("idp: signing key %s: %w", row.ID, err)
+				return nil, fmt.Errorf("keys: signing key %s: %w", row.ID, err)
 			}
 			ec, ok := priv.(*ecdsa.PrivateKey)
 			if !ok {
-				return nil, fmt.Errorf("idp: signing key %s is not ECDSA", row.ID)
+				return nil, fmt.Errorf("keys: signing key %s is not ECDSA", row.ID)
 			}
 			tk.signer = &signingKey{id: row.ID, key: ec}
 		}
@@ -144,7 +144,7 @@ func (m *KeyManager) load(ctx context.Context, tenantID string, now time.Time) (
 }
 
 // create makes and stores a new ES256 key for the tenant.
-func (m *KeyManager) create(ctx context.Context, tenantID string, now time.Time) (string, error) {
+func (m *Manager) create(ctx context.Context, tenantID string, now time.Time) (string, error) {
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return "", err
@@ -166,21 +166,21 @@ func (m *KeyManager) create(ctx context.Context, tenantID string, now time.Time)
 		ID: kid, TenantID: tenantID, Algorithm: string(jose.ES256), Sealed: sealed, PublicJWK: pub, CreatedAt: now,
 	})
 	if err != nil {
-		return "", fmt.Errorf("idp: store signing key: %w", err)
+		return "", fmt.Errorf("keys: store signing key: %w", err)
 	}
 	return kid, nil
 }
 
 // Rotate creates a new signing key and retires the others; retired keys stay
 // in the JWKS until every token they signed has expired.
-func (m *KeyManager) Rotate(ctx context.Context, tenantID string) (string, error) {
+func (m *Manager) Rotate(ctx context.Context, tenantID string) (string, error) {
 	now := m.clock()
 	kid, err := m.create(ctx, tenantID, now)
 	if err != nil {
 		return "", err
 	}
 	if err := m.keys.RetireSigningKeys(ctx, tenantID, kid, now, now.Add(m.maxTokenLifetime)); err != nil {
-		return "", fmt.Errorf("idp: retire signing keys: %w", err)
+		return "", fmt.Errorf("keys: retire signing keys: %w", err)
 	}
 	m.mu.Lock()
 	delete(m.cache, tenantID)
@@ -189,7 +189,7 @@ func (m *KeyManager) Rotate(ctx context.Context, tenantID string) (string, error
 }
 
 // SigningKey returns the tenant's active signing key.
-func (m *KeyManager) SigningKey(ctx context.Context, tenantID string) (op.SigningKey, error) {
+func (m *Manager) SigningKey(ctx context.Context, tenantID string) (op.SigningKey, error) {
 	tk, err := m.get(ctx, tenantID, false)
 	if err != nil {
 		return nil, err
@@ -198,7 +198,7 @@ func (m *KeyManager) SigningKey(ctx context.Context, tenantID string) (op.Signin
 }
 
 // KeySet returns the tenant's published public keys.
-func (m *KeyManager) KeySet(ctx context.Context, tenantID string) ([]op.Key, error) {
+func (m *Manager) KeySet(ctx context.Context, tenantID string) ([]op.Key, error) {
 	tk, err := m.get(ctx, tenantID, false)
 	if err != nil {
 		return nil, err
@@ -207,7 +207,7 @@ func (m *KeyManager) KeySet(ctx context.Context, tenantID string) ([]op.Key, err
 }
 
 // lookup finds a public key by kid, reloading once (rate-limited) on a miss.
-func (m *KeyManager) lookup(ctx context.Context, tenantID, kid string) (*publicKey, error) {
+func (m *Manager) lookup(ctx context.Context, tenantID, kid string) (*publicKey, error) {
 	tk, err := m.get(ctx, tenantID, false)
 	if err != nil {
 		return nil, err
@@ -223,7 +223,7 @@ func (m *KeyManager) lookup(ctx context.Context, tenantID, kid string) (*publicK
 	}
 	m.mu.Unlock()
 	if !allowed {
-		return nil, errUnknownKey
+		return nil, ErrUnknownKey
 	}
 	tk, err = m.get(ctx, tenantID, true)
 	if err != nil {
@@ -233,15 +233,21 @@ func (m *KeyManager) lookup(ctx context.Context, tenantID, kid string) (*publicK
 	if k, ok := tk.byID[kid]; ok {
 		return k, nil
 	}
-	return nil, errUnknownKey
+	return nil, ErrUnknownKey
 }
 
-var errUnknownKey = errors.New("idp: unknown signing key")
+// ErrUnknownKey: no published key of the tenant has the token's kid.
+var ErrUnknownKey = errors.New("keys: unknown signing key")
+
+// Verifier returns the oidc.KeySet that verifies tokens tenantID issued.
+func (m *Manager) Verifier(tenantID string) oidc.KeySet {
+	return &tenantKeySet{m: m, tenantID: tenantID}
+}
 
 // tenantKeySet implements oidc.KeySet for verifying tokens this tenant issued
 // (access tokens, id_token_hint).
 type tenantKeySet struct {
-	m        *KeyManager
+	m        *Manager
 	tenantID string
 }
 
@@ -249,11 +255,11 @@ var _ oidc.KeySet = (*tenantKeySet)(nil)
 
 func (s *tenantKeySet) VerifySignature(ctx context.Context, jws *jose.JSONWebSignature) ([]byte, error) {
 	if len(jws.Signatures) != 1 {
-		return nil, errors.New("idp: token must have exactly one signature")
+		return nil, errors.New("keys: token must have exactly one signature")
 	}
 	h := jws.Signatures[0].Header
 	if h.Algorithm != string(jose.ES256) {
-		return nil, fmt.Errorf("idp: unexpected signing algorithm %q", h.Algorithm)
+		return nil, fmt.Errorf("keys: unexpected signing algorithm %q", h.Algorithm)
 	}
 	k, err := s.m.lookup(ctx, s.tenantID, h.KeyID)
 	if err != nil {
