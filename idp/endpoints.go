@@ -26,7 +26,7 @@ const maxFormBytes = 64 << 10
 // the same values.
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
 	clientID, redirectURI := r.Form.Get("client_id"), r.Form.Get("redirect_uri")
-	c, err := s.clients.get(r.Context(), p.tenant.ID, clientID)
+	c, err := s.clients.Get(r.Context(), p.tenant.ID, clientID)
 	if err != nil {
 		s.renderError(w, r, http.StatusBadRequest, "Unknown application",
 			"The application that sent you here is not registered with this organisation.")
@@ -259,7 +259,7 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request, p *tenantProvi
 		fail("access token revoked or session ended")
 		return
 	}
-	u, err := s.users.get(ctx, p.tenant.ID, claims.Subject)
+	u, err := s.users.Get(ctx, p.tenant.ID, claims.Subject)
 	if err != nil || u.Disabled {
 		fail("user not found")
 		return

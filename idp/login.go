@@ -56,7 +56,7 @@ func (s *Server) renderLogin(w http.ResponseWriter, p *tenantProvider, ar *store
 		Title: "Sign in", TenantName: p.tenant.Name, Action: s.tenantURL(p.tenant.Slug) + "/login",
 		AuthRequestID: ar.ID, Email: email, Error: errMsg,
 	}
-	if c, err := s.clients.get(context.Background(), p.tenant.ID, ar.ClientID); err == nil {
+	if c, err := s.clients.Get(context.Background(), p.tenant.ID, ar.ClientID); err == nil {
 		d.ClientName = c.Name
 	}
 	d.Connections, d.FormActions = s.loginButtons(context.Background(), p) // federation
@@ -140,7 +140,7 @@ func (s *Server) trySSO(w http.ResponseWriter, r *http.Request, p *tenantProvide
 }
 
 func (s *Server) tenantSettings(ctx context.Context, p *tenantProvider) store.TenantSettings {
-	if t, err := s.tenants.byID(ctx, p.tenant.ID); err == nil {
+	if t, err := s.tenants.ByID(ctx, p.tenant.ID); err == nil {
 		return t.Settings
 	}
 	return p.tenant.Settings

@@ -64,7 +64,7 @@ func (s *Server) readLogoutRequest(r *http.Request, p *tenantProvider) logoutReq
 	if uri == "" {
 		return lr
 	}
-	c, err := s.clients.get(ctx, p.tenant.ID, lr.clientID)
+	c, err := s.clients.Get(ctx, p.tenant.ID, lr.clientID)
 	if err != nil || !registeredURI(c, c.PostLogoutRedirectURIs, uri) {
 		lr.unregistered = true
 		return lr

@@ -299,7 +299,7 @@ func (s *Server) UpdateTenant(ctx context.Context, t *store.Tenant) error {
 	if err := s.store.UpdateTenant(ctx, t); err != nil {
 		return err
 	}
-	s.tenants.forget(t)
+	s.tenants.Forget(t)
 	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: "tenant.updated"})
 	return nil
 }

@@ -70,7 +70,7 @@ func (s *Server) sendEmail(ctx context.Context, t *store.Tenant, to, name string
 		return errors.New("unknown email " + name)
 	}
 	set := t.Settings
-	if tt, err := s.tenants.byID(ctx, t.ID); err == nil {
+	if tt, err := s.tenants.ByID(ctx, t.ID); err == nil {
 		set = tt.Settings
 	}
 	d := map[string]any{"TenantName": t.Name, "SenderName": senderName(t, set)}

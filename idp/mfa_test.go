@@ -170,7 +170,7 @@ func TestEmailsRender(t *testing.T) {
 	out := notify.NewOutbox(0, nil)
 	s := newTestServer(t, Options{EmailSender: out})
 	tn := &store.Tenant{ID: "t1", Slug: "acme", Name: "Acme", Settings: store.TenantSettings{SenderName: "Acme IT"}}
-	s.tenants.put(tn, time.Now())
+	s.tenants.Put(tn, time.Now())
 	for name, data := range map[string]map[string]any{
 		"code":             {"Code": "123456", "Minutes": 10, "Enroll": false},
 		"factor_added":     {"Email": "a@acme.test", "Factor": "Authenticator app", "Time": "now", "IP": "203.0.113.1", "Device": "Firefox"},

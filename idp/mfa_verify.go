@@ -146,7 +146,7 @@ func (s *Server) checkSentCode(ctx context.Context, f *store.Factor, purpose, bi
 // the factor's destination, within the per-user and per-destination limits.
 func (s *Server) sendCode(ctx context.Context, t *store.Tenant, u *store.User, f *store.Factor, purpose, binding string) error {
 	set := t.Settings
-	if tt, err := s.tenants.byID(ctx, t.ID); err == nil {
+	if tt, err := s.tenants.ByID(ctx, t.ID); err == nil {
 		set = tt.Settings
 	}
 	var sms notify.SMSSender

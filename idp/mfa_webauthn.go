@@ -407,7 +407,7 @@ func (s *Server) passkeyOffered(p *tenantProvider) bool {
 		return false
 	}
 	set := p.tenant.Settings
-	if t, err := s.tenants.byID(context.Background(), p.tenant.ID); err == nil {
+	if t, err := s.tenants.ByID(context.Background(), p.tenant.ID); err == nil {
 		set = t.Settings
 	}
 	return s.mfaPolicy(set).allows(store.FactorWebAuthn)

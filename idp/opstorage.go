@@ -49,7 +49,7 @@ var (
 func (s *opStorage) tid() string { return s.tenant.ID }
 
 func (s *opStorage) settings(ctx context.Context) store.TenantSettings {
-	if t, err := s.srv.tenants.byID(ctx, s.tenant.ID); err == nil {
+	if t, err := s.srv.tenants.ByID(ctx, s.tenant.ID); err == nil {
 		return t.Settings
 	}
 	return s.tenant.Settings
@@ -65,7 +65,7 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 	if err := checkAuthRequestParams(req); err != nil {
 		return nil, err
 	}
-	c, err := s.srv.clients.get(ctx, s.tid(), req.ClientID)
+	c, err := s.srv.clients.Get(ctx, s.tid(), req.ClientID)
 	if err != nil {
 		return nil, oidc.ErrInvalidRequestRedirectURI().WithDescription("unknown client")
 	}
@@ -429,7 +429,7 @@ func (s *opStorage) KeySet(ctx context.Context) ([]op.Key, error) {
 // ---- clients ----
 
 func (s *opStorage) GetClientByClientID(ctx context.Context, clientID string) (op.Client, error) {
-	c, err := s.srv.clients.get(ctx, s.tid(), clientID)
+	c, err := s.srv.clients.Get(ctx, s.tid(), clientID)
 	if err != nil {
 		return nil, err
 	}
@@ -450,7 +450,7 @@ func (s *opStorage) AuthorizeClientIDSecret(ctx context.Context, clientID, secre
 }
 
 func (s *opStorage) authenticateClient(ctx context.Context, clientID, secret string) (*store.Client, error) {
-	c, err := s.srv.clients.get(ctx, s.tid(), clientID)
+	c, err := s.srv.clients.Get(ctx, s.tid(), clientID)
 	if err != nil {
 		// Spend the same hash work so unknown ids and wrong secrets look alike.
 		seal.EqualHash(seal.HashToken(secret), make([]byte, 32))
@@ -494,7 +494,7 @@ func (s *opStorage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, strin
 
 // SetUserinfoFromRequest fills the ID token's identity claims.
 func (s *opStorage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
-	u, err := s.srv.users.get(ctx, s.tid(), req.GetSubject())
+	u, err := s.srv.users.Get(ctx, s.tid(), req.GetSubject())
 	if err != nil {
 		return fmt.Errorf("user for id token: %w", err)
 	}

@@ -51,7 +51,7 @@ type passwordChange struct {
 // ends the user's other sessions, audits and emails the user. An error
 // matching policy.ErrPasswordRejected can be shown to the user as is.
 func (s *Server) changePassword(ctx context.Context, t *store.Tenant, u *store.User, newPW string, c passwordChange) error {
-	if cur, err := s.tenants.byID(ctx, t.ID); err == nil {
+	if cur, err := s.tenants.ByID(ctx, t.ID); err == nil {
 		t = cur
 	}
 	pol := PasswordPolicy(t.Settings)

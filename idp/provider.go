@@ -40,7 +40,7 @@ type tenantProvider struct {
 
 // provider returns the tenant's provider, building it on first use.
 func (s *Server) provider(ctx context.Context, slug string) (*tenantProvider, error) {
-	t, err := s.tenants.bySlug(ctx, slug)
+	t, err := s.tenants.BySlug(ctx, slug)
 	if err != nil {
 		return nil, err
 	}

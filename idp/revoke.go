@@ -55,7 +55,7 @@ func (s *Server) revocationClient(r *http.Request, p *tenantProvider) (*store.Cl
 	if _, _, basic := r.BasicAuth(); basic || r.PostForm.Has("client_secret") {
 		return nil, false
 	}
-	c, err := s.clients.get(r.Context(), p.tenant.ID, r.PostForm.Get("client_id"))
+	c, err := s.clients.Get(r.Context(), p.tenant.ID, r.PostForm.Get("client_id"))
 	if err != nil || !c.Public {
 		return nil, false
 	}

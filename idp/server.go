@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/password"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/tenant"
 	"github.com/gatehouse-idp/gatehouse/mfa/otp"
 )
 
@@ -83,9 +84,9 @@ type Server struct {
 
 	background sync.WaitGroup // emails sent after the response (mail.go)
 
-	tenants   *tenantCache
-	clients   *clientCache
-	users     *userCache
+	tenants   *tenant.Tenants
+	clients   *tenant.Clients
+	users     *tenant.Users
 	providers sync.Map // tenant id -> *tenantProvider
 	pages     *pages
 
@@ -154,9 +155,9 @@ func New(o Options) (*Server, error) {
 		s.bcl = defaultBackchannelClient()
 	}
 	s.keys = keys.New(o.Store, o.Sealer, o.Clock, maxTokenLifetime)
-	s.tenants = newTenantCache(o.Store, o.Clock)
-	s.clients = newClientCache(o.Store, o.Clock)
-	s.users = newUserCache(o.Store, o.Clock)
+	s.tenants = tenant.NewTenants(o.Store, o.Clock)
+	s.clients = tenant.NewClients(o.Store, o.Clock)
+	s.users = tenant.NewUsers(o.Store, o.Clock)
 	return s, nil
 }
 

@@ -1,4 +1,4 @@
-package idp
+package tenant
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
 
-// Short-lived per-process caches. They only delay how soon a change made
+// The caches only delay how soon a change made
 // elsewhere (the CLI, another replica) is seen; nothing that must be exact —
 // revocations, single-use values, counters — is ever served from them.
 
@@ -68,63 +68,67 @@ func (c *ttlCache[K, V]) forget(k K) {
 	c.mu.Unlock()
 }
 
-// tenantCache finds tenants by slug (every request) and by id.
-type tenantCache struct {
+// Tenants finds tenants by slug (every request) and by id.
+type Tenants struct {
 	st    store.Tenants
 	clock func() time.Time
 	slugs *ttlCache[string, *store.Tenant]
 	ids   *ttlCache[string, *store.Tenant]
 }
 
-func newTenantCache(st store.Tenants, clock func() time.Time) *tenantCache {
-	return &tenantCache{st: st, clock: clock,
+// NewTenants caches st, timed by clock.
+func NewTenants(st store.Tenants, clock func() time.Time) *Tenants {
+	return &Tenants{st: st, clock: clock,
 		slugs: newTTLCache[string, *store.Tenant](clock), ids: newTTLCache[string, *store.Tenant](clock)}
 }
 
-func (c *tenantCache) bySlug(ctx context.Context, slug string) (*store.Tenant, error) {
+// BySlug returns the tenant with slug.
+func (c *Tenants) BySlug(ctx context.Context, slug string) (*store.Tenant, error) {
 	return c.slugs.get(ctx, slug, func(ctx context.Context) (*store.Tenant, error) {
 		t, err := c.st.TenantBySlug(ctx, slug)
 		if err == nil {
-			c.put(t, c.clock())
+			c.Put(t, c.clock())
 		}
 		return t, err
 	})
 }
 
-func (c *tenantCache) byID(ctx context.Context, id string) (*store.Tenant, error) {
+// ByID returns the tenant with id.
+func (c *Tenants) ByID(ctx context.Context, id string) (*store.Tenant, error) {
 	return c.ids.get(ctx, id, func(ctx context.Context) (*store.Tenant, error) {
 		t, err := c.st.TenantByID(ctx, id)
 		if err == nil {
-			c.put(t, c.clock())
+			c.Put(t, c.clock())
 		}
 		return t, err
 	})
 }
 
-// put caches a tenant under both keys.
-func (c *tenantCache) put(t *store.Tenant, at time.Time) {
+// Put caches a tenant under both keys.
+func (c *Tenants) Put(t *store.Tenant, at time.Time) {
 	c.slugs.put(t.Slug, t, at)
 	c.ids.put(t.ID, t, at)
 }
 
-// forget drops a tenant after a change made in this process.
-func (c *tenantCache) forget(t *store.Tenant) {
+// Forget drops a tenant after a change made in this process.
+func (c *Tenants) Forget(t *store.Tenant) {
 	c.slugs.forget(t.Slug)
 	c.ids.forget(t.ID)
 }
 
-// clientCache serves clients on every token, introspection and authorize.
-type clientCache struct {
+// Clients serves clients on every token, introspection and authorize.
+type Clients struct {
 	st    store.Clients
 	cache *ttlCache[[2]string, *store.Client]
 }
 
-func newClientCache(st store.Clients, clock func() time.Time) *clientCache {
-	return &clientCache{st: st, cache: newTTLCache[[2]string, *store.Client](clock)}
+// NewClients caches st, timed by clock.
+func NewClients(st store.Clients, clock func() time.Time) *Clients {
+	return &Clients{st: st, cache: newTTLCache[[2]string, *store.Client](clock)}
 }
 
-// get returns an enabled client of the tenant, or store.ErrNotFound.
-func (c *clientCache) get(ctx context.Context, tenantID, clientID string) (*store.Client, error) {
+// Get returns an enabled client of the tenant, or store.ErrNotFound.
+func (c *Clients) Get(ctx context.Context, tenantID, clientID string) (*store.Client, error) {
 	if clientID == "" || len(clientID) > 128 {
 		return nil, store.ErrNotFound
 	}
@@ -140,19 +144,21 @@ func (c *clientCache) get(ctx context.Context, tenantID, clientID string) (*stor
 	return cl, nil
 }
 
-// userCache serves identity claims (userinfo, ID tokens on refresh) without
+// Users serves identity claims (userinfo, ID tokens on refresh) without
 // a query per request. It never decides access: tokens and sessions are
 // checked in the database, and disabling a user ends their sessions.
-type userCache struct {
+type Users struct {
 	st    store.Users
 	cache *ttlCache[[2]string, *store.User]
 }
 
-func newUserCache(st store.Users, clock func() time.Time) *userCache {
-	return &userCache{st: st, cache: newTTLCache[[2]string, *store.User](clock)}
+// NewUsers caches st, timed by clock.
+func NewUsers(st store.Users, clock func() time.Time) *Users {
+	return &Users{st: st, cache: newTTLCache[[2]string, *store.User](clock)}
 }
 
-func (c *userCache) get(ctx context.Context, tenantID, userID string) (*store.User, error) {
+// Get returns the tenant's user.
+func (c *Users) Get(ctx context.Context, tenantID, userID string) (*store.User, error) {
 	return c.cache.get(ctx, [2]string{tenantID, userID}, func(ctx context.Context) (*store.User, error) {
 		return c.st.UserByID(ctx, tenantID, userID)
 	})
