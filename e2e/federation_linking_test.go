@@ -10,7 +10,7 @@ import (
 
 	"github.com/gatehouse-idp/gatehouse/federation/fedtest"
 	"github.com/gatehouse-idp/gatehouse/idp"
-	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
 )
 
 // Linking: proof of the local account at sign-in, and connected accounts
@@ -42,7 +42,7 @@ func TestFederationLinkWithProof(t *testing.T) {
 		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "Incorrect password") {
 			t.Fatalf("wrong password: %d %.300s", resp.StatusCode, body)
 		}
-		if !e.hasEvent(store.EventFederationRefused, "reason", "proof_failed") {
+		if !e.hasEvent(audit.FederationRefused, "reason", "proof_failed") {
 			t.Fatal("no proof_failed event")
 		}
 		// The cookie from before the wrong attempt is spent.
@@ -61,7 +61,7 @@ func TestFederationLinkWithProof(t *testing.T) {
 		if l := e.links(alice.ID); len(l) != 1 || l[0].Subject != "g-alice" {
 			t.Fatalf("links: %+v", l)
 		}
-		if !e.hasEvent(store.EventFederationLink, "via", "email_proof") {
+		if !e.hasEvent(audit.FederationLink, "via", "email_proof") {
 			t.Fatal("no link event")
 		}
 		// Next time: straight through the link.
@@ -144,7 +144,7 @@ func TestFederationAccountConnections(t *testing.T) {
 		if l := e.links(alice.ID); len(l) != 1 || l[0].Subject != "g-acct" {
 			t.Fatalf("links: %+v", l)
 		}
-		if !e.hasEvent(store.EventFederationLink, "via", "account") {
+		if !e.hasEvent(audit.FederationLink, "via", "account") {
 			t.Fatal("no link event")
 		}
 
@@ -165,7 +165,7 @@ func TestFederationAccountConnections(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || !strings.Contains(page, "The account was disconnected") {
 			t.Fatalf("disconnect: %d %.400s", resp.StatusCode, page)
 		}
-		if l := e.links(alice.ID); len(l) != 0 || !e.hasEvent(store.EventFederationUnlink, "connection_id", conn.ID) {
+		if l := e.links(alice.ID); len(l) != 0 || !e.hasEvent(audit.FederationUnlink, "connection_id", conn.ID) {
 			t.Fatalf("after disconnect: %+v", l)
 		}
 	})
@@ -192,7 +192,7 @@ func TestFederationDisconnectLastMethodRefused(t *testing.T) {
 			t.Fatalf("disconnecting the last method: %d %.400s", resp.StatusCode, body)
 		}
 		u := e.userByEmail("only@acme.test")
-		if len(e.links(u.ID)) != 1 || !e.hasEvent(store.EventFederationRefused, "reason", "last_sign_in_method") {
+		if len(e.links(u.ID)) != 1 || !e.hasEvent(audit.FederationRefused, "reason", "last_sign_in_method") {
 			t.Fatal("last link removed or refusal not audited")
 		}
 	})
@@ -225,7 +225,7 @@ func TestFederationConnectRefusals(t *testing.T) {
 		}
 		resp, body := b.get(connect())
 		if resp.StatusCode != http.StatusConflict || !strings.Contains(body, "already connected to another account") ||
-			!strings.Contains(body, "Back to your account") || !e.hasEvent(store.EventFederationRefused, "reason", "linked_to_other_user") {
+			!strings.Contains(body, "Back to your account") || !e.hasEvent(audit.FederationRefused, "reason", "linked_to_other_user") {
 			t.Fatalf("connect of a taken account: %d %.400s", resp.StatusCode, body)
 		}
 		// Signed out between the button and the callback: refused.
@@ -233,7 +233,7 @@ func TestFederationConnectRefusals(t *testing.T) {
 		b.post(e.issuer+"/account/logout", nil)
 		up.SetUser(fedtest.User{Subject: "g-free", Email: "free@acme.test", EmailVerified: yes()})
 		resp, body = b.get(cb)
-		if resp.StatusCode != http.StatusForbidden || !e.hasEvent(store.EventFederationRefused, "reason", "session_changed") {
+		if resp.StatusCode != http.StatusForbidden || !e.hasEvent(audit.FederationRefused, "reason", "session_changed") {
 			t.Fatalf("connect after sign-out: %d %.400s", resp.StatusCode, body)
 		}
 		if l := e.links(e.userByEmail(agentEmail).ID); len(l) != 0 {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse-idp/gatehouse/federation/fedtest"
 	"github.com/gatehouse-idp/gatehouse/idp"
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
@@ -131,7 +132,7 @@ func TestFederationProofTOTP(t *testing.T) {
 		if l := e.links(fx.user.ID); len(l) != 2 || !slices.ContainsFunc(l, func(l *store.Link) bool { return l.Subject == "g-nopw" }) {
 			t.Fatalf("links after proof: %+v", l)
 		}
-		if !e.hasEvent(store.EventFederationProofPassed, "proof", "totp") || !e.hasEvent(store.EventFederationLink, "via", "email_proof") {
+		if !e.hasEvent(audit.FederationProofPassed, "proof", "totp") || !e.hasEvent(audit.FederationLink, "via", "email_proof") {
 			t.Fatal("proof or link not audited")
 		}
 		if !e.hasEvent("mfa.not_required", "reason", "primary_mfa") {
@@ -171,7 +172,7 @@ func TestFederationProofTOTPRefusals(t *testing.T) {
 		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "That code was already used") {
 			t.Fatalf("replayed TOTP code: %d %.400s", resp.StatusCode, body)
 		}
-		if !e.hasEvent(store.EventFederationRefused, "why", "replayed") {
+		if !e.hasEvent(audit.FederationRefused, "why", "replayed") {
 			t.Fatal("replay not audited")
 		}
 		wrong := "000000"
@@ -182,7 +183,7 @@ func TestFederationProofTOTPRefusals(t *testing.T) {
 		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "That code is not correct") {
 			t.Fatalf("wrong TOTP code: %d %.400s", resp.StatusCode, body)
 		}
-		if !e.hasEvent(store.EventFederationRefused, "attempt", "2") || !e.hasEvent(store.EventFederationRefused, "why", "wrong_code") {
+		if !e.hasEvent(audit.FederationRefused, "attempt", "2") || !e.hasEvent(audit.FederationRefused, "why", "wrong_code") {
 			t.Fatal("wrong code not audited as the second attempt")
 		}
 		if got := e.factorFailures(fx.user.ID) - before; got != 2 {
@@ -199,7 +200,7 @@ func TestFederationProofTOTPRefusals(t *testing.T) {
 		for range 2 {
 			b.post(fx.linkURL, url.Values{"factor": {fid}, "code": {wrong}})
 		}
-		if !e.hasEvent(store.EventFederationRefused, "reason", "proof_attempts_exhausted") {
+		if !e.hasEvent(audit.FederationRefused, "reason", "proof_attempts_exhausted") {
 			t.Fatal("five wrong proofs did not end the attempt")
 		}
 		e.clock.Advance(30 * time.Second)
@@ -251,7 +252,7 @@ func TestFederationProofEmailCode(t *testing.T) {
 		if !ok {
 			t.Fatalf("after an email-code proof: want the policy's second-factor step, got %d %.300s", resp.StatusCode, body)
 		}
-		if len(e.links(fx.user.ID)) != 2 || !e.hasEvent(store.EventFederationProofPassed, "proof", "email") {
+		if len(e.links(fx.user.ID)) != 2 || !e.hasEvent(audit.FederationProofPassed, "proof", "email") {
 			t.Fatal("email-code proof did not link or was not audited")
 		}
 		// The proof's code was single-use: the step needs a code of its own.
@@ -332,7 +333,7 @@ func TestFederationProofPasskey(t *testing.T) {
 		if e.factorFailures(fx.user.ID) != before+1 {
 			t.Fatal("a refused passkey did not count against the account")
 		}
-		if !e.hasEvent(store.EventFederationRefused, "proof", "webauthn") {
+		if !e.hasEvent(audit.FederationRefused, "proof", "webauthn") {
 			t.Fatal("refused passkey proof not audited")
 		}
 		// The ceremony was taken by that attempt: the same options cannot be answered again.
@@ -346,7 +347,7 @@ func TestFederationProofPasskey(t *testing.T) {
 		if !slices.Equal(c.AMR, []string{"fed", "hwk", "mfa"}) || c.ACR != policy.ACRPhishingResistant || c.Sub != fx.user.ID {
 			t.Fatalf("claims after passkey proof: amr %v acr %q sub %s", c.AMR, c.ACR, c.Sub)
 		}
-		if len(e.links(fx.user.ID)) != 2 || !e.hasEvent(store.EventFederationProofPassed, "proof", "webauthn") {
+		if len(e.links(fx.user.ID)) != 2 || !e.hasEvent(audit.FederationProofPassed, "proof", "webauthn") {
 			t.Fatal("passkey proof did not link or was not audited")
 		}
 	})

@@ -15,7 +15,7 @@ import (
 
 	"github.com/gatehouse-idp/gatehouse/federation/fedtest"
 	"github.com/gatehouse-idp/gatehouse/idp"
-	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
 )
 
 // Federated sign-ins that must fail: upstream faults, linking refusals,
@@ -105,7 +105,7 @@ func TestFederationRefusals(t *testing.T) {
 				_, page := r.loginPage(b)
 				res := b.federated(page, conn.ID, up)
 				e.refused(res, c.status, c.reason, c.text)
-				if c.detail[0] != "" && !e.hasEvent(store.EventFederationRefused, c.detail[0], c.detail[1]) {
+				if c.detail[0] != "" && !e.hasEvent(audit.FederationRefused, c.detail[0], c.detail[1]) {
 					t.Fatalf("no refusal event with %s=%s", c.detail[0], c.detail[1])
 				}
 				if strings.Contains(res.body, "<script>") {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gatehouse-idp/gatehouse/federation/fedtest"
 	"github.com/gatehouse-idp/gatehouse/idp"
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
 
@@ -145,8 +146,8 @@ func (e *env) refused(res fedResult, status int, reason, text string) {
 	if !strings.Contains(res.body, "Back to sign-in") && !strings.Contains(res.body, "Back to your account") {
 		e.t.Fatalf("refusal page has no way back: %.600s", res.body)
 	}
-	if !e.hasEvent(store.EventFederationRefused, "reason", reason) {
-		e.t.Fatalf("no %s audit event with reason %s", store.EventFederationRefused, reason)
+	if !e.hasEvent(audit.FederationRefused, "reason", reason) {
+		e.t.Fatalf("no %s audit event with reason %s", audit.FederationRefused, reason)
 	}
 }
 
@@ -224,7 +225,7 @@ func TestFederationGoogleEndToEnd(t *testing.T) {
 		if l := e.links(u.ID); len(l) != 1 || l[0].Subject != "g-123" || l[0].Issuer != up.Issuer || l[0].ConnectionID != conn.ID {
 			t.Fatalf("links: %+v", l)
 		}
-		if !e.hasEvent(store.EventFederationJITCreated, "connection_id", conn.ID) || !e.hasEvent(store.EventFederationLink, "via", "jit") {
+		if !e.hasEvent(audit.FederationJITCreated, "connection_id", conn.ID) || !e.hasEvent(audit.FederationLink, "via", "jit") {
 			t.Fatal("missing jit_created / link audit events")
 		}
 
@@ -237,7 +238,7 @@ func TestFederationGoogleEndToEnd(t *testing.T) {
 		if c2.Sub != c.Sub || !slices.Equal(c2.AMR, []string{"fed"}) {
 			t.Fatalf("second sign-in: sub %q (want %q) amr %v", c2.Sub, c.Sub, c2.AMR)
 		}
-		if !e.hasEvent(store.EventFederationLogin, "connection_id", conn.ID) {
+		if !e.hasEvent(audit.FederationLogin, "connection_id", conn.ID) {
 			t.Fatal("no federation.login event")
 		}
 	})

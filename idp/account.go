@@ -6,6 +6,7 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
 
@@ -77,7 +78,7 @@ func (s *Server) accountLogout(w http.ResponseWriter, r *http.Request, p *tenant
 				s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
 				return
 			}
-			s.audit(r.Context(), &store.AuditEvent{TenantID: p.tenant.ID, Type: "session.logout", UserID: sess.UserID, SessionID: sid})
+			s.audit(r.Context(), &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.SessionLogout, UserID: sess.UserID, SessionID: sid})
 		}
 	}
 	s.clearSessionCookie(w, p.tenant)

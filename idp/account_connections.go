@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-idp/gatehouse/federation"
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
 
@@ -206,7 +207,7 @@ func (s *Server) accountDisconnect(w http.ResponseWriter, r *http.Request, p *te
 		return
 	}
 	if u.PasswordHash == "" && otherWays == 0 {
-		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: store.EventFederationRefused, UserID: u.ID,
+		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.FederationRefused, UserID: u.ID,
 			Detail: map[string]string{"reason": "last_sign_in_method", "connection_id": connID}})
 		s.renderConnections(w, r, p, u, http.StatusConflict, "",
 			"This is the only way you can sign in, so it cannot be disconnected. Set a password or connect another account first.")
@@ -220,7 +221,7 @@ func (s *Server) accountDisconnect(w http.ResponseWriter, r *http.Request, p *te
 		s.unavailable(w, r, "account: delete link", err)
 		return
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: store.EventFederationUnlink, UserID: u.ID,
+	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.FederationUnlink, UserID: u.ID,
 		Detail: map[string]string{"connection_id": connID, "issuer": iss, "subject": sub, "via": "account"}})
 	s.sensitiveDone(r, actDisconnected, s.connectionLabel(ctx, p, connID, target.Email))
 	http.Redirect(w, r, s.tenantURL(p.tenant.Slug)+"/account/connections?done=disconnected", http.StatusSeeOther)

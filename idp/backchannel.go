@@ -14,6 +14,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
@@ -49,7 +50,7 @@ func (s *Server) endSession(ctx context.Context, t *store.Tenant, sess *store.Se
 	if err := s.store.EndSession(ctx, t.ID, sess.ID, reason, s.clock()); err != nil {
 		return err
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: "session.ended", UserID: sess.UserID, SessionID: sess.ID,
+	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.SessionEnded, UserID: sess.UserID, SessionID: sess.ID,
 		Detail: map[string]string{"reason": reason}})
 	s.notifySessionEnded(ctx, t, sess)
 	return nil
@@ -82,7 +83,7 @@ func (s *Server) backchannelLogout(ctx context.Context, t *store.Tenant, sess *s
 		wg.Add(1)
 		go func(clientID, uri string) {
 			defer wg.Done()
-			ev := &store.AuditEvent{TenantID: t.ID, Type: "session.backchannel_logout", UserID: sess.UserID, ClientID: clientID, SessionID: sess.ID,
+			ev := &store.AuditEvent{TenantID: t.ID, Type: audit.SessionBackchannelLogout, UserID: sess.UserID, ClientID: clientID, SessionID: sess.ID,
 				Detail: map[string]string{"result": "delivered"}}
 			if err := s.postLogoutToken(ctx, t, sess, clientID, uri); err != nil {
 				s.log.Warn("back-channel logout failed", "tenant", t.Slug, "client_id", clientID, "err", err)

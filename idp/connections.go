@@ -12,6 +12,7 @@ import (
 
 	"github.com/gatehouse-idp/gatehouse/federation"
 	"github.com/gatehouse-idp/gatehouse/federation/connectors"
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
@@ -329,7 +330,7 @@ func (s *Server) CreateConnection(ctx context.Context, t *store.Tenant, spec Con
 	if err := s.store.CreateConnection(ctx, c); err != nil {
 		return nil, err
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: store.EventConnectionCreated,
+	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.ConnectionCreated,
 		Detail: map[string]string{"connection_id": c.ID, "kind": c.Kind, "link_mode": c.LinkMode, "jit": fmt.Sprint(c.JIT)}})
 	return s.view(t, c), nil
 }
@@ -399,7 +400,7 @@ func (s *Server) UpdateConnection(ctx context.Context, t *store.Tenant, id strin
 		return nil, err
 	}
 	s.connectors.forget(t.ID, c.ID)
-	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: store.EventConnectionUpdated,
+	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.ConnectionUpdated,
 		Detail: map[string]string{"connection_id": c.ID, "secret_changed": fmt.Sprint(ch.ClientSecret != nil)}})
 	return s.view(t, c), nil
 }
@@ -421,11 +422,12 @@ func (s *Server) SetConnectionEnabled(ctx context.Context, t *store.Tenant, id s
 		return nil, 0, err
 	}
 	s.connectors.forget(t.ID, c.ID)
-	typ := store.EventConnectionEnabled
-	if !enabled {
-		typ = store.EventConnectionDisabled
+	detail := map[string]string{"connection_id": c.ID}
+	if enabled {
+		s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.ConnectionEnabled, Detail: detail})
+	} else {
+		s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.ConnectionDisabled, Detail: detail})
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: typ, Detail: map[string]string{"connection_id": c.ID}})
 	n := 0
 	if endSessions {
 		if n, err = s.endConnectionSessions(ctx, t, c.ID, "connection_disabled"); err != nil {
@@ -452,7 +454,7 @@ func (s *Server) RemoveConnection(ctx context.Context, t *store.Tenant, id strin
 		return n, err
 	}
 	s.connectors.forget(t.ID, c.ID)
-	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: store.EventConnectionRemoved,
+	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.ConnectionRemoved,
 		Detail: map[string]string{"connection_id": c.ID, "kind": c.Kind, "sessions_ended": fmt.Sprint(n)}})
 	return n, nil
 }
@@ -479,7 +481,7 @@ func (s *Server) endConnectionSessions(ctx context.Context, t *store.Tenant, con
 			return n, err
 		}
 		n++
-		s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: "session.ended", UserID: sess.UserID, SessionID: sid,
+		s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.SessionEnded, UserID: sess.UserID, SessionID: sid,
 			Detail: map[string]string{"reason": reason, "connection_id": connID}})
 		s.notifySessionEnded(ctx, t, sess) // backchannel.go: its apps get logout tokens
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/device"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
@@ -78,7 +79,14 @@ func (s *Server) blockedFrom(r *http.Request, p *tenantProvider, u *store.User) 
 // refuseBlocked records a blocked attempt, emails the user and answers the page.
 func (s *Server) refuseBlocked(w http.ResponseWriter, r *http.Request, p *tenantProvider, u *store.User, what, kind string) {
 	ctx := r.Context()
-	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "login.blocked_" + kind, UserID: u.ID})
+	switch kind {
+	case "device":
+		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.LoginBlockedDevice, UserID: u.ID})
+	case "location":
+		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.LoginBlockedLocation, UserID: u.ID})
+	default: // blockedFrom names no other kind; the sign-in is refused all the same
+		s.log.Error("login: blocked sign-in of an unknown kind", "tenant", p.tenant.Slug, "kind", kind)
+	}
 	s.metrics.policy.throttled.WithLabelValues("blocked_" + kind).Inc()
 	values := s.mailValues(ctx, u, mailData{})
 	values["What"] = what
@@ -102,11 +110,11 @@ func (s *Server) noteNewDeviceLocation(r *http.Request, p *tenantProvider, u *st
 		return
 	}
 	if !facts.deviceKnown {
-		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "login.new_device", UserID: u.ID})
+		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.LoginNewDevice, UserID: u.ID})
 		s.sendUserMail(ctx, p.tenant, u, mailNewDevice, mailData{})
 	}
 	if facts.locationKey != "" && !facts.locationKnown {
-		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "login.new_location", UserID: u.ID, Detail: map[string]string{"location": facts.locationLabel}})
+		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.LoginNewLocation, UserID: u.ID, Detail: map[string]string{"location": facts.locationLabel}})
 		values := s.mailValues(ctx, u, mailData{})
 		values["Location"] = facts.locationLabel
 		s.sendUserMailValues(ctx, p.tenant, u, mailNewLocation, values)
@@ -180,6 +188,10 @@ var (
 // a user. current (may be nil) is the request making the change: its own
 // browser and location cannot be blocked from it.
 func (s *Server) ChangeDevice(ctx context.Context, t *store.Tenant, userID, kind, id, action string, current *http.Request, via string) error {
+	ev, ok := deviceChangeEvent(kind, action)
+	if !ok {
+		return errDeviceAction
+	}
 	now := s.clock()
 	var err error
 	switch kind {
@@ -229,8 +241,29 @@ func (s *Server) ChangeDevice(ctx context.Context, t *store.Tenant, userID, kind
 	case err != nil:
 		return err
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: kind + "." + action, UserID: userID, Detail: map[string]string{"via": via}})
+	ev.TenantID, ev.UserID, ev.Detail = t.ID, userID, map[string]string{"via": via}
+	s.audit(ctx, ev)
 	return nil
+}
+
+// deviceChangeEvent is the audit event of a ChangeDevice; false for a kind or
+// action it does not know, which ChangeDevice refuses before changing anything.
+func deviceChangeEvent(kind, action string) (*store.AuditEvent, bool) {
+	switch [2]string{kind, action} {
+	case [2]string{"device", "block"}:
+		return &store.AuditEvent{Type: audit.DeviceBlock}, true
+	case [2]string{"device", "unblock"}:
+		return &store.AuditEvent{Type: audit.DeviceUnblock}, true
+	case [2]string{"device", "forget"}:
+		return &store.AuditEvent{Type: audit.DeviceForget}, true
+	case [2]string{"location", "block"}:
+		return &store.AuditEvent{Type: audit.LocationBlock}, true
+	case [2]string{"location", "unblock"}:
+		return &store.AuditEvent{Type: audit.LocationUnblock}, true
+	case [2]string{"location", "forget"}:
+		return &store.AuditEvent{Type: audit.LocationForget}, true
+	}
+	return nil, false
 }
 
 // deviceProblem is the text of a ChangeDevice error for people, or "".

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-idp/gatehouse/federation"
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
@@ -80,7 +81,7 @@ func (s *Server) loginURL(p *tenantProvider, arID string) string {
 // back. detail is for the log line only.
 func (s *Server) fedRefuse(w http.ResponseWriter, r *http.Request, p *tenantProvider, f *fedFlow, connID string, status int, reason, msg string, detail error, extra ...slog.Attr) {
 	ctx := r.Context()
-	ev := &store.AuditEvent{TenantID: p.tenant.ID, Type: store.EventFederationRefused,
+	ev := &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.FederationRefused,
 		Detail: map[string]string{"reason": reason, "connection_id": connID}}
 	back, label := "", ""
 	if f != nil {
@@ -289,7 +290,7 @@ func (s *Server) fedLogin(w http.ResponseWriter, r *http.Request, p *tenantProvi
 		if err := s.store.TouchLink(ctx, p.tenant.ID, c.ID, id.Issuer, id.Subject, s.clock()); err != nil {
 			s.log.Warn("federation: touch link", "tenant", p.tenant.Slug, "err", err)
 		}
-		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: store.EventFederationLogin, UserID: u.ID, ClientID: ar.ClientID,
+		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.FederationLogin, UserID: u.ID, ClientID: ar.ClientID,
 			Detail: map[string]string{"connection_id": c.ID, "issuer": id.Issuer, "subject": id.Subject}})
 		s.fedSignIn(w, r, p, ar, c, u, id.AMR, id.UpstreamMFA)
 	case federation.ActionCreateUser:
@@ -348,7 +349,7 @@ func (s *Server) fedCreateUser(w http.ResponseWriter, r *http.Request, p *tenant
 		s.unavailable(w, r, "federation: create user", err)
 		return
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: store.EventFederationJITCreated, UserID: u.ID, ClientID: ar.ClientID,
+	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.FederationJITCreated, UserID: u.ID, ClientID: ar.ClientID,
 		Detail: map[string]string{"connection_id": c.ID, "issuer": id.Issuer, "subject": id.Subject, "role": u.Role}})
 	if !s.createLink(w, r, p, f, c, u, id.Issuer, id.Subject, id.Email, "jit") {
 		return
@@ -375,7 +376,7 @@ func (s *Server) createLink(w http.ResponseWriter, r *http.Request, p *tenantPro
 		s.unavailable(w, r, "federation: create link", err)
 		return false
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: store.EventFederationLink, UserID: u.ID,
+	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.FederationLink, UserID: u.ID,
 		Detail: map[string]string{"connection_id": c.ID, "issuer": issuer, "subject": subject, "via": via}})
 	return true
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/gatehouse-idp/gatehouse/federation"
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
 
@@ -34,7 +35,7 @@ func (s *Server) askProof(w http.ResponseWriter, r *http.Request, p *tenantProvi
 		s.unavailable(w, r, "federation: save proof", err)
 		return
 	}
-	s.audit(r.Context(), &store.AuditEvent{TenantID: p.tenant.ID, Type: store.EventFederationProof, UserID: u.ID, ClientID: ar.ClientID,
+	s.audit(r.Context(), &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.FederationProofRequired, UserID: u.ID, ClientID: ar.ClientID,
 		Detail: map[string]string{"connection_id": c.ID, "issuer": id.Issuer, "subject": id.Subject}})
 	s.renderProof(w, r, http.StatusOK, p, c, f, u, "", "")
 }
@@ -150,12 +151,12 @@ func (s *Server) proofChecked(w http.ResponseWriter, r *http.Request, p *tenantP
 	}
 	if errors.Is(res.err, errProofLocked) {
 		s.clearFlow(w, p.tenant, flowProof)
-		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.challenge.locked", UserID: u.ID, ClientID: ar.ClientID})
+		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.MFAChallengeLocked, UserID: u.ID, ClientID: ar.ClientID})
 		s.fedRefuse(w, r, p, f, c.ID, http.StatusTooManyRequests, "proof_locked", msgAccountLocked, nil)
 		return
 	}
 	if res.err != nil {
-		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: store.EventFederationRefused, UserID: u.ID, ClientID: ar.ClientID,
+		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.FederationRefused, UserID: u.ID, ClientID: ar.ClientID,
 			Detail: map[string]string{"reason": "proof_failed", "connection_id": c.ID, "attempt": strconv.Itoa(f.Attempts + 1),
 				"proof": res.kind, "why": res.why()}})
 		status := http.StatusUnauthorized
@@ -179,7 +180,7 @@ func (s *Server) proofChecked(w http.ResponseWriter, r *http.Request, p *tenantP
 		return
 	}
 	s.clearFlow(w, p.tenant, flowProof)
-	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: store.EventFederationProofPassed, UserID: u.ID, ClientID: ar.ClientID,
+	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.FederationProofPassed, UserID: u.ID, ClientID: ar.ClientID,
 		Detail: map[string]string{"connection_id": c.ID, "proof": res.kind, "attempt": strconv.Itoa(f.Attempts + 1)}})
 	// Re-check under the fresh state of the store: the account may have been
 	// linked on this connection meanwhile.
@@ -231,7 +232,7 @@ func (s *Server) fedLinkSend(w http.ResponseWriter, r *http.Request, p *tenantPr
 		s.renderProof(w, r, http.StatusTooManyRequests, p, c, f, u, msg, "")
 		return
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "federation.proof_code_sent", UserID: u.ID,
+	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.FederationProofCodeSent, UserID: u.ID,
 		Detail: map[string]string{"connection_id": c.ID, "factor_id": pf.ID, "kind": pf.Kind}})
 	s.renderProof(w, r, http.StatusOK, p, c, f, u, "", noticeFor("1"))
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-idp/gatehouse/federation"
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
@@ -215,10 +216,10 @@ func TestConnectionManagement(t *testing.T) {
 	for _, e := range evs {
 		types = append(types, e.Type)
 	}
-	if !slices.Contains(types, store.EventConnectionCreated) || !slices.Contains(types, store.EventConnectionUpdated) {
+	if !slices.Contains(types, audit.ConnectionCreated) || !slices.Contains(types, audit.ConnectionUpdated) {
 		t.Fatalf("audit: %v", types)
 	}
-	if evs, _ := s.store.ListAuditEvents(ctx, b.ID, store.AuditQuery{Type: store.EventConnectionUpdated}); len(evs) != 0 {
+	if evs, _ := s.store.ListAuditEvents(ctx, b.ID, store.AuditQuery{Type: audit.ConnectionUpdated}); len(evs) != 0 {
 		t.Fatal("bravo has alpha's events")
 	}
 }

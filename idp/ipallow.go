@@ -13,6 +13,7 @@ import (
 
 	httphelper "github.com/zitadel/oidc/v3/pkg/http"
 
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
@@ -86,7 +87,7 @@ func (s *Server) ipAllowed(r *http.Request, p *tenantProvider, scope string) (bo
 // refuseIP records a refusal: metric and security event with the address.
 func (s *Server) refuseIP(ctx context.Context, p *tenantProvider, scope, ip, route string) {
 	s.metrics.policy.ipRefusals.WithLabelValues(scope).Inc()
-	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "ip.refused", IP: ip,
+	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.IPRefused, IP: ip,
 		Detail: map[string]string{"scope": scope, "route": route}})
 }
 
@@ -253,6 +254,6 @@ func (s *Server) ChangeIPAllowlist(ctx context.Context, t *store.Tenant, ch Allo
 	if ch.Force {
 		detail["forced"] = "true"
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: "ip_allowlist.changed", Detail: detail})
+	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.IPAllowlistChanged, Detail: detail})
 	return canonical, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
@@ -127,7 +128,7 @@ func (s *Server) trySSO(w http.ResponseWriter, r *http.Request, p *tenantProvide
 		}
 	}
 	if usable {
-		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "login.sso", UserID: sess.UserID, ClientID: ar.ClientID, SessionID: sess.ID})
+		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.LoginSSO, UserID: sess.UserID, ClientID: ar.ClientID, SessionID: sess.ID})
 		s.completeLogin(w, r, p, ar, sess)
 		return true
 	}
@@ -183,7 +184,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 		return
 	}
 	if verr != nil || u == nil || u.Disabled {
-		ev := &store.AuditEvent{TenantID: p.tenant.ID, Type: "login.password.failed", ClientID: ar.ClientID}
+		ev := &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.LoginPasswordFailed, ClientID: ar.ClientID}
 		if u != nil {
 			ev.UserID = u.ID
 		}
@@ -193,7 +194,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 		return
 	}
 	s.metrics.logins.WithLabelValues("password", "succeeded").Inc()
-	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "login.password.succeeded", UserID: u.ID, ClientID: ar.ClientID})
+	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.LoginPasswordSucceeded, UserID: u.ID, ClientID: ar.ClientID})
 	if s.passwordExpired(ctx, p, u) { // password_change.go: max age reached
 		s.startExpiredChange(w, r, p, ar, u, []policy.Method{policy.MethodPassword})
 		return
@@ -268,7 +269,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, p *tenantP
 			err := s.store.ReauthenticateSession(ctx, sess, now)
 			if err == nil {
 				s.setSessionCookie(w, p.tenant, sess.ID, secret)
-				s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "session.reauthenticated", UserID: u.ID, SessionID: sess.ID})
+				s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.SessionReauthenticated, UserID: u.ID, SessionID: sess.ID})
 				return sess, nil
 			}
 			if !errors.Is(err, store.ErrExpired) {
@@ -287,7 +288,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, p *tenantP
 		return nil, err
 	}
 	s.setSessionCookie(w, p.tenant, sess.ID, secret)
-	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "session.created", UserID: u.ID, SessionID: sess.ID})
+	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.SessionCreated, UserID: u.ID, SessionID: sess.ID})
 	return sess, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
@@ -93,7 +94,7 @@ func (s *Server) loadPendingRequest(r *http.Request, p *tenantProvider, id strin
 		return nil, false
 	}
 	if !s.boundToBrowser(r, p.tenant, ar) {
-		s.audit(r.Context(), &store.AuditEvent{TenantID: p.tenant.ID, Type: "login.request.foreign_browser", ClientID: ar.ClientID})
+		s.audit(r.Context(), &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.LoginRequestForeignBrowser, ClientID: ar.ClientID})
 		return nil, false
 	}
 	return ar, true

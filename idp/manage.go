@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
@@ -56,7 +57,7 @@ func (s *Server) CreateTenant(ctx context.Context, slug, name string) (*store.Te
 	if _, err := s.keys.SigningKey(ctx, t.ID); err != nil {
 		return nil, fmt.Errorf("first signing key: %w", err)
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: "tenant.created", Detail: map[string]string{"slug": slug}})
+	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.TenantCreated, Detail: map[string]string{"slug": slug}})
 	return t, nil
 }
 
@@ -124,7 +125,7 @@ func (s *Server) CreateClient(ctx context.Context, tenantID string, spec ClientS
 			return nil, "", fmt.Errorf("back-channel logout URI: %w", err)
 		}
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: tenantID, Type: "client.created", ClientID: c.ID, Detail: map[string]string{"name": c.Name}})
+	s.audit(ctx, &store.AuditEvent{TenantID: tenantID, Type: audit.ClientCreated, ClientID: c.ID, Detail: map[string]string{"name": c.Name}})
 	return c, secret, nil
 }
 
@@ -265,7 +266,7 @@ func (s *Server) CreateUser(ctx context.Context, t *store.Tenant, spec UserSpec)
 		}
 		return nil, err
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: "user.created", UserID: u.ID, Detail: map[string]string{"via": "cli", "role": u.Role}})
+	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.UserCreated, UserID: u.ID, Detail: map[string]string{"via": "cli", "role": u.Role}})
 	return u, nil
 }
 
@@ -276,7 +277,7 @@ func (s *Server) RotateKeys(ctx context.Context, t *store.Tenant) (string, error
 	if err != nil {
 		return "", err
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: "keys.rotated", Detail: map[string]string{"kid": kid}})
+	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.KeysRotated, Detail: map[string]string{"kid": kid}})
 	return kid, nil
 }
 
@@ -300,6 +301,6 @@ func (s *Server) UpdateTenant(ctx context.Context, t *store.Tenant) error {
 		return err
 	}
 	s.tenants.Forget(t)
-	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: "tenant.updated"})
+	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.TenantUpdated})
 	return nil
 }

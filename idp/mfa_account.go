@@ -9,6 +9,7 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/mfa/backupcodes"
@@ -258,7 +259,7 @@ func (s *Server) securityVerify(w http.ResponseWriter, r *http.Request, p *tenan
 	}
 	replaces := r.PostForm.Get("replaces")
 	if err := s.confirmEnrollment(ctx, &factorGuard{t: p.tenant, userID: sc.u.ID}, p.tenant, sc.u, f, r.PostForm.Get("code")); err != nil {
-		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.enroll.failed", UserID: sc.u.ID,
+		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.MFAEnrollFailed, UserID: sc.u.ID,
 			Detail: map[string]string{"kind": f.Kind}})
 		if !userFacing(err) {
 			s.mfaUnavailable(w, r, p, "account: confirm enrollment", err)
@@ -334,7 +335,7 @@ func (s *Server) removeFactor(ctx context.Context, t *store.Tenant, u *store.Use
 		s.log.Error("account: remove factor", "tenant", t.Slug, "err", err)
 		return
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: "mfa.factor.removed", UserID: u.ID,
+	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.MFAFactorRemoved, UserID: u.ID,
 		Detail: map[string]string{"factor_id": f.ID, "kind": f.Kind, "reason": why}})
 	s.notifyUser(ctx, t, u, "factor_removed", map[string]any{"Factor": factorLabel(f)})
 }
@@ -368,7 +369,7 @@ func (s *Server) securityFactorAction(w http.ResponseWriter, r *http.Request, p 
 			s.mfaUnavailable(w, r, p, "account: rename", err)
 			return
 		}
-		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.factor.renamed", UserID: sc.u.ID, Detail: map[string]string{"factor_id": f.ID}})
+		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.MFAFactorRenamed, UserID: sc.u.ID, Detail: map[string]string{"factor_id": f.ID}})
 		s.sensitiveDone(r, actFactorRenamed, factorLabel(f))
 		done = "renamed"
 	case "default":
@@ -376,7 +377,7 @@ func (s *Server) securityFactorAction(w http.ResponseWriter, r *http.Request, p 
 			s.mfaUnavailable(w, r, p, "account: default", err)
 			return
 		}
-		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.factor.default", UserID: sc.u.ID, Detail: map[string]string{"factor_id": f.ID}})
+		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.MFAFactorDefault, UserID: sc.u.ID, Detail: map[string]string{"factor_id": f.ID}})
 		s.sensitiveDone(r, actFactorDefault, factorLabel(f))
 		done = "default"
 	case "remove":

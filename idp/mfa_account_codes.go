@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
 
@@ -54,7 +55,7 @@ func (s *Server) securityForgetDevices(w http.ResponseWriter, r *http.Request, p
 		s.mfaUnavailable(w, r, p, "account: forget devices", err)
 		return
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.devices.forgotten", UserID: sc.u.ID})
+	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.MFADevicesForgotten, UserID: sc.u.ID})
 	s.sensitiveDone(r, actDevicesForgotten, "")
 	http.Redirect(w, r, s.securityURL(p)+"?done=forgotten", http.StatusSeeOther)
 }

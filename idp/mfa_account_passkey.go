@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	mfawebauthn "github.com/gatehouse-idp/gatehouse/mfa/webauthn"
@@ -84,7 +85,7 @@ func (s *Server) securityWebAuthnFinish(w http.ResponseWriter, r *http.Request, 
 	}
 	f, err := s.finishRegistration(ctx, p.tenant, sc.u, sess, body, r.PostForm.Get("name"))
 	if err != nil {
-		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.enroll.failed", UserID: sc.u.ID, Detail: map[string]string{"kind": store.FactorWebAuthn}})
+		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.MFAEnrollFailed, UserID: sc.u.ID, Detail: map[string]string{"kind": store.FactorWebAuthn}})
 		s.log.Info("account: passkey registration refused", "tenant", p.tenant.Slug, "err", err)
 		s.renderSecurity(w, r, p, sc, http.StatusBadRequest, "The passkey could not be registered. Try again.", "", nil)
 		return

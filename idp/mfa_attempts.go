@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
 
@@ -82,10 +83,10 @@ func (s *Server) factorRefused(w http.ResponseWriter, r *http.Request, p *tenant
 	case te.reason == "exhausted":
 		// This login attempt is over: its state goes, the user starts again.
 		_ = s.store.DeleteLoginState(ctx, p.tenant.ID, txn.ar.ID)
-		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.challenge.exhausted", UserID: txn.u.ID, ClientID: txn.ar.ClientID})
+		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.MFAChallengeExhausted, UserID: txn.u.ID, ClientID: txn.ar.ClientID})
 		s.render(w, http.StatusTooManyRequests, "error", &pageData{Title: "Too many attempts", TenantName: p.tenant.Name, Message: te.msg})
 	default:
-		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.challenge.locked", UserID: txn.u.ID, ClientID: txn.ar.ClientID})
+		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.MFAChallengeLocked, UserID: txn.u.ID, ClientID: txn.ar.ClientID})
 		s.render(w, http.StatusTooManyRequests, "error", &pageData{Title: "Try again later", TenantName: p.tenant.Name, Message: te.msg})
 	}
 	return true
@@ -95,7 +96,7 @@ func (s *Server) factorRefused(w http.ResponseWriter, r *http.Request, p *tenant
 // count already has it: the reservation stays) and tells the user.
 func (s *Server) factorFailed(r *http.Request, p *tenantProvider, txn *loginTxn, kind string, err error) {
 	ctx := r.Context()
-	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.challenge.failed", UserID: txn.u.ID, ClientID: txn.ar.ClientID,
+	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.MFAChallengeFailed, UserID: txn.u.ID, ClientID: txn.ar.ClientID,
 		Detail: map[string]string{"kind": kind, "reason": factorFailureReason(err)}})
 	// The password (or upstream sign-in) was right but the second factor was
 	// not: tell the user, once per sign-in attempt (its first failure), so a

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
@@ -131,7 +132,7 @@ func (s *Server) activateFactor(ctx context.Context, t *store.Tenant, u *store.U
 		}
 		f.IsDefault = true
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: "mfa.factor.enrolled", UserID: u.ID,
+	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.MFAFactorEnrolled, UserID: u.ID,
 		Detail: map[string]string{"factor_id": f.ID, "kind": f.Kind}})
 	s.notifyUser(ctx, t, u, "factor_added", map[string]any{"Factor": factorLabel(f)})
 	return nil
@@ -160,7 +161,7 @@ func (s *Server) newBackupCodes(ctx context.Context, t *store.Tenant, u *store.U
 	if err := s.store.ReplaceBackupCodes(ctx, set); err != nil {
 		return nil, err
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: "mfa.backup_codes.generated", UserID: u.ID,
+	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.MFABackupCodesGenerated, UserID: u.ID,
 		Detail: map[string]string{"set_id": set.ID}})
 	return codes, nil
 }
@@ -192,7 +193,7 @@ func (s *Server) serveCodesFile(w http.ResponseWriter, r *http.Request, t *store
 	if err := s.store.AcknowledgeBackupCodes(ctx, t.ID, u.ID, set.ID, s.clock()); err != nil {
 		s.log.Error("mfa: acknowledge backup codes", "tenant", t.Slug, "err", err)
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: "mfa.backup_codes.downloaded", UserID: u.ID})
+	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.MFABackupCodesDownloaded, UserID: u.ID})
 	h := w.Header()
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("Content-Disposition", `attachment; filename="`+t.Slug+`-backup-codes.txt"`)

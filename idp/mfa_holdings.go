@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
 
@@ -80,7 +81,7 @@ func (s *Server) mayEnrolAtSignIn(w http.ResponseWriter, r *http.Request, p *ten
 	if h.mayEnrol() {
 		return true
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.enroll.refused", UserID: u.ID, ClientID: clientID,
+	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.MFAEnrollRefused, UserID: u.ID, ClientID: clientID,
 		Detail: map[string]string{"reason": "has_factors", "path": r.URL.Path}})
 	const msg = "Your account already has a second sign-in method, so a new one cannot be set up while signing in. Start signing in again."
 	if asJSON {
@@ -99,7 +100,7 @@ func (s *Server) refuseUnusable(w http.ResponseWriter, r *http.Request, p *tenan
 	for _, f := range h.verified {
 		kinds = append(kinds, f.Kind)
 	}
-	s.audit(r.Context(), &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.unusable", UserID: u.ID, ClientID: clientID,
+	s.audit(r.Context(), &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.MFAUnusable, UserID: u.ID, ClientID: clientID,
 		Detail: map[string]string{"kinds": strings.Join(kinds, ",")}})
 	s.render(w, http.StatusForbidden, "error", &pageData{Title: "Your second sign-in method is unavailable", TenantName: p.tenant.Name,
 		Message: "Your account has a second sign-in method, but none of them can be used right now and you have no backup codes left. " +

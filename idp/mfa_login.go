@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
@@ -73,7 +74,7 @@ func (s *Server) secondFactorStep(w http.ResponseWriter, r *http.Request, p *ten
 	}
 	if !required {
 		if reason != policy.ReasonModeNever {
-			s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.not_required", UserID: u.ID, ClientID: ar.ClientID,
+			s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.MFANotRequired, UserID: u.ID, ClientID: ar.ClientID,
 				Detail: map[string]string{"reason": reason}})
 		}
 		return false
@@ -100,7 +101,7 @@ func (s *Server) secondFactorStep(w http.ResponseWriter, r *http.Request, p *ten
 		s.mfaUnavailable(w, r, p, "save login state", err)
 		return true
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.required", UserID: u.ID, ClientID: ar.ClientID,
+	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.MFARequired, UserID: u.ID, ClientID: ar.ClientID,
 		Detail: map[string]string{"reason": reason, "step": step}})
 	http.Redirect(w, r, s.mfaURL(p, ar.ID, nil), http.StatusFound)
 	return true
@@ -165,7 +166,7 @@ func (s *Server) finishSignIn(w http.ResponseWriter, r *http.Request, p *tenantP
 		// The sign-in stands; the next one may ask for a second factor again.
 		s.log.Error("login: record device", "tenant", p.tenant.Slug, "user_id", u.ID, "err", err)
 	} else if remember > 0 {
-		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.device.remembered", UserID: u.ID, SessionID: sess.ID,
+		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.MFADeviceRemembered, UserID: u.ID, SessionID: sess.ID,
 			Detail: map[string]string{"days": strconv.Itoa(int(remember / (24 * time.Hour)))}})
 	}
 	if err := s.store.DeleteLoginState(ctx, p.tenant.ID, ar.ID); err != nil {
@@ -327,7 +328,7 @@ func (s *Server) factorPassed(w http.ResponseWriter, r *http.Request, p *tenantP
 		s.expiredLogin(w, r)
 		return
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "mfa.challenge.succeeded", UserID: txn.u.ID, ClientID: txn.ar.ClientID,
+	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.MFAChallengeSucceeded, UserID: txn.u.ID, ClientID: txn.ar.ClientID,
 		Detail: map[string]string{"kind": string(m)}})
 	var keep time.Duration
 	if remember && txn.mp.rememberDays > 0 {

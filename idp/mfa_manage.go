@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
 
@@ -37,7 +38,7 @@ func (s *Server) ResetMFA(ctx context.Context, t *store.Tenant, email string) (i
 			}
 		}
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: "mfa.reset", UserID: u.ID,
+	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.MFAReset, UserID: u.ID,
 		Detail: map[string]string{"factors_removed": strconv.FormatInt(n, 10), "by": "admin"}})
 	if n > 0 {
 		s.notifyUser(ctx, t, u, "factor_removed", map[string]any{"Factor": "All your second sign-in methods and backup codes (reset by an administrator)",

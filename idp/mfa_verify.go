@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/notify"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
@@ -169,7 +170,7 @@ func (s *Server) sendCode(ctx context.Context, t *store.Tenant, u *store.User, f
 		return err
 	}
 	if ok, retry, _ := s.mfa.rules.CanSend(userSends, destSends, now); !ok {
-		s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: "mfa.code.limited", UserID: u.ID,
+		s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.MFACodeLimited, UserID: u.ID,
 			Detail: map[string]string{"factor_id": f.ID, "kind": f.Kind}})
 		return &rateLimitedError{retry: retry}
 	}
@@ -193,7 +194,7 @@ func (s *Server) sendCode(ctx context.Context, t *store.Tenant, u *store.User, f
 		s.log.Error("mfa: send code", "tenant", t.Slug, "user_id", u.ID, "kind", f.Kind, "err", err)
 		return errSendFailed
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: "mfa.code.sent", UserID: u.ID,
+	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.MFACodeSent, UserID: u.ID,
 		Detail: map[string]string{"factor_id": f.ID, "kind": f.Kind, "purpose": purpose}})
 	return nil
 }
@@ -235,7 +236,7 @@ func (s *Server) useBackupCode(ctx context.Context, t *store.Tenant, u *store.Us
 	if set, err := s.store.BackupCodeSet(ctx, t.ID, u.ID); err == nil {
 		remaining = set.Remaining()
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: "mfa.backup_code.used", UserID: u.ID,
+	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.MFABackupCodeUsed, UserID: u.ID,
 		Detail: map[string]string{"remaining": strconv.Itoa(remaining)}})
 	s.notifyUser(ctx, t, u, "backup_code_used", map[string]any{"Remaining": remaining, "Low": remaining <= 2})
 	return nil

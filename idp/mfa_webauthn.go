@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	mfawebauthn "github.com/gatehouse-idp/gatehouse/mfa/webauthn"
@@ -223,7 +224,7 @@ func (s *Server) storeAssertion(ctx context.Context, f *store.Factor, res *mfawe
 // advance), whether go-webauthn or the store noticed.
 func (s *Server) auditClone(ctx context.Context, tenantID, userID string, err error) {
 	if errors.Is(err, mfawebauthn.ErrClonedAuthenticator) {
-		s.audit(ctx, &store.AuditEvent{TenantID: tenantID, Type: "mfa.webauthn.cloned", UserID: userID})
+		s.audit(ctx, &store.AuditEvent{TenantID: tenantID, Type: audit.MFAWebauthnCloned, UserID: userID})
 	}
 }
 
@@ -381,7 +382,7 @@ func (s *Server) passkeyFinish(w http.ResponseWriter, r *http.Request, p *tenant
 		err = s.storeAssertion(ctx, byCred[string(res.CredentialID)], res)
 	}
 	if err != nil {
-		ev := &store.AuditEvent{TenantID: p.tenant.ID, Type: "login.passkey.failed", ClientID: txn.ar.ClientID}
+		ev := &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.LoginPasskeyFailed, ClientID: txn.ar.ClientID}
 		if owner != nil {
 			ev.UserID = owner.ID
 			s.auditClone(ctx, p.tenant.ID, owner.ID, err)
@@ -397,7 +398,7 @@ func (s *Server) passkeyFinish(w http.ResponseWriter, r *http.Request, p *tenant
 		m = policy.MethodPasskey
 	}
 	s.metrics.logins.WithLabelValues("passkey", "succeeded").Inc()
-	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "login.passkey.succeeded", UserID: owner.ID, ClientID: txn.ar.ClientID})
+	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.LoginPasskeySucceeded, UserID: owner.ID, ClientID: txn.ar.ClientID})
 	s.finishPrimary(w, r, p, txn.ar, owner, []policy.Method{m})
 }
 

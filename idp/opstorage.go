@@ -13,6 +13,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
@@ -190,7 +191,7 @@ func (s *opStorage) revokeIssued(ctx context.Context, r *store.AuthRequest, reas
 			s.log(ctx).Error("revoke access token after code reuse", "err", err)
 		}
 	}
-	s.srv.audit(ctx, &store.AuditEvent{TenantID: s.tid(), Type: "token.code.reused", UserID: r.UserID, ClientID: r.ClientID,
+	s.srv.audit(ctx, &store.AuditEvent{TenantID: s.tid(), Type: audit.TokenCodeReused, UserID: r.UserID, ClientID: r.ClientID,
 		Detail: map[string]string{"reason": reason}})
 }
 
@@ -295,7 +296,7 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 		err = s.srv.store.RotateRefreshToken(ctx, s.tid(), seal.HashToken(current), next, now)
 		switch {
 		case errors.Is(err, store.ErrAlreadyUsed):
-			s.srv.audit(ctx, &store.AuditEvent{TenantID: s.tid(), Type: "token.refresh.reused", UserID: old.UserID,
+			s.srv.audit(ctx, &store.AuditEvent{TenantID: s.tid(), Type: audit.TokenRefreshReused, UserID: old.UserID,
 				ClientID: old.ClientID, SessionID: old.SessionID, Detail: map[string]string{"family_id": old.FamilyID}})
 			return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("refresh token was already used; its family is revoked")
 		case errors.Is(err, store.ErrExpired), errors.Is(err, store.ErrNotFound):
@@ -328,7 +329,7 @@ func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, token string
 		if err := s.srv.store.RevokeRefreshFamily(ctx, s.tid(), t.FamilyID, now); err != nil {
 			return nil, fmt.Errorf("revoke refresh family: %w", err)
 		}
-		s.srv.audit(ctx, &store.AuditEvent{TenantID: s.tid(), Type: "token.refresh.reused", UserID: t.UserID,
+		s.srv.audit(ctx, &store.AuditEvent{TenantID: s.tid(), Type: audit.TokenRefreshReused, UserID: t.UserID,
 			ClientID: t.ClientID, SessionID: t.SessionID, Detail: map[string]string{"family_id": t.FamilyID}})
 		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token was already used; its family is revoked")
 	}
@@ -390,7 +391,7 @@ func (s *opStorage) TerminateSessionFromRequest(ctx context.Context, req *op.End
 		if err := s.srv.endSession(ctx, s.tenant, sess, "logout"); err != nil { // backchannel.go: notifies the session's apps
 			return err
 		}
-		s.srv.audit(ctx, &store.AuditEvent{TenantID: s.tid(), Type: "session.logout", UserID: sess.UserID,
+		s.srv.audit(ctx, &store.AuditEvent{TenantID: s.tid(), Type: audit.SessionLogout, UserID: sess.UserID,
 			ClientID: req.ClientID, SessionID: sid, IP: hc.ip(), UserAgent: hc.userAgent()})
 		return nil
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
@@ -83,7 +84,7 @@ func (s *Server) checkStep(v, tenantID, arID string) (string, bool) {
 // startExpiredChange shows the "choose a new password" step instead of
 // completing the sign-in.
 func (s *Server) startExpiredChange(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest, u *store.User, _ []policy.Method) {
-	s.audit(r.Context(), &store.AuditEvent{TenantID: p.tenant.ID, Type: "login.password.expired", UserID: u.ID, ClientID: ar.ClientID})
+	s.audit(r.Context(), &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.LoginPasswordExpired, UserID: u.ID, ClientID: ar.ClientID})
 	step := s.stepValue(p.tenant.ID, ar.ID, u.ID, s.clock().Add(stepTTL))
 	s.renderExpired(w, r.Context(), p, ar, u.Email, step, http.StatusOK, "")
 }
@@ -192,7 +193,7 @@ func (s *Server) accountPasswordSubmit(w http.ResponseWriter, r *http.Request, p
 		return
 	}
 	if err != nil {
-		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "user.password.change_failed", UserID: u.ID, SessionID: sess.ID})
+		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.UserPasswordChangeFailed, UserID: u.ID, SessionID: sess.ID})
 		again(http.StatusUnauthorized, "Your current password is not correct.")
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
@@ -83,7 +84,7 @@ func (s *Server) forgotSubmit(w http.ResponseWriter, r *http.Request, p *tenantP
 	case err != nil && !errors.Is(err, store.ErrNotFound):
 		s.log.Error("forgot: load user", "tenant", p.tenant.Slug, "err", err)
 	default:
-		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "password_reset.unknown_email"})
+		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.PasswordResetUnknownEmail})
 	}
 	d := &pageData{Title: "Check your email", TenantName: p.tenant.Name, Message: forgotAnswer}
 	if arID != "" {
@@ -103,7 +104,7 @@ func (s *Server) sendResetLink(r *http.Request, p *tenantProvider, u *store.User
 		return
 	}
 	if c.Failures > maxResetMails {
-		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "password_reset.suppressed", UserID: u.ID,
+		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.PasswordResetSuppressed, UserID: u.ID,
 			Detail: map[string]string{"requests": fmt.Sprint(c.Failures)}})
 		return
 	}
@@ -117,7 +118,7 @@ func (s *Server) sendResetLink(r *http.Request, p *tenantProvider, u *store.User
 		s.log.Error("forgot: store token", "tenant", p.tenant.Slug, "err", err)
 		return
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "password_reset.requested", UserID: u.ID})
+	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.PasswordResetRequested, UserID: u.ID})
 	s.sendUserMail(ctx, p.tenant, u, mailPasswordReset, mailData{
 		Link: s.tenantURL(p.tenant.Slug) + "/login/reset?token=" + token, IP: httpFrom(ctx).ip(), Minutes: int(resetLinkTTL.Minutes())})
 }
@@ -171,7 +172,7 @@ func (s *Server) resetSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 	now := s.clock()
 	at, err := s.store.ConsumeActionToken(ctx, p.tenant.ID, store.ActionPasswordReset, seal.HashToken(token), now)
 	if err != nil {
-		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "password_reset.link_refused"})
+		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.PasswordResetLinkRefused})
 		s.resetLinkInvalid(w, r)
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
@@ -86,7 +87,7 @@ func (s *Server) changePassword(ctx context.Context, t *store.Tenant, u *store.U
 	}
 	u.PasswordHash, u.PasswordChangedAt = hash, now
 	ended := s.endUserSessions(ctx, t, u.ID, c.keepSession, "password_changed")
-	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: "user.password.changed", UserID: u.ID, SessionID: c.keepSession,
+	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.UserPasswordChanged, UserID: u.ID, SessionID: c.keepSession,
 		Detail: map[string]string{"via": c.via, "sessions_ended": fmt.Sprint(ended)}})
 	hc := httpFrom(ctx)
 	s.sendUserMail(ctx, t, u, mailPasswordChanged, mailData{IP: hc.ip(), Device: deviceLabel(hc.userAgent())})

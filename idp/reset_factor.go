@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
 
@@ -81,14 +82,14 @@ func (s *Server) checkResetFactor(ctx context.Context, p *tenantProvider, u *sto
 		if c.usedBackup {
 			method = "backup_code"
 		}
-		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "password_reset.second_factor", UserID: u.ID, Detail: map[string]string{"method": method}})
+		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.PasswordResetSecondFactor, UserID: u.ID, Detail: map[string]string{"method": method}})
 		return nil
 	case errors.As(err, &te):
 		return &resetThrottledError{msg: te.msg}
 	case errors.Is(err, errThrottleUnavailable), !userFacing(err):
 		return err
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "password_reset.second_factor_failed", UserID: u.ID})
+	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.PasswordResetSecondFactorFailed, UserID: u.ID})
 	return errResetCodeWrong
 }
 

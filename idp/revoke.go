@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
@@ -78,7 +79,7 @@ func (s *Server) revokeIssuedTo(ctx context.Context, p *tenantProvider, clientID
 		if err := s.store.RevokeRefreshFamily(ctx, p.tenant.ID, rt.FamilyID, now); err != nil {
 			return err
 		}
-		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "token.revoked", UserID: rt.UserID, ClientID: clientID,
+		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.TokenRevoked, UserID: rt.UserID, ClientID: clientID,
 			SessionID: rt.SessionID, Detail: map[string]string{"token_type": "refresh_token"}})
 		return nil
 	case !errors.Is(err, store.ErrNotFound):
@@ -100,7 +101,7 @@ func (s *Server) revokeIssuedTo(ctx context.Context, p *tenantProvider, clientID
 	if ref.SessionID == "" {
 		userID = "" // a machine token: the subject is the client
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "token.revoked", UserID: userID, ClientID: clientID,
+	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.TokenRevoked, UserID: userID, ClientID: clientID,
 		SessionID: ref.SessionID, Detail: map[string]string{"token_type": "access_token"}})
 	return nil
 }
@@ -108,6 +109,6 @@ func (s *Server) revokeIssuedTo(ctx context.Context, p *tenantProvider, clientID
 // refuseRevocation records a client's attempt to revoke a token issued to
 // another client (the client is answered 200 all the same).
 func (s *Server) refuseRevocation(ctx context.Context, p *tenantProvider, clientID, tokenType string) {
-	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "token.revocation_refused", ClientID: clientID,
+	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.TokenRevocationRefused, ClientID: clientID,
 		Detail: map[string]string{"token_type": tokenType, "reason": "issued to another client"}})
 }

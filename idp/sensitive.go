@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
@@ -159,7 +160,7 @@ func (s *Server) sensitive(h func(http.ResponseWriter, *http.Request, *tenantPro
 			return
 		}
 		if !v.OK {
-			s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "account.sensitive.refused", UserID: u.ID, SessionID: sess.ID,
+			s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.AccountSensitiveRefused, UserID: u.ID, SessionID: sess.ID,
 				Detail: map[string]string{"route": r.Pattern, "reason": v.Reason}})
 			s.refuseSensitive(w, r, p, v, asJSON)
 			return
@@ -240,7 +241,7 @@ func (s *Server) finishSensitive(ctx context.Context, p *tenantProvider, route s
 	if op.action != nil {
 		name = op.action.Name
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "account.sensitive", UserID: op.u.ID, SessionID: op.sess.ID,
+	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.AccountSensitive, UserID: op.u.ID, SessionID: op.sess.ID,
 		Detail: map[string]string{"action": name, "freshness": op.verdict.Reason}})
 	if len(op.mails) == 1 { // the action's own notice names it (factor_added, password_changed...)
 		m := op.mails[0]

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/keys"
 	"github.com/gatehouse-idp/gatehouse/idp/notify"
 	"github.com/gatehouse-idp/gatehouse/idp/password"
@@ -77,6 +78,7 @@ type Server struct {
 	rand      io.Reader
 	log       *slog.Logger
 	metrics   *Metrics
+	auditor   *audit.Recorder
 	proxies   *proxyPolicy
 	cookieKey []byte
 
@@ -140,6 +142,7 @@ func New(o Options) (*Server, error) {
 		rand:      o.Rand,
 		log:       o.Logger,
 		metrics:   o.Metrics,
+		auditor:   &audit.Recorder{Store: o.Store, Clock: o.Clock, Logger: o.Logger, Request: requestInfo},
 		proxies:   proxies,
 		cookieKey: o.Sealer.Derive("gatehouse/session-cookie/v1"),
 		pages:     pg,
@@ -167,26 +170,8 @@ func (s *Server) Keys() *keys.Manager { return s.keys }
 // tenantURL is the issuer of a tenant.
 func (s *Server) tenantURL(slug string) string { return s.publicURL + "/t/" + slug }
 
-// audit appends a security event; a failure is logged, never silent.
-func (s *Server) audit(ctx context.Context, e *store.AuditEvent) {
-	if e.ID == "" {
-		e.ID = store.NewID()
-	}
-	if e.CreatedAt.IsZero() {
-		e.CreatedAt = s.clock()
-	}
-	if hc := httpFrom(ctx); hc != nil {
-		if e.IP == "" {
-			e.IP = hc.ip()
-		}
-		if e.UserAgent == "" {
-			e.UserAgent = hc.userAgent()
-		}
-	}
-	if err := s.store.AppendAuditEvent(ctx, e); err != nil {
-		s.log.Error("audit event lost", "type", e.Type, "tenant_id", e.TenantID, "err", err)
-	}
-}
+// audit appends a security event (audit.Recorder: a failure is logged, never silent).
+func (s *Server) audit(ctx context.Context, e *store.AuditEvent) { s.auditor.Record(ctx, e) }
 
 // ---- request context ----
 
@@ -207,6 +192,12 @@ func withHTTP(ctx context.Context, hc *httpCtx) context.Context {
 func httpFrom(ctx context.Context) *httpCtx {
 	hc, _ := ctx.Value(httpCtxKey{}).(*httpCtx)
 	return hc
+}
+
+// requestInfo is the client IP and user agent of ctx's request ("" without one).
+func requestInfo(ctx context.Context) (ip, userAgent string) {
+	hc := httpFrom(ctx)
+	return hc.ip(), hc.userAgent()
 }
 
 func (h *httpCtx) ip() string {

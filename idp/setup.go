@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
@@ -119,7 +120,7 @@ func (s *Server) setupSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
 		return
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: "user.created", UserID: u.ID, Detail: map[string]string{"via": "setup_link", "role": u.Role}})
+	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.UserCreated, UserID: u.ID, Detail: map[string]string{"via": "setup_link", "role": u.Role}})
 	s.render(w, http.StatusOK, "message", &pageData{Title: "Owner account created", TenantName: p.tenant.Name,
 		Message: fmt.Sprintf("%s is the owner of %s. Register your helpdesk app as an OpenID client with issuer %s, then sign in from it.",
 			email, p.tenant.Name, s.tenantURL(p.tenant.Slug))})

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
@@ -109,7 +110,7 @@ func (s *Server) UnlockUser(ctx context.Context, t *store.Tenant, email string) 
 	if err != nil {
 		return 0, err
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: "login.unlocked", UserID: u.ID, Detail: map[string]string{"via": "cli"}})
+	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.LoginUnlocked, UserID: u.ID, Detail: map[string]string{"via": "cli"}})
 	return n, nil
 }
 
@@ -167,7 +168,7 @@ func (g *loginGuard) reserve(ctx context.Context, s *Server) error {
 		reason = "locked"
 	}
 	s.metrics.policy.throttled.WithLabelValues(reason).Inc()
-	ev := &store.AuditEvent{TenantID: g.p.tenant.ID, Type: "login.throttled", ClientID: g.clientID, Detail: map[string]string{"reason": reason}}
+	ev := &store.AuditEvent{TenantID: g.p.tenant.ID, Type: audit.LoginThrottled, ClientID: g.clientID, Detail: map[string]string{"reason": reason}}
 	if g.u != nil {
 		ev.UserID = g.u.ID
 	}
@@ -215,13 +216,13 @@ func (g *loginGuard) noteLocks(ctx context.Context, s *Server) {
 	t, limit := g.p.tenant, g.set.LoginFailureLimit()
 	if len(g.counters) > 1 && g.counters[1].Failures == limit*ipThrottleFactor {
 		s.metrics.policy.locks.Inc()
-		s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: "login.locked", Detail: map[string]string{"counter": "ip", "failures": fmt.Sprint(g.counters[1].Failures)}})
+		s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.LoginLocked, Detail: map[string]string{"counter": "ip", "failures": fmt.Sprint(g.counters[1].Failures)}})
 	}
 	if len(g.counters) == 0 || g.counters[0].Failures != limit {
 		return
 	}
 	s.metrics.policy.locks.Inc()
-	ev := &store.AuditEvent{TenantID: t.ID, Type: "login.locked", Detail: map[string]string{"counter": "account",
+	ev := &store.AuditEvent{TenantID: t.ID, Type: audit.LoginLocked, Detail: map[string]string{"counter": "account",
 		"failures": fmt.Sprint(limit), "minutes": fmt.Sprint(int(g.set.LoginLock().Minutes()))}}
 	if g.u != nil {
 		ev.UserID = g.u.ID

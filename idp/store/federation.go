@@ -65,22 +65,6 @@ type FederationState struct {
 	UsedAt       *time.Time
 }
 
-// Audit event types of federation.
-const (
-	EventFederationLogin       = "federation.login"          // signed in through a link
-	EventFederationLink        = "federation.link"           // upstream account linked to a user
-	EventFederationUnlink      = "federation.unlink"         // link removed by its user
-	EventFederationJITCreated  = "federation.jit_created"    // user created on first sign-in
-	EventFederationRefused     = "federation.refused"        // Detail["reason"] says why
-	EventFederationProof       = "federation.proof_required" // linking waits for the local password or second factor
-	EventFederationProofPassed = "federation.proof_passed"   // the local account was proved; Detail["proof"] says how
-	EventConnectionCreated     = "connection.created"
-	EventConnectionUpdated     = "connection.updated"
-	EventConnectionDisabled    = "connection.disabled"
-	EventConnectionEnabled     = "connection.enabled"
-	EventConnectionRemoved     = "connection.removed"
-)
-
 // Connections stores a tenant's upstream connections.
 type Connections interface {
 	// CreateConnection inserts c: ErrConflict for a duplicate id.

@@ -284,7 +284,7 @@ type ActionToken struct {
 type AuditEvent struct {
 	ID        string
 	TenantID  string
-	Type      string // e.g. "login.password.failed"
+	Type      string // one of the catalogue in idp/audit, e.g. "login.password.failed"
 	UserID    string
 	ClientID  string
 	SessionID string
