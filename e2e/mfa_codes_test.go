@@ -290,6 +290,7 @@ func TestMFADevOutbox(t *testing.T) {
 		resp, _ = b.mfaPost("/enroll/verify", arID, url.Values{"code": {codeIn(t, page)}})
 		resp, _ = b.mfaPost("/codes", arID, nil)
 		r.exchange(rpRedirectQuery(resp), v)
+		e.srv.Wait() // the "added" notice is sent after its response
 		_, page = b.get(e.hs.URL + "/dev/outbox")
 		if !strings.Contains(page, "sign-in method was added") {
 			t.Fatalf("notification not in the outbox: %.500s", page)
