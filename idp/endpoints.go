@@ -14,9 +14,6 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
 
-// maxFormBytes bounds every form body Gatehouse parses.
-const maxFormBytes = 64 << 10
-
 // authorize checks client_id and redirect_uri itself before zitadel sees the
 // request: an unknown client or an unregistered redirect URI gets an error
 // page and is never redirected to (RFC 6749 4.1.2.1). The comparison is
@@ -158,7 +155,6 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request, p *tenantPro
 		oauthError(w, http.StatusMethodNotAllowed, "invalid_request", "use POST")
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		oauthError(w, http.StatusBadRequest, "invalid_request", "malformed form body")
 		return
@@ -228,7 +224,6 @@ func bearerToken(r *http.Request) string {
 // userinfo answers with the identity claims the access token's scopes allow,
 // for active user tokens only.
 func (s *Server) userinfo(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	ctx := r.Context()
 	fail := func(desc string) {
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="`+desc+`"`)

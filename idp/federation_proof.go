@@ -71,7 +71,6 @@ func (s *Server) renderProof(w http.ResponseWriter, r *http.Request, status int,
 func (s *Server) proofRequest(w http.ResponseWriter, r *http.Request, p *tenantProvider) (*fedFlow, *store.AuthRequest, *store.Connection, *store.User, bool) {
 	ctx := r.Context()
 	connID := r.PathValue("connection_id")
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		s.renderError(w, r, http.StatusBadRequest, "Invalid request", "The form could not be read.")
 		return nil, nil, nil, nil, false

@@ -29,7 +29,6 @@ const (
 
 func (s *Server) fedLinkWebAuthnBegin(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
 	ctx := r.Context()
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		jsonError(w, http.StatusBadRequest, "bad form")
 		return

@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
 // Tenant IP allowlists. Two lists per tenant, kept in the tenant's settings
@@ -67,10 +68,7 @@ func fromPolicyEntries(in []policy.Entry) []store.IPAllowEntry {
 // tenant's list for scope, and the address as text. A stored list that no
 // longer parses fails closed.
 func (s *Server) ipAllowed(r *http.Request, p *tenantProvider, scope string) (bool, string) {
-	ip := httpFrom(r.Context()).ip()
-	if ip == "" {
-		ip = s.proxies.clientIP(r)
-	}
+	ip := web.ClientIP(r)
 	entries := allowlistEntries(s.tenantSettings(r.Context(), p), scope)
 	if len(entries) == 0 {
 		return true, ip

@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
 // Field limits for sign-in forms: generous, but bounded before any hashing.
@@ -149,7 +150,6 @@ func (s *Server) tenantSettings(ctx context.Context, p *tenantProvider) store.Te
 
 func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
 	ctx := r.Context()
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		s.renderError(w, r, http.StatusBadRequest, "Invalid request", "The form could not be read.")
 		return
@@ -249,10 +249,10 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, p *tenantP
 	if err != nil {
 		return nil, err
 	}
-	hc := httpFrom(ctx)
+	x := web.From(ctx)
 	sess := &store.Session{
 		ID: store.NewID(), TenantID: p.tenant.ID, UserID: u.ID, AuthTime: now, AMR: amr, ACR: acr,
-		IP: hc.ip(), UserAgent: hc.userAgent(), CreatedAt: now, LastSeenAt: now,
+		IP: x.IP(), UserAgent: x.UserAgent(), CreatedAt: now, LastSeenAt: now,
 		ExpiresAt: now.Add(set.SessionLifetime()), CookieHash: cookieHash,
 	}
 	sess.IdleExpiresAt = now.Add(set.SessionIdle())

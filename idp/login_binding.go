@@ -7,6 +7,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
 // Sign-in transactions are bound to the browser that started them. The
@@ -102,9 +103,9 @@ func (s *Server) loadPendingRequest(r *http.Request, p *tenantProvider, id strin
 
 // httpRequest is the HTTP request behind a zitadel storage callback.
 func httpRequest(ctx context.Context) (http.ResponseWriter, *http.Request, bool) {
-	hc := httpFrom(ctx)
-	if hc == nil || hc.r == nil || hc.w == nil {
+	x := web.From(ctx)
+	if x == nil || x.R == nil || x.W == nil {
 		return nil, nil, false
 	}
-	return hc.w, hc.r, true
+	return x.W, x.R, true
 }

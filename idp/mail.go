@@ -6,6 +6,7 @@ import (
 
 	"github.com/gatehouse-idp/gatehouse/idp/device"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
 // Emails to users about their account's security (issue 5): password
@@ -37,15 +38,15 @@ type mailData struct {
 
 // mailValues is the template data of a policy email to u.
 func (s *Server) mailValues(ctx context.Context, u *store.User, d mailData) map[string]any {
-	hc := httpFrom(ctx)
+	x := web.From(ctx)
 	if d.IP == "" {
-		d.IP = hc.ip()
+		d.IP = x.IP()
 	}
 	if d.IP == "" {
 		d.IP = "unknown address"
 	}
 	if d.Device == "" {
-		d.Device = device.Describe(hc.userAgent()).Label
+		d.Device = device.Describe(x.UserAgent()).Label
 	}
 	name := u.Name
 	if name == "" {

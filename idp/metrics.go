@@ -8,6 +8,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
 // Metrics are Gatehouse's Prometheus series. Each Server gets its own
@@ -63,39 +65,18 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
 
-type statusRecorder struct {
-	http.ResponseWriter
-	code int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.code == 0 {
-		s.code = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.code == 0 {
-		s.code = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
-}
-
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
-
 // instrument counts and times requests under a fixed route label (never the
 // raw path, which would explode the series with tenant slugs and ids).
 func (m *Metrics) instrument(route string, h http.Handler) http.Handler {
 	lat := m.latency.WithLabelValues(route)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w}
+		rec := &web.StatusRecorder{ResponseWriter: w}
 		h.ServeHTTP(rec, r)
-		if rec.code == 0 {
-			rec.code = http.StatusOK
+		if rec.Code == 0 {
+			rec.Code = http.StatusOK
 		}
 		lat.Observe(time.Since(start).Seconds())
-		m.requests.WithLabelValues(route, strconv.Itoa(rec.code)).Inc()
+		m.requests.WithLabelValues(route, strconv.Itoa(rec.Code)).Inc()
 	})
 }

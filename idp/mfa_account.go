@@ -100,7 +100,6 @@ func (s *Server) loadSecurity(w http.ResponseWriter, r *http.Request, p *tenantP
 
 // parsePost parses a security form.
 func (s *Server) parsePost(w http.ResponseWriter, r *http.Request) bool {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		s.renderError(w, r, http.StatusBadRequest, "Invalid request", "The form could not be read.")
 		return false

@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/device"
 	"github.com/gatehouse-idp/gatehouse/idp/geo"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
 // The device cookie: a long-lived random id per browser (one for all
@@ -50,7 +51,7 @@ func (s *Server) ensureDeviceID(w http.ResponseWriter, r *http.Request) string {
 
 // clientLocation is the location key and label of the request's client IP.
 func (s *Server) clientLocation(ctx context.Context) (key, label string) {
-	ip, err := netip.ParseAddr(httpFrom(ctx).ip())
+	ip, err := netip.ParseAddr(web.From(ctx).IP())
 	if err != nil {
 		return "", ""
 	}
@@ -101,7 +102,7 @@ func (s *Server) recordDevice(w http.ResponseWriter, r *http.Request, tenantID, 
 	now := s.clock()
 	id := s.ensureDeviceID(w, r)
 	d := &store.KnownDevice{TenantID: tenantID, UserID: userID, DeviceHash: device.HashDeviceID(id),
-		Label: device.Describe(r.UserAgent()).Label, IP: httpFrom(ctx).ip(), FirstSeen: now, LastSeen: now}
+		Label: device.Describe(r.UserAgent()).Label, IP: web.From(ctx).IP(), FirstSeen: now, LastSeen: now}
 	if remember > 0 {
 		until := now.Add(remember)
 		d.RememberUntil = &until

@@ -221,7 +221,6 @@ func (s *Server) loadTxn(w http.ResponseWriter, r *http.Request, p *tenantProvid
 
 // formTxn parses a POSTed form and loads its transaction.
 func (s *Server) formTxn(w http.ResponseWriter, r *http.Request, p *tenantProvider, steps ...string) (*loginTxn, bool) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		s.renderError(w, r, http.StatusBadRequest, "Invalid request", "The form could not be read.")
 		return nil, false

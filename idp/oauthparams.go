@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
 // One parameter parser for every OAuth endpoint. authorize, token,
@@ -47,7 +49,7 @@ func (k endpointKind) String() string {
 // errors are OAuth JSON).
 func (k endpointKind) browser() bool { return k == kindAuthorize || k == kindEndSession }
 
-// Bounds of one request's parameters (the body is bounded by maxFormBytes).
+// Bounds of one request's parameters (the body is bounded by web.MaxBodyBytes).
 const (
 	maxOAuthParams     = 50
 	maxParamNameLen    = 64
@@ -70,8 +72,8 @@ func parseOAuthParams(r *http.Request, kind endpointKind) (url.Values, *paramErr
 		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != formURLEncodedMIME {
 			return nil, &paramError{http.StatusBadRequest, "the request body must be " + formURLEncodedMIME}
 		}
-		b, err := io.ReadAll(io.LimitReader(r.Body, maxFormBytes+1))
-		if err != nil || len(b) > maxFormBytes {
+		b, err := io.ReadAll(io.LimitReader(r.Body, web.MaxBodyBytes+1))
+		if err != nil || len(b) > web.MaxBodyBytes {
 			return nil, &paramError{http.StatusBadRequest, "the request body is too large or could not be read"}
 		}
 		body = string(b)

@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
 // Limits on authorization request parameters (anything longer is refused).
@@ -374,7 +375,7 @@ func (s *opStorage) TerminateSession(ctx context.Context, userID, clientID strin
 // and the session named by the id_token_hint's sid, if it belongs to the same
 // user; their refresh tokens are revoked with them.
 func (s *opStorage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSessionRequest) (string, error) {
-	hc := httpFrom(ctx)
+	x := web.From(ctx)
 	ended := map[string]bool{}
 	end := func(sid string) error {
 		if sid == "" || ended[sid] {
@@ -392,16 +393,16 @@ func (s *opStorage) TerminateSessionFromRequest(ctx context.Context, req *op.End
 			return err
 		}
 		s.srv.audit(ctx, &store.AuditEvent{TenantID: s.tid(), Type: audit.SessionLogout, UserID: sess.UserID,
-			ClientID: req.ClientID, SessionID: sid, IP: hc.ip(), UserAgent: hc.userAgent()})
+			ClientID: req.ClientID, SessionID: sid, IP: x.IP(), UserAgent: x.UserAgent()})
 		return nil
 	}
-	if hc != nil {
-		if sid, ok := s.srv.sessionCookie(hc.r, s.tenant); ok {
+	if x != nil {
+		if sid, ok := s.srv.sessionCookie(x.R, s.tenant); ok {
 			if err := end(sid); err != nil {
 				return "", err
 			}
 		}
-		s.srv.clearSessionCookie(hc.w, s.tenant)
+		s.srv.clearSessionCookie(x.W, s.tenant)
 	}
 	if req.IDTokenHintClaims != nil {
 		if sid, _ := req.IDTokenHintClaims.Claims["sid"].(string); sid != "" {

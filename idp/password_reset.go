@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
 // Password reset by email link:
@@ -120,7 +121,7 @@ func (s *Server) sendResetLink(r *http.Request, p *tenantProvider, u *store.User
 	}
 	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.PasswordResetRequested, UserID: u.ID})
 	s.sendUserMail(ctx, p.tenant, u, mailPasswordReset, mailData{
-		Link: s.tenantURL(p.tenant.Slug) + "/login/reset?token=" + token, IP: httpFrom(ctx).ip(), Minutes: int(resetLinkTTL.Minutes())})
+		Link: s.tenantURL(p.tenant.Slug) + "/login/reset?token=" + token, IP: web.From(ctx).IP(), Minutes: int(resetLinkTTL.Minutes())})
 }
 
 func (s *Server) resetData(p *tenantProvider, token string, r *http.Request, errMsg string) *passwordPageData {

@@ -9,6 +9,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
 // The tenant password policy, applied wherever a password is set: the
@@ -89,8 +90,8 @@ func (s *Server) changePassword(ctx context.Context, t *store.Tenant, u *store.U
 	ended := s.endUserSessions(ctx, t, u.ID, c.keepSession, "password_changed")
 	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.UserPasswordChanged, UserID: u.ID, SessionID: c.keepSession,
 		Detail: map[string]string{"via": c.via, "sessions_ended": fmt.Sprint(ended)}})
-	hc := httpFrom(ctx)
-	s.sendUserMail(ctx, t, u, mailPasswordChanged, mailData{IP: hc.ip(), Device: deviceLabel(hc.userAgent())})
+	x := web.From(ctx)
+	s.sendUserMail(ctx, t, u, mailPasswordChanged, mailData{IP: x.IP(), Device: deviceLabel(x.UserAgent())})
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
 // apiCORSOptions: token, userinfo, JWKS, discovery and revocation are called
@@ -92,10 +93,7 @@ func (s *Server) newProvider(t *store.Tenant) (*tenantProvider, error) {
 // captureHTTP puts the HTTP exchange into the context zitadel hands to storage.
 func (s *Server) captureHTTP(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if httpFrom(r.Context()) == nil {
-			r = r.WithContext(withHTTP(r.Context(), &httpCtx{w: w, r: r, clientIP: s.clientIP(r)}))
-		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, web.Rebind(w, r))
 	})
 }
 
@@ -114,8 +112,7 @@ func (s *Server) withProvider(h func(http.ResponseWriter, *http.Request, *tenant
 			return
 		}
 		ctx := op.ContextWithIssuer(r.Context(), s.tenantURL(p.tenant.Slug))
-		r = r.WithContext(withHTTP(ctx, &httpCtx{w: w, r: r, clientIP: s.clientIP(r)}))
-		h(w, r, p)
+		h(w, web.Rebind(w, r.WithContext(ctx)), p)
 	}
 }
 

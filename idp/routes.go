@@ -2,12 +2,10 @@ package idp
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"log/slog"
 	"net/http"
-	"runtime/debug"
 	"time"
+
+	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
 // Handler returns the whole HTTP application.
@@ -76,7 +74,7 @@ func (s *Server) Handler() http.Handler {
 	}, forms)
 
 	s.routePatterns = mux.patterns
-	return s.middleware(mux)
+	return (&web.Middleware{Proxies: s.proxies, Log: s.log, Dev: s.dev}).Wrap(mux)
 }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
@@ -90,60 +88,5 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte("ready\n"))
 }
 
-type requestIDKey struct{}
-
-// clientIPKey carries the client IP the middleware decided (trusted proxies
-// only), so it is computed once per request.
-type clientIPKey struct{}
-
 // clientIP returns the request's client IP as decided by the middleware.
-func (s *Server) clientIP(r *http.Request) string {
-	if ip, ok := r.Context().Value(clientIPKey{}).(string); ok {
-		return ip
-	}
-	return s.proxies.clientIP(r)
-}
-
-// middleware: request id, panic recovery, body limit, security headers and
-// one structured access-log line per request (path only: queries carry
-// state, codes and hints).
-func (s *Server) middleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		var idb [8]byte
-		_, _ = rand.Read(idb[:])
-		reqID := hex.EncodeToString(idb[:])
-		ip := s.proxies.clientIP(r)
-		ctx := context.WithValue(r.Context(), requestIDKey{}, reqID)
-		r = r.WithContext(context.WithValue(ctx, clientIPKey{}, ip))
-		h := w.Header()
-		h.Set("X-Request-Id", reqID)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Frame-Options", "DENY")
-		if !s.dev {
-			h.Set("Strict-Transport-Security", "max-age=31536000")
-		}
-		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-		}
-		rec := &statusRecorder{ResponseWriter: w}
-		defer func() {
-			if p := recover(); p != nil {
-				s.log.Error("panic", "request_id", reqID, "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
-				if rec.code == 0 {
-					http.Error(rec, "Internal error", http.StatusInternalServerError)
-				}
-			}
-			if rec.code == 0 {
-				rec.code = http.StatusOK
-			}
-			if s.log.Enabled(r.Context(), slog.LevelInfo) {
-				s.log.LogAttrs(r.Context(), slog.LevelInfo, "http",
-					slog.String("request_id", reqID), slog.String("method", r.Method), slog.String("path", r.URL.Path),
-					slog.Int("status", rec.code), slog.Duration("duration", time.Since(start)), slog.String("ip", ip))
-			}
-		}()
-		next.ServeHTTP(rec, r)
-	})
-}
+func (s *Server) clientIP(r *http.Request) string { return web.ClientIP(r) }

@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/tenant"
+	"github.com/gatehouse-idp/gatehouse/idp/web"
 	"github.com/gatehouse-idp/gatehouse/mfa/otp"
 )
 
@@ -79,7 +80,7 @@ type Server struct {
 	log       *slog.Logger
 	metrics   *Metrics
 	auditor   *audit.Recorder
-	proxies   *proxyPolicy
+	proxies   *web.Proxies
 	cookieKey []byte
 
 	bcl *http.Client // back-channel logout (backchannel.go)
@@ -123,7 +124,7 @@ func New(o Options) (*Server, error) {
 	if o.UpstreamHTTPClient == nil {
 		o.UpstreamHTTPClient = defaultUpstreamClient()
 	}
-	proxies, err := newProxyPolicy(o.TrustedProxies)
+	proxies, err := web.NewProxies(o.TrustedProxies)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +143,7 @@ func New(o Options) (*Server, error) {
 		rand:      o.Rand,
 		log:       o.Logger,
 		metrics:   o.Metrics,
-		auditor:   &audit.Recorder{Store: o.Store, Clock: o.Clock, Logger: o.Logger, Request: requestInfo},
+		auditor:   &audit.Recorder{Store: o.Store, Clock: o.Clock, Logger: o.Logger, Request: web.RequestInfo},
 		proxies:   proxies,
 		cookieKey: o.Sealer.Derive("gatehouse/session-cookie/v1"),
 		pages:     pg,
@@ -172,48 +173,3 @@ func (s *Server) tenantURL(slug string) string { return s.publicURL + "/t/" + sl
 
 // audit appends a security event (audit.Recorder: a failure is logged, never silent).
 func (s *Server) audit(ctx context.Context, e *store.AuditEvent) { s.auditor.Record(ctx, e) }
-
-// ---- request context ----
-
-type httpCtxKey struct{}
-
-// httpCtx carries the HTTP exchange into zitadel storage callbacks, which
-// only receive a context (logout clears the cookie; audit records the IP).
-type httpCtx struct {
-	w        http.ResponseWriter
-	r        *http.Request
-	clientIP string
-}
-
-func withHTTP(ctx context.Context, hc *httpCtx) context.Context {
-	return context.WithValue(ctx, httpCtxKey{}, hc)
-}
-
-func httpFrom(ctx context.Context) *httpCtx {
-	hc, _ := ctx.Value(httpCtxKey{}).(*httpCtx)
-	return hc
-}
-
-// requestInfo is the client IP and user agent of ctx's request ("" without one).
-func requestInfo(ctx context.Context) (ip, userAgent string) {
-	hc := httpFrom(ctx)
-	return hc.ip(), hc.userAgent()
-}
-
-func (h *httpCtx) ip() string {
-	if h == nil {
-		return ""
-	}
-	return h.clientIP
-}
-
-func (h *httpCtx) userAgent() string {
-	if h == nil {
-		return ""
-	}
-	ua := h.r.UserAgent()
-	if len(ua) > 512 {
-		ua = ua[:512]
-	}
-	return ua
-}

@@ -64,7 +64,6 @@ func (s *Server) setupPage(w http.ResponseWriter, r *http.Request, p *tenantProv
 
 func (s *Server) setupSubmit(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
 	ctx := r.Context()
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		s.renderError(w, r, http.StatusBadRequest, "Invalid request", "The form could not be read.")
 		return

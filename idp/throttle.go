@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
 // Brute-force protection for passwords (sign-in, the account page's
@@ -144,7 +145,7 @@ func (s *Server) accountGuard(ctx context.Context, p *tenantProvider, u *store.U
 	set := s.tenantSettings(ctx, p)
 	g := &loginGuard{p: p, u: u, set: set,
 		rules: []store.AttemptRule{{Key: accountKey(u, email), Waits: accountThrottle(set).Schedule()}}}
-	if ipk := ipKey(httpFrom(ctx).ip()); ipk != "" {
+	if ipk := ipKey(web.From(ctx).IP()); ipk != "" {
 		g.rules = append(g.rules, store.AttemptRule{Key: ipk, Waits: ipThrottle(set).Schedule()})
 	}
 	return g
@@ -227,7 +228,7 @@ func (g *loginGuard) noteLocks(ctx context.Context, s *Server) {
 	if g.u != nil {
 		ev.UserID = g.u.ID
 		s.sendUserMail(ctx, t, g.u, mailAccountLocked, mailData{
-			IP: httpFrom(ctx).ip(), Device: deviceLabel(httpFrom(ctx).userAgent()), Minutes: int(g.set.LoginLock().Minutes()), Failures: limit})
+			IP: web.From(ctx).IP(), Device: deviceLabel(web.From(ctx).UserAgent()), Minutes: int(g.set.LoginLock().Minutes()), Failures: limit})
 	}
 	s.audit(ctx, ev)
 }
