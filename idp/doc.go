@@ -24,7 +24,8 @@
 // Access policies (ipallow.go, throttle.go, passwords.go, password_change.go,
 // password_reset.go, sessions_page.go, backchannel.go, mail.go): tenant IP
 // allowlists for the sign-in pages and the machine endpoints, brute-force
-// counters in the database checked before any password is hashed, the
+// counters in the database checked before any password is hashed (the
+// guard is idp/factors'), the
 // tenant password policy wherever a password is set (with history, the
 // expired-password step and reset by email link), the "Where you're signed
 // in" page, OpenID Connect back-channel logout whenever a session ends
@@ -36,9 +37,11 @@
 // primary result is kept in a login_states row bound to the auth request and
 // the browser continues on /login/2fa (challenge, or enrollment then backup
 // codes); only the request that moves that row to "done" creates the
-// session. Codes are consumed by conditional UPDATEs (TOTP step, OTP
-// challenge, backup code, WebAuthn counter). The account security page and
-// /dev/outbox live in mfa_account.go and mfa_outbox.go.
+// session. The factors themselves — policy, codes (each consumed by a
+// conditional UPDATE: TOTP step, OTP challenge, backup code, WebAuthn
+// counter), enrolment, backup codes, passkeys and the credential guard —
+// are idp/factors' Service. The account security page and /dev/outbox live
+// in mfa_account.go and mfa_outbox.go.
 //
 // Tokens: access tokens are ES256 JWTs whose jti names the SSO session and
 // refresh family they depend on; refresh tokens are opaque, stored as SHA-256,

@@ -7,7 +7,9 @@ import (
 
 	"github.com/gatehouse-idp/gatehouse/federation"
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
+	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
 // Linking an upstream account to an existing local account by email needs
@@ -143,7 +145,7 @@ func (s *Server) fedLinkSubmit(w http.ResponseWriter, r *http.Request, p *tenant
 // failure and show the page again (or end the attempt).
 func (s *Server) proofChecked(w http.ResponseWriter, r *http.Request, p *tenantProvider, f *fedFlow, ar *store.AuthRequest, c *store.Connection, u *store.User, res proofResult) {
 	ctx := r.Context()
-	if errors.Is(res.err, errThrottleUnavailable) {
+	if errors.Is(res.err, factors.ErrThrottleUnavailable) {
 		s.clearFlow(w, p.tenant, flowProof)
 		s.unavailable(w, r, "federation: proof counters", res.err)
 		return
@@ -151,7 +153,7 @@ func (s *Server) proofChecked(w http.ResponseWriter, r *http.Request, p *tenantP
 	if errors.Is(res.err, errProofLocked) {
 		s.clearFlow(w, p.tenant, flowProof)
 		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.MFAChallengeLocked, UserID: u.ID, ClientID: ar.ClientID})
-		s.fedRefuse(w, r, p, f, c.ID, http.StatusTooManyRequests, "proof_locked", msgAccountLocked, nil)
+		s.fedRefuse(w, r, p, f, c.ID, http.StatusTooManyRequests, "proof_locked", factors.MsgAccountLocked, nil)
 		return
 	}
 	if res.err != nil {
@@ -159,11 +161,11 @@ func (s *Server) proofChecked(w http.ResponseWriter, r *http.Request, p *tenantP
 			Detail: map[string]string{"reason": "proof_failed", "connection_id": c.ID, "attempt": strconv.Itoa(f.Attempts + 1),
 				"proof": res.kind, "why": res.why()}})
 		status := http.StatusUnauthorized
-		if te := (*throttledError)(nil); errors.As(res.err, &te) {
+		if te := (*factors.ThrottledError)(nil); errors.As(res.err, &te) {
 			// The sign-in throttle refused the password before checking it.
 			status = http.StatusTooManyRequests
-			w.Header().Set("Retry-After", te.retryAfter())
-		} else if !userFacing(res.err) && !errors.Is(res.err, errWrongPassword) {
+			w.Header().Set("Retry-After", te.RetryAfter())
+		} else if _, public := web.PublicText(res.err); !public && !errors.Is(res.err, errWrongPassword) {
 			s.log.Warn("federation: proof refused", "tenant", p.tenant.Slug, "proof", res.kind, "err", res.err)
 		}
 		f.Attempts++
@@ -214,18 +216,17 @@ func (s *Server) fedLinkSend(w http.ResponseWriter, r *http.Request, p *tenantPr
 	}
 	pf, err := s.proofFactor(ctx, p, u, r.PostForm.Get("factor"))
 	if err != nil || (pf.Kind != store.FactorSMS && pf.Kind != store.FactorEmail) {
-		if err != nil && !isNotFound(err) {
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			s.unavailable(w, r, "federation: load factor", err)
 			return
 		}
 		s.renderProof(w, r, http.StatusBadRequest, p, c, f, u, "Choose where to send the code.", "")
 		return
 	}
-	if err := s.sendCode(ctx, p.tenant, u, pf, store.OTPPurposeLogin, proofBinding(f)); err != nil {
-		msg := errSendFailed.Error()
-		if userFacing(err) {
-			msg = err.Error()
-		} else {
+	if err := s.factors.SendCode(ctx, p.tenant, u, pf, store.OTPPurposeLogin, proofBinding(f)); err != nil {
+		msg, ok := web.PublicText(err)
+		if !ok {
+			msg = factors.ErrSendFailed.Public()
 			s.log.Error("federation: send proof code", "tenant", p.tenant.Slug, "err", err)
 		}
 		s.renderProof(w, r, http.StatusTooManyRequests, p, c, f, u, msg, "")

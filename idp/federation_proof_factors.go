@@ -6,17 +6,19 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
 // Which proofs of a local account the linking step accepts, and checking
 // one. A second factor is checked by the same code as the login's
-// second-factor step (verifyFactorCode: TOTP with the atomic last-step
-// advance, sent codes consumed once, backup codes redeemed once), and a
-// wrong code counts against the account like one typed at /login/2fa, so
-// starting upstream sign-ins over and over does not buy more guesses than
-// the account lock allows (maxAccountFactorFailures per accountFailureWindow).
+// second-factor step (factors.CodeCredential: TOTP with the atomic
+// last-step advance, sent codes consumed once, backup codes redeemed once),
+// and a wrong code counts against the account like one typed at /login/2fa
+// (factors.Service.FactorGuard), so starting upstream sign-ins over and
+// over does not buy more guesses than the account lock allows.
 //
 // Accepted: the password (if the account has one); a verified second
 // factor the tenant allows that takes a typed code (authenticator app, SMS,
@@ -29,12 +31,13 @@ import (
 // password or an email code (not a second factor, see policy.ACR) it asks
 // as usual.
 
-// Why a proof was refused, besides the userError codes of mfa_verify.go.
+// Why a proof was refused, besides the code refusals of package factors.
 var (
 	errWrongPassword = errors.New("federation: proof: wrong password")
 	errProofLocked   = errors.New("federation: proof: account's second factor locked")
-	errUnknownProof  = userError("Choose a way to confirm it is your account.")
 )
+
+const errUnknownProof web.Message = "Choose a way to confirm it is your account."
 
 // proofOpts are the proofs account u can give.
 type proofOpts struct {
@@ -54,7 +57,7 @@ func (s *Server) proofOptions(ctx context.Context, p *tenantProvider, u *store.U
 	if u.Disabled {
 		return o, nil
 	}
-	all, err := s.usableFactors(ctx, p.tenant.ID, u.ID, s.mfaPolicy(s.tenantSettings(ctx, p)))
+	all, err := s.factors.UsableFactors(ctx, p.tenant.ID, u.ID, s.factors.TenantPolicy(ctx, p.tenant))
 	if err != nil {
 		return o, err
 	}
@@ -70,7 +73,7 @@ func (s *Server) proofOptions(ctx context.Context, p *tenantProvider, u *store.U
 		switch set, err := s.store.BackupCodeSet(ctx, p.tenant.ID, u.ID); {
 		case err == nil:
 			o.backupLeft = set.Remaining()
-		case !isNotFound(err):
+		case !errors.Is(err, store.ErrNotFound):
 			return o, err
 		}
 	}
@@ -115,19 +118,20 @@ func (r proofResult) why() string {
 		return "unknown_proof"
 	case errors.Is(r.err, errPasskeyNoCeremony):
 		return "no_ceremony"
-	case errors.As(r.err, new(*throttledError)):
+	case errors.As(r.err, new(*factors.ThrottledError)):
 		return "throttled"
 	}
-	return factorFailureReason(r.err)
+	return factors.FailureReason(r.err)
 }
 
 // message is the sentence shown after a refused proof.
 func (r proofResult) message() string {
+	if msg, ok := web.PublicText(r.err); ok {
+		return msg
+	}
 	switch {
 	case errors.Is(r.err, errWrongPassword):
 		return "Incorrect password."
-	case userFacing(r.err):
-		return r.err.Error()
 	case r.kind == store.FactorWebAuthn:
 		return passkeyMessage(r.err)
 	}
@@ -141,7 +145,7 @@ func (s *Server) checkProof(r *http.Request, p *tenantProvider, u *store.User, f
 	ctx := r.Context()
 	choice := form.Get("factor")
 	if choice == "" || choice == "password" {
-		// The sign-in throttle's counters and limits (throttle.go): guessing
+		// The sign-in throttle's counters and limits (SignInGuard): guessing
 		// here costs the same as guessing at the login form.
 		res := proofResult{kind: "password", method: policy.MethodPassword}
 		pw := form.Get("password")
@@ -149,7 +153,8 @@ func (s *Server) checkProof(r *http.Request, p *tenantProvider, u *store.User, f
 			res.err = errWrongPassword
 			return res
 		}
-		if err := s.verifyThrottled(ctx, s.signInGuard(ctx, p, u, u.Email, ""), passwordCredential{hash: u.PasswordHash, password: pw}); err != nil {
+		g := s.factors.SignInGuard(ctx, p.tenant, u, u.Email, "")
+		if err := s.factors.VerifyThrottled(ctx, g, factors.PasswordCredential{Hash: u.PasswordHash, Password: pw}); err != nil {
 			res.err = proofPasswordError(err)
 		}
 		return res
@@ -179,11 +184,11 @@ func (s *Server) checkProof(r *http.Request, p *tenantProvider, u *store.User, f
 	if len(code) > 64 {
 		code = ""
 	}
-	c := &codeCredential{t: p.tenant, u: u, backup: fac == nil, purpose: store.OTPPurposeLogin, binding: proofBinding(f), code: code}
+	c := &factors.CodeCredential{Tenant: p.tenant, User: u, Backup: fac == nil, Purpose: store.OTPPurposeLogin, Binding: proofBinding(f), Code: code}
 	if fac != nil {
-		c.factors = []*store.Factor{fac}
+		c.Factors = []*store.Factor{fac}
 	}
-	res.err = proofFactorError(s.verifyThrottled(ctx, &factorGuard{t: p.tenant, userID: u.ID}, c))
+	res.err = proofFactorError(s.factors.VerifyThrottled(ctx, s.factors.FactorGuard(p.tenant, u.ID, ""), c))
 	return res
 }
 
@@ -191,8 +196,7 @@ func (s *Server) checkProof(r *http.Request, p *tenantProvider, u *store.User, f
 // stays one (the page says how long to wait), a wrong password becomes
 // errWrongPassword, a store failure stays internal.
 func proofPasswordError(err error) error {
-	var te *throttledError
-	if errors.As(err, &te) || errors.Is(err, errThrottleUnavailable) {
+	if errors.As(err, new(*factors.ThrottledError)) || errors.Is(err, factors.ErrThrottleUnavailable) {
 		return err
 	}
 	return errWrongPassword
@@ -200,8 +204,7 @@ func proofPasswordError(err error) error {
 
 // proofFactorError maps the account's second-factor lock to errProofLocked.
 func proofFactorError(err error) error {
-	var te *throttledError
-	if errors.As(err, &te) {
+	if errors.As(err, new(*factors.ThrottledError)) {
 		return errProofLocked
 	}
 	return err

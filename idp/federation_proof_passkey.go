@@ -4,14 +4,16 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/web"
 	mfawebauthn "github.com/gatehouse-idp/gatehouse/mfa/webauthn"
 )
 
 // A passkey or security key as the proof before linking, with the same
 // WebAuthn code as the second-factor step (BeginLogin/FinishLogin, the
-// signature counter advanced by one conditional UPDATE in storeAssertion):
+// signature counter advanced by one conditional UPDATE):
 //
 //	POST /t/{tenant}/login/federated/{connection_id}/link/webauthn/begin   -> options (JSON)
 //	POST /t/{tenant}/login/federated/{connection_id}/link/webauthn/finish  credential
@@ -57,14 +59,13 @@ func (s *Server) fedLinkWebAuthnBegin(w http.ResponseWriter, r *http.Request, p 
 		jsonError(w, http.StatusBadRequest, "Passkeys are not available.")
 		return
 	}
-	wu, _, err := s.webauthnUser(ctx, p.tenant.ID, u)
-	if err != nil {
-		jsonError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
+	options, sess, err := s.factors.BeginLogin(ctx, p.tenant.ID, u)
+	if msg, ok := web.PublicText(err); ok {
+		jsonError(w, http.StatusBadRequest, msg)
 		return
 	}
-	options, sess, err := s.mfa.rp.BeginLogin(wu)
 	if err != nil {
-		jsonError(w, http.StatusBadRequest, "You have no passkey. Choose another method.")
+		jsonError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
 		return
 	}
 	data, err := sess.Marshal()
@@ -112,18 +113,18 @@ func (s *Server) checkPasskeyProof(r *http.Request, p *tenantProvider, ar *store
 	if err != nil || s.store.AdvanceLoginState(ctx, st, stepFedProof) != nil {
 		return proofResult{kind: store.FactorWebAuthn, err: errPasskeyNoCeremony}
 	}
-	wu, byCred, err := s.webauthnUser(ctx, p.tenant.ID, u)
+	c, err := s.factors.PasskeyCredential(ctx, p.tenant.ID, u, sess, body)
 	if err != nil {
 		res.err = err
 		return res
 	}
-	err = s.verifyThrottled(ctx, &factorGuard{t: p.tenant, userID: u.ID}, passkeyCredential{t: p.tenant, wu: wu, byCred: byCred, sess: sess, body: body})
-	if err != nil && !errors.As(err, new(*throttledError)) && !errors.Is(err, errThrottleUnavailable) {
-		s.auditClone(ctx, p.tenant.ID, u.ID, err)
+	err = s.factors.VerifyThrottled(ctx, s.factors.FactorGuard(p.tenant, u.ID, ""), c)
+	if err != nil && !errors.As(err, new(*factors.ThrottledError)) && !errors.Is(err, factors.ErrThrottleUnavailable) {
+		s.factors.AuditClone(ctx, p.tenant.ID, u.ID, err)
 	}
 	res.err = proofFactorError(err)
 	return res
 }
 
 // errPasskeyNoCeremony: finish without a begin, or a second finish.
-const errPasskeyNoCeremony userError = "The passkey did not answer in time. Try again."
+const errPasskeyNoCeremony web.Message = "The passkey did not answer in time. Try again."

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/notify"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
@@ -40,7 +41,7 @@ func TestProofCodesBoundToProof(t *testing.T) {
 		t.Fatal(err)
 	}
 	flow := &fedFlow{AuthRequestID: "ar-1", ConnectionID: "conn-google"}
-	if err := s.sendCode(ctx, tn, u, f, store.OTPPurposeLogin, proofBinding(flow)); err != nil {
+	if err := s.factors.SendCode(ctx, tn, u, f, store.OTPPurposeLogin, proofBinding(flow)); err != nil {
 		t.Fatal(err)
 	}
 	mails := out.Emails()
@@ -57,14 +58,15 @@ func TestProofCodesBoundToProof(t *testing.T) {
 		binding string
 		want    error
 	}{
-		{"second-factor step of the same request", u, flow.AuthRequestID, errCodeNone},
-		{"proof on another connection", u, proofBinding(&fedFlow{AuthRequestID: "ar-1", ConnectionID: "conn-okta"}), errCodeNone},
-		{"proof of another request", u, proofBinding(&fedFlow{AuthRequestID: "ar-2", ConnectionID: "conn-google"}), errCodeNone},
+		{"second-factor step of the same request", u, flow.AuthRequestID, factors.ErrCodeNone},
+		{"proof on another connection", u, proofBinding(&fedFlow{AuthRequestID: "ar-1", ConnectionID: "conn-okta"}), factors.ErrCodeNone},
+		{"proof of another request", u, proofBinding(&fedFlow{AuthRequestID: "ar-2", ConnectionID: "conn-google"}), factors.ErrCodeNone},
 		{"another user's factor", other, proofBinding(flow), store.ErrNotFound},
 		{"this proof", u, proofBinding(flow), nil},
-		{"this proof again", u, proofBinding(flow), errCodeNone},
+		{"this proof again", u, proofBinding(flow), factors.ErrCodeNone},
 	} {
-		err := s.checkFactorCode(ctx, tn, tc.user, f, store.OTPPurposeLogin, tc.binding, code)
+		c := &factors.CodeCredential{Tenant: tn, User: tc.user, Factors: []*store.Factor{f}, Purpose: store.OTPPurposeLogin, Binding: tc.binding, Code: code}
+		err := s.factors.VerifyThrottled(ctx, s.factors.FactorGuard(tn, tc.user.ID, ""), c)
 		if (tc.want == nil) != (err == nil) || (tc.want != nil && !errors.Is(err, tc.want)) {
 			t.Errorf("%s: err = %v, want %v", tc.name, err, tc.want)
 		}
@@ -78,8 +80,8 @@ func TestProofResultWording(t *testing.T) {
 		why, msg string
 	}{
 		{proofResult{kind: "password", err: errWrongPassword}, "wrong_password", "Incorrect password."},
-		{proofResult{kind: "totp", err: errCodeReplayed}, "replayed", errCodeReplayed.Error()},
-		{proofResult{kind: "totp", err: errCodeWrong}, "wrong_code", errCodeWrong.Error()},
+		{proofResult{kind: "totp", err: factors.ErrCodeReplayed}, "replayed", factors.ErrCodeReplayed.Public()},
+		{proofResult{kind: "totp", err: factors.ErrCodeWrong}, "wrong_code", factors.ErrCodeWrong.Public()},
 		{proofResult{kind: "unknown", err: errUnknownProof}, "unknown_proof", errUnknownProof.Error()},
 		{proofResult{kind: store.FactorWebAuthn, err: errors.New("bad signature")}, "verification_failed",
 			"The passkey could not be verified. Try again or choose another method."},

@@ -13,6 +13,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
+	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/web"
@@ -50,21 +51,22 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, p *tenantProv
 	if s.trySSO(w, r, p, ar) {
 		return
 	}
-	s.renderLogin(w, p, ar, http.StatusOK, ar.LoginHint, "")
+	s.renderLogin(w, r, p, ar, http.StatusOK, ar.LoginHint, "")
 }
 
-func (s *Server) renderLogin(w http.ResponseWriter, p *tenantProvider, ar *store.AuthRequest, status int, email, errMsg string) {
+func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest, status int, email, errMsg string) {
+	ctx := r.Context()
 	d := &pageData{
 		Title: "Sign in", TenantName: p.tenant.Name, Action: s.tenantURL(p.tenant.Slug) + "/login",
 		AuthRequestID: ar.ID, Email: email, Error: errMsg,
 	}
-	if c, err := s.clients.Get(context.Background(), p.tenant.ID, ar.ClientID); err == nil {
+	if c, err := s.clients.Get(ctx, p.tenant.ID, ar.ClientID); err == nil {
 		d.ClientName = c.Name
 	}
-	d.Connections, d.FormActions = s.loginButtons(context.Background(), p) // federation
+	d.Connections, d.FormActions = s.loginButtons(ctx, p) // federation
 	d.FormActions = append(d.FormActions, redirectOrigin(ar))
-	d.Passkey = s.passkeyOffered(p)  // passwordless (mfa_webauthn.go)
-	d.ForgotURL = s.forgotURL(p, ar) // password_reset.go
+	d.Passkey = s.factors.PasskeySignIn(ctx, p.tenant) // passwordless (mfa_webauthn.go)
+	d.ForgotURL = s.forgotURL(p, ar)                   // password_reset.go
 	s.render(w, status, "login", d)
 }
 
@@ -162,7 +164,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 	email := strings.ToLower(strings.TrimSpace(r.PostForm.Get("email")))
 	pw := r.PostForm.Get("password")
 	if email == "" || pw == "" || len(email) > maxEmailLen || len(pw) > maxPasswordLen {
-		s.renderLogin(w, p, ar, http.StatusUnauthorized, truncate(email, maxEmailLen), failedLogin)
+		s.renderLogin(w, r, p, ar, http.StatusUnauthorized, truncate(email, maxEmailLen), failedLogin)
 		return
 	}
 	// Unknown users, users without a password and disabled users cost the
@@ -177,10 +179,10 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 	if u != nil && !u.Disabled {
 		hash = u.PasswordHash
 	}
-	// throttle.go: the attempt is reserved against the brute-force counters
-	// before the password is checked.
-	verr := s.verifyThrottled(ctx, s.signInGuard(ctx, p, u, email, ar.ClientID), passwordCredential{hash: hash, password: pw})
-	if s.refusedAttempt(w, r, p, verr, func(status int, msg string) { s.renderLogin(w, p, ar, status, email, msg) }) {
+	// The attempt is reserved against the brute-force counters before the
+	// password is checked (factors.Service.SignInGuard).
+	verr := s.factors.VerifyThrottled(ctx, s.factors.SignInGuard(ctx, p.tenant, u, email, ar.ClientID), factors.PasswordCredential{Hash: hash, Password: pw})
+	if s.refusedAttempt(w, r, p, verr, func(status int, msg string) { s.renderLogin(w, r, p, ar, status, email, msg) }) {
 		return
 	}
 	if verr != nil || u == nil || u.Disabled {
@@ -190,7 +192,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 		}
 		s.audit(ctx, ev)
 		s.metrics.logins.WithLabelValues("password", "failed").Inc()
-		s.renderLogin(w, p, ar, http.StatusUnauthorized, email, failedLogin)
+		s.renderLogin(w, r, p, ar, http.StatusUnauthorized, email, failedLogin)
 		return
 	}
 	s.metrics.logins.WithLabelValues("password", "succeeded").Inc()

@@ -67,7 +67,7 @@ func (s *Server) sendUserMailValues(ctx context.Context, t *store.Tenant, u *sto
 	if holdMail(ctx, kind, values) { // inside the sensitive guard: one email per action (sensitive.go)
 		return
 	}
-	if s.mfa.email == nil {
+	if s.emailSender == nil {
 		s.log.Warn("email not sent: no email sender configured", "tenant", t.Slug, "kind", kind, "user_id", u.ID)
 		return
 	}

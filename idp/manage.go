@@ -304,3 +304,35 @@ func (s *Server) UpdateTenant(ctx context.Context, t *store.Tenant) error {
 	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.TenantUpdated})
 	return nil
 }
+
+// ResetMFA removes every second factor, backup code and remembered device of
+// the user an email names and ends their sessions (an administrator's
+// recovery for a user who lost their factors: factors.Service.ResetMFA). It
+// returns how many factors it removed.
+func (s *Server) ResetMFA(ctx context.Context, t *store.Tenant, email string) (int64, error) {
+	u, err := s.store.UserByEmail(ctx, t.ID, strings.ToLower(strings.TrimSpace(email)))
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, &InputError{Problems: []string{fmt.Sprintf("no user with email %q in tenant %q", email, t.Slug)}}
+	}
+	if err != nil {
+		return 0, err
+	}
+	return s.factors.ResetMFA(ctx, t, u)
+}
+
+// UnlockUser clears the brute-force counters of the account an email names
+// (the user's id and the email itself). It reports how many counters were
+// cleared.
+func (s *Server) UnlockUser(ctx context.Context, t *store.Tenant, email string) (int64, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	u, err := s.store.UserByEmail(ctx, t.ID, email)
+	if err != nil {
+		return 0, &InputError{Problems: []string{fmt.Sprintf("no user with email %q in tenant %s", email, t.Slug)}}
+	}
+	n, err := s.factors.ClearFailures(ctx, t.ID, u, email)
+	if err != nil {
+		return 0, err
+	}
+	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.LoginUnlocked, UserID: u.ID, Detail: map[string]string{"via": "cli"}})
+	return n, nil
+}

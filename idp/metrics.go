@@ -21,7 +21,7 @@ type Metrics struct {
 	tokens   *prometheus.CounterVec
 	logins   *prometheus.CounterVec
 	// verifications counts password and second-factor checks actually
-	// performed, each behind a reservation (credential_guard.go).
+	// performed, each behind a reservation (factors.Service.VerifyThrottled).
 	verifications *prometheus.CounterVec
 	policy        *policyMetrics // policy_metrics.go
 }

@@ -1,7 +1,7 @@
 package idp
 
 import (
-	"context"
+	"errors"
 	"html/template"
 	"net/http"
 	"slices"
@@ -10,8 +10,10 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
+	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/web"
 	"github.com/gatehouse-idp/gatehouse/mfa/backupcodes"
 )
 
@@ -67,7 +69,7 @@ func (s *Server) securityURL(p *tenantProvider) string {
 type securityCtx struct {
 	u       *store.User
 	sess    *store.Session
-	mp      mfaPolicy
+	mp      factors.Policy
 	factors []*store.Factor // verified
 	// recent: the sensitive guard would let this session change factors
 	// now (sensitive.go); the page offers the changes only then.
@@ -87,13 +89,13 @@ func (s *Server) loadSecurity(w http.ResponseWriter, r *http.Request, p *tenantP
 	} else if u, sess, _ = s.accountUser(w, r, p); u == nil {
 		return nil, false
 	}
-	sc := &securityCtx{u: u, sess: sess, mp: s.mfaPolicy(s.tenantSettings(ctx, p))}
-	h, err := s.holdings(ctx, p.tenant.ID, u.ID, sc.mp)
+	sc := &securityCtx{u: u, sess: sess, mp: s.factors.TenantPolicy(ctx, p.tenant)}
+	h, err := s.factors.Holdings(ctx, p.tenant.ID, u.ID, sc.mp)
 	if err != nil {
 		s.mfaUnavailable(w, r, p, "account: list factors", err)
 		return nil, false
 	}
-	sc.factors = h.verified
+	sc.factors = h.Verified
 	sc.recent = sensitiveFreshness(s.clock(), sess, h).OK
 	return sc, true
 }
@@ -129,7 +131,7 @@ func (s *Server) renderSecurity(w http.ResponseWriter, r *http.Request, p *tenan
 	for _, f := range sc.factors {
 		d.Factors = append(d.Factors, securityFactor{factorView: viewFactor(f), Name: f.Name, Created: f.CreatedAt, LastUsed: f.LastUsedAt})
 	}
-	for _, m := range sc.mp.methods {
+	for _, m := range sc.mp.Methods {
 		if k, ok := kindViews[m]; ok {
 			d.Kinds = append(d.Kinds, k)
 			d.Script = d.Script || m == policy.MethodWebAuthn
@@ -143,7 +145,7 @@ func (s *Server) renderSecurity(w http.ResponseWriter, r *http.Request, p *tenan
 				d.Used = append(d.Used, usedCode{Number: c.Index + 1, UsedAt: *c.UsedAt})
 			}
 		}
-	} else if !isNotFound(err) {
+	} else if !errors.Is(err, store.ErrNotFound) {
 		s.mfaUnavailable(w, r, p, "account: backup codes", err)
 		return
 	}
@@ -197,21 +199,22 @@ func (s *Server) securityEnroll(w http.ResponseWriter, r *http.Request, p *tenan
 	}
 	ctx := r.Context()
 	kind, replaces := r.PostForm.Get("kind"), r.PostForm.Get("replaces")
-	if kind == store.FactorWebAuthn || !sc.mp.allows(kind) || (replaces != "" && !slices.ContainsFunc(sc.factors,
+	if kind == store.FactorWebAuthn || !sc.mp.Allows(kind) || (replaces != "" && !slices.ContainsFunc(sc.factors,
 		func(f *store.Factor) bool { return f.ID == replaces && f.Kind == kind })) {
-		s.renderSecurity(w, r, p, sc, http.StatusBadRequest, errKindNotAllowed.Error(), "", nil)
+		s.renderSecurity(w, r, p, sc, http.StatusBadRequest, factors.ErrKindNotAllowed.Public(), "", nil)
 		return
 	}
-	f, err := s.startEnrollment(ctx, p.tenant, sc.u, kind, r.PostForm.Get("phone"))
+	f, err := s.factors.StartEnrollment(ctx, p.tenant, sc.u, kind, r.PostForm.Get("phone"))
 	if err == nil && (kind == store.FactorSMS || kind == store.FactorEmail) {
-		err = s.sendCode(ctx, p.tenant, sc.u, f, store.OTPPurposeEnroll, f.ID)
+		err = s.factors.SendCode(ctx, p.tenant, sc.u, f, store.OTPPurposeEnroll, f.ID)
 	}
 	if err != nil {
-		if !userFacing(err) {
+		msg, ok := web.PublicText(err)
+		if !ok {
 			s.mfaUnavailable(w, r, p, "account: enroll", err)
 			return
 		}
-		s.renderSecurity(w, r, p, sc, http.StatusBadRequest, err.Error(), "", nil)
+		s.renderSecurity(w, r, p, sc, http.StatusBadRequest, msg, "", nil)
 		return
 	}
 	s.renderEnrolling(w, r, p, sc, f, replaces, http.StatusOK, "")
@@ -239,7 +242,7 @@ func (s *Server) pendingFactor(r *http.Request, p *tenantProvider, sc *securityC
 		return nil, false
 	}
 	f, err := s.store.FactorByID(r.Context(), p.tenant.ID, sc.u.ID, id)
-	if err != nil || f.Verified || !sc.mp.allows(f.Kind) {
+	if err != nil || f.Verified || !sc.mp.Allows(f.Kind) {
 		return nil, false
 	}
 	return f, true
@@ -257,24 +260,26 @@ func (s *Server) securityVerify(w http.ResponseWriter, r *http.Request, p *tenan
 		return
 	}
 	replaces := r.PostForm.Get("replaces")
-	if err := s.confirmEnrollment(ctx, &factorGuard{t: p.tenant, userID: sc.u.ID}, p.tenant, sc.u, f, r.PostForm.Get("code")); err != nil {
+	guard := s.factors.FactorGuard(p.tenant, sc.u.ID, "")
+	if err := s.factors.ConfirmEnrollment(ctx, guard, p.tenant, sc.u, f, r.PostForm.Get("code")); err != nil {
 		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.MFAEnrollFailed, UserID: sc.u.ID,
 			Detail: map[string]string{"kind": f.Kind}})
-		if !userFacing(err) {
+		msg, ok := web.PublicText(err)
+		if !ok {
 			s.mfaUnavailable(w, r, p, "account: confirm enrollment", err)
 			return
 		}
-		s.renderEnrolling(w, r, p, sc, f, replaces, http.StatusUnauthorized, err.Error())
+		s.renderEnrolling(w, r, p, sc, f, replaces, http.StatusUnauthorized, msg)
 		return
 	}
-	s.sensitiveDone(r, actFactorAdded, factorLabel(f))
+	s.sensitiveDone(r, actFactorAdded, factors.Label(f))
 	if replaces != "" {
 		if old, err := s.store.FactorByID(ctx, p.tenant.ID, sc.u.ID, replaces); err == nil && old.Kind == f.Kind && old.ID != f.ID {
 			if old.IsDefault {
 				_ = s.store.SetDefaultFactor(ctx, p.tenant.ID, sc.u.ID, f.ID)
 			}
-			s.removeFactor(ctx, p.tenant, sc.u, old, "rebound")
-			s.sensitiveDone(r, actPhoneChanged, factorLabel(old)+" → "+factorLabel(f))
+			s.factors.RemoveFactor(ctx, p.tenant, sc.u, old, "rebound")
+			s.sensitiveDone(r, actPhoneChanged, factors.Label(old)+" → "+factors.Label(f))
 		}
 	}
 	s.afterEnroll(w, r, p, sc)
@@ -283,8 +288,8 @@ func (s *Server) securityVerify(w http.ResponseWriter, r *http.Request, p *tenan
 // afterEnroll shows backup codes once when the user has none yet.
 func (s *Server) afterEnroll(w http.ResponseWriter, r *http.Request, p *tenantProvider, sc *securityCtx) {
 	ctx := r.Context()
-	if _, err := s.store.BackupCodeSet(ctx, p.tenant.ID, sc.u.ID); isNotFound(err) {
-		codes, err := s.newBackupCodes(ctx, p.tenant, sc.u)
+	if _, err := s.store.BackupCodeSet(ctx, p.tenant.ID, sc.u.ID); errors.Is(err, store.ErrNotFound) {
+		codes, err := s.factors.NewBackupCodes(ctx, p.tenant, sc.u)
 		if err != nil {
 			s.mfaUnavailable(w, r, p, "account: backup codes", err)
 			return
@@ -318,25 +323,15 @@ func (s *Server) securitySend(w http.ResponseWriter, r *http.Request, p *tenantP
 		return
 	}
 	msg, status := "", http.StatusOK
-	if err := s.sendCode(r.Context(), p.tenant, sc.u, f, store.OTPPurposeEnroll, f.ID); err != nil {
-		if !userFacing(err) {
+	if err := s.factors.SendCode(r.Context(), p.tenant, sc.u, f, store.OTPPurposeEnroll, f.ID); err != nil {
+		public, ok := web.PublicText(err)
+		if !ok {
 			s.mfaUnavailable(w, r, p, "account: send code", err)
 			return
 		}
-		msg, status = err.Error(), http.StatusTooManyRequests
+		msg, status = public, http.StatusTooManyRequests
 	}
 	s.renderEnrolling(w, r, p, sc, f, r.PostForm.Get("replaces"), status, msg)
-}
-
-// removeFactor deletes a factor, records it and tells the user.
-func (s *Server) removeFactor(ctx context.Context, t *store.Tenant, u *store.User, f *store.Factor, why string) {
-	if err := s.store.DeleteFactor(ctx, t.ID, u.ID, f.ID); err != nil {
-		s.log.Error("account: remove factor", "tenant", t.Slug, "err", err)
-		return
-	}
-	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.MFAFactorRemoved, UserID: u.ID,
-		Detail: map[string]string{"factor_id": f.ID, "kind": f.Kind, "reason": why}})
-	s.notifyUser(ctx, t, u, "factor_removed", map[string]any{"Factor": factorLabel(f)})
 }
 
 // ownFactor is the user's verified factor {id} from the path.
@@ -363,13 +358,13 @@ func (s *Server) securityFactorAction(w http.ResponseWriter, r *http.Request, p 
 	done := ""
 	switch r.PathValue("action") {
 	case "rename":
-		f.Name = cleanName(r.PostForm.Get("name"), f.Kind)
+		f.Name = factors.CleanName(r.PostForm.Get("name"), f.Kind)
 		if err := s.store.UpdateFactor(ctx, f); err != nil {
 			s.mfaUnavailable(w, r, p, "account: rename", err)
 			return
 		}
 		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.MFAFactorRenamed, UserID: sc.u.ID, Detail: map[string]string{"factor_id": f.ID}})
-		s.sensitiveDone(r, actFactorRenamed, factorLabel(f))
+		s.sensitiveDone(r, actFactorRenamed, factors.Label(f))
 		done = "renamed"
 	case "default":
 		if err := s.store.SetDefaultFactor(ctx, p.tenant.ID, sc.u.ID, f.ID); err != nil {
@@ -377,16 +372,16 @@ func (s *Server) securityFactorAction(w http.ResponseWriter, r *http.Request, p 
 			return
 		}
 		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.MFAFactorDefault, UserID: sc.u.ID, Detail: map[string]string{"factor_id": f.ID}})
-		s.sensitiveDone(r, actFactorDefault, factorLabel(f))
+		s.sensitiveDone(r, actFactorDefault, factors.Label(f))
 		done = "default"
 	case "remove":
-		if len(sc.factors) == 1 && sc.mp.mode != policy.MFANever {
+		if len(sc.factors) == 1 && sc.mp.Mode != policy.MFANever {
 			s.renderSecurity(w, r, p, sc, http.StatusConflict,
 				"Your organisation requires a second sign-in method. Add another one before removing your last.", "", nil)
 			return
 		}
-		s.removeFactor(ctx, p.tenant, sc.u, f, "user")
-		s.sensitiveDone(r, actFactorRemoved, factorLabel(f))
+		s.factors.RemoveFactor(ctx, p.tenant, sc.u, f, "user")
+		s.sensitiveDone(r, actFactorRemoved, factors.Label(f))
 		if f.IsDefault && len(sc.factors) > 1 {
 			for _, o := range sc.factors {
 				if o.ID != f.ID {

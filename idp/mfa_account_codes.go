@@ -20,7 +20,7 @@ func (s *Server) securityRegenerate(w http.ResponseWriter, r *http.Request, p *t
 		s.renderSecurity(w, r, p, sc, http.StatusConflict, "Add a second sign-in method first: backup codes stand in for one.", "", nil)
 		return
 	}
-	codes, err := s.newBackupCodes(r.Context(), p.tenant, sc.u)
+	codes, err := s.factors.NewBackupCodes(r.Context(), p.tenant, sc.u)
 	if err != nil {
 		s.mfaUnavailable(w, r, p, "account: regenerate codes", err)
 		return

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
+	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	mfawebauthn "github.com/gatehouse-idp/gatehouse/mfa/webauthn"
@@ -36,16 +37,11 @@ func (s *Server) securityWebAuthnBegin(w http.ResponseWriter, r *http.Request, p
 	if !ok {
 		return
 	}
-	if s.mfa.rp == nil || !sc.mp.allows(store.FactorWebAuthn) {
+	if s.factors.RP == nil || !sc.mp.Allows(store.FactorWebAuthn) {
 		jsonError(w, http.StatusForbidden, "Passkeys are not available.")
 		return
 	}
-	wu, _, err := s.webauthnUser(r.Context(), p.tenant.ID, sc.u)
-	if err != nil {
-		jsonError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
-		return
-	}
-	opts, sess, err := s.mfa.rp.BeginRegistration(wu)
+	opts, sess, err := s.factors.BeginRegistration(r.Context(), p.tenant.ID, sc.u)
 	if err != nil {
 		jsonError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
 		return
@@ -79,18 +75,18 @@ func (s *Server) securityWebAuthnFinish(w http.ResponseWriter, r *http.Request, 
 		}
 	}
 	body, ok := credentialForm(r)
-	if sess == nil || !ok || !sc.mp.allows(store.FactorWebAuthn) {
+	if sess == nil || !ok || !sc.mp.Allows(store.FactorWebAuthn) {
 		s.renderSecurity(w, r, p, sc, http.StatusBadRequest, "The passkey did not answer in time. Try again.", "", nil)
 		return
 	}
-	f, err := s.finishRegistration(ctx, p.tenant, sc.u, sess, body, r.PostForm.Get("name"))
+	f, err := s.factors.FinishRegistration(ctx, p.tenant, sc.u, sess, body, r.PostForm.Get("name"))
 	if err != nil {
 		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.MFAEnrollFailed, UserID: sc.u.ID, Detail: map[string]string{"kind": store.FactorWebAuthn}})
 		s.log.Info("account: passkey registration refused", "tenant", p.tenant.Slug, "err", err)
 		s.renderSecurity(w, r, p, sc, http.StatusBadRequest, "The passkey could not be registered. Try again.", "", nil)
 		return
 	}
-	s.sensitiveDone(r, actFactorAdded, factorLabel(f))
+	s.sensitiveDone(r, actFactorAdded, factors.Label(f))
 	s.afterEnroll(w, r, p, sc)
 }
 

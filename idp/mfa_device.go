@@ -2,6 +2,7 @@ package idp
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -18,6 +19,9 @@ import (
 // The database keeps only its hash, per user, in known_devices; a user's
 // "remember this device" is a RememberUntil on that row, so revoking it is a
 // database change and the cookie alone proves nothing.
+
+// deviceCookieDays is the life of the device cookie.
+const deviceCookieDays = 400
 
 func (s *Server) deviceCookieName() string {
 	if s.dev {
@@ -55,7 +59,7 @@ func (s *Server) clientLocation(ctx context.Context) (key, label string) {
 	if err != nil {
 		return "", ""
 	}
-	return s.mfa.locate(ip)
+	return s.locate(ip)
 }
 
 // riskFacts is what the second-factor decision knows about the browser and
@@ -78,7 +82,7 @@ func (s *Server) riskFacts(r *http.Request, tenantID, userID string) (riskFacts,
 		case err == nil:
 			f.deviceKnown = true
 			f.deviceRemembered = d.RememberUntil != nil && now.Before(*d.RememberUntil)
-		case !isNotFound(err):
+		case !errors.Is(err, store.ErrNotFound):
 			return f, err
 		}
 	}
@@ -88,7 +92,7 @@ func (s *Server) riskFacts(r *http.Request, tenantID, userID string) (riskFacts,
 		switch {
 		case err == nil:
 			f.locationKnown = true
-		case !isNotFound(err):
+		case !errors.Is(err, store.ErrNotFound):
 			return f, err
 		}
 	}

@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
+	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
 // The second-factor step of the login transaction:
@@ -58,14 +60,14 @@ func acrDemandsMFA(values []string, have string) bool {
 func (s *Server) secondFactorStep(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest, u *store.User, methods []policy.Method, upstreamAMR []string) bool {
 	ctx := r.Context()
 	set := s.tenantSettings(ctx, p)
-	mp := s.mfaPolicy(set)
+	mp := s.factors.Policy(set)
 	facts, err := s.riskFacts(r, p.tenant.ID, u.ID)
 	if err != nil {
 		s.mfaUnavailable(w, r, p, "risk facts", err)
 		return true
 	}
 	have := policy.ACR(policy.AMRFor(methods...))
-	required, reason := policy.RequireSecondFactor(mp.mode, policy.Signals{
+	required, reason := policy.RequireSecondFactor(mp.Mode, policy.Signals{
 		DeviceKnown: facts.deviceKnown, DeviceRemembered: facts.deviceRemembered, LocationKnown: facts.locationKnown,
 		ACRRequested: acrDemandsMFA(ar.ACRValues, have), UpstreamMFA: slices.Contains(methods, policy.MethodUpstreamMFA),
 	})
@@ -79,18 +81,18 @@ func (s *Server) secondFactorStep(w http.ResponseWriter, r *http.Request, p *ten
 		}
 		return false
 	}
-	h, err := s.holdings(ctx, p.tenant.ID, u.ID, mp)
+	h, err := s.factors.Holdings(ctx, p.tenant.ID, u.ID, mp)
 	if err != nil {
 		s.mfaUnavailable(w, r, p, "list factors", err)
 		return true
 	}
 	var step string
 	switch {
-	case h.canVerify():
+	case h.CanVerify():
 		step = stepChallenge
-	case h.mayEnrol():
+	case h.MayEnrol():
 		step = stepEnroll
-	default: // factors held, none usable here: never enrolment (mfa_holdings.go)
+	default: // factors held, none usable here: never enrolment (factors.Holdings)
 		s.refuseUnusable(w, r, p, u, ar.ClientID, h)
 		return true
 	}
@@ -181,7 +183,7 @@ type loginTxn struct {
 	st  *store.LoginState
 	u   *store.User
 	set store.TenantSettings
-	mp  mfaPolicy
+	mp  factors.Policy
 }
 
 // loadTxn loads the transaction of auth request id, which must be pending,
@@ -197,14 +199,14 @@ func (s *Server) loadTxn(w http.ResponseWriter, r *http.Request, p *tenantProvid
 	}
 	st, err := s.store.LoginState(ctx, p.tenant.ID, ar.ID, s.clock())
 	if err != nil || !slices.Contains(steps, st.Step) {
-		if err != nil && !isNotFound(err) && !errors.Is(err, store.ErrExpired) {
+		if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrExpired) {
 			s.log.Error("login: load login state", "tenant", p.tenant.Slug, "err", err)
 		}
 		s.expiredLogin(w, r)
 		return nil, false
 	}
 	t := &loginTxn{ar: ar, st: st, set: s.tenantSettings(ctx, p)}
-	t.mp = s.mfaPolicy(t.set)
+	t.mp = s.factors.Policy(t.set)
 	if st.UserID != "" {
 		u, err := s.store.UserByID(ctx, p.tenant.ID, st.UserID)
 		if err != nil || u.Disabled {
@@ -278,19 +280,18 @@ func (s *Server) mfaSubmit(w http.ResponseWriter, r *http.Request, p *tenantProv
 			return
 		}
 	}
-	c := &codeCredential{t: p.tenant, u: txn.u, backup: f == nil, purpose: store.OTPPurposeLogin, binding: txn.ar.ID, code: code}
+	c := &factors.CodeCredential{Tenant: p.tenant, User: txn.u, Backup: f == nil, Purpose: store.OTPPurposeLogin, Binding: txn.ar.ID, Code: code}
 	if f != nil {
-		c.factors = []*store.Factor{f}
+		c.Factors = []*store.Factor{f}
 	}
-	if err := s.verifyThrottled(ctx, loginFactorGuard(p, txn), c); err != nil {
+	if err := s.factors.VerifyThrottled(ctx, s.loginFactorGuard(p, txn), c); err != nil {
 		if s.factorRefused(w, r, p, txn, err) {
 			return
 		}
 		s.factorFailed(r, p, txn, kind, err)
-		msg := "That code could not be checked. Try again."
-		if userFacing(err) {
-			msg = err.Error()
-		} else {
+		msg, ok := web.PublicText(err)
+		if !ok {
+			msg = "That code could not be checked. Try again."
 			s.log.Error("login: check factor", "tenant", p.tenant.Slug, "kind", kind, "err", err)
 		}
 		s.renderChallenge(w, r, p, txn, fid, http.StatusUnauthorized, msg, "")
@@ -309,7 +310,7 @@ func (s *Server) usableFactor(r *http.Request, p *tenantProvider, txn *loginTxn,
 	if err != nil {
 		return nil, err
 	}
-	if !f.Verified || !txn.mp.canVerify(f.Kind) {
+	if !f.Verified || !txn.mp.CanVerify(f.Kind) {
 		return nil, store.ErrNotFound
 	}
 	return f, nil
@@ -330,8 +331,8 @@ func (s *Server) factorPassed(w http.ResponseWriter, r *http.Request, p *tenantP
 	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.MFAChallengeSucceeded, UserID: txn.u.ID, ClientID: txn.ar.ClientID,
 		Detail: map[string]string{"kind": string(m)}})
 	var keep time.Duration
-	if remember && txn.mp.rememberDays > 0 {
-		keep = time.Duration(txn.mp.rememberDays) * 24 * time.Hour
+	if remember && txn.mp.RememberDays > 0 {
+		keep = time.Duration(txn.mp.RememberDays) * 24 * time.Hour
 	}
 	s.finishSignIn(w, r, p, txn.ar, txn.u, methods, upstream, keep)
 }
@@ -365,11 +366,10 @@ func (s *Server) mfaSend(w http.ResponseWriter, r *http.Request, p *tenantProvid
 		s.renderError(w, r, http.StatusBadRequest, "Invalid request", "This method does not use sent codes.")
 		return
 	}
-	if err := s.sendCode(ctx, p.tenant, txn.u, f, purpose, binding); err != nil {
-		msg := errSendFailed.Error()
-		if userFacing(err) {
-			msg = err.Error()
-		} else {
+	if err := s.factors.SendCode(ctx, p.tenant, txn.u, f, purpose, binding); err != nil {
+		msg, ok := web.PublicText(err)
+		if !ok {
+			msg = factors.ErrSendFailed.Public()
 			s.log.Error("login: send code", "tenant", p.tenant.Slug, "err", err)
 		}
 		if txn.st.Step == stepEnroll {

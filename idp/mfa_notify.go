@@ -62,10 +62,10 @@ func senderName(t *store.Tenant, set store.TenantSettings) string {
 // sendEmail renders email `name` with data (plus TenantName, SenderName)
 // and sends it to one address.
 func (s *Server) sendEmail(ctx context.Context, t *store.Tenant, to, name string, data map[string]any) error {
-	if s.mfa.email == nil {
-		return errNoSender
+	if s.emailSender == nil {
+		return errors.New("no email sender configured")
 	}
-	et, ok := s.mfa.emails[name]
+	et, ok := s.emails[name]
 	if !ok {
 		return errors.New("unknown email " + name)
 	}
@@ -87,7 +87,7 @@ func (s *Server) sendEmail(ctx context.Context, t *store.Tenant, to, name string
 	if err := et.html.ExecuteTemplate(&html, "html", d); err != nil {
 		return err
 	}
-	return s.mfa.email.SendEmail(ctx, notify.Message{To: to, Subject: strings.TrimSpace(subj.String()),
+	return s.emailSender.SendEmail(ctx, notify.Message{To: to, Subject: strings.TrimSpace(subj.String()),
 		Text: strings.TrimSpace(text.String()) + "\n", HTML: html.String(), FromName: senderName(t, set)})
 }
 

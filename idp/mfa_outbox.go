@@ -18,6 +18,6 @@ type outboxData struct {
 }
 
 func (s *Server) devOutbox(w http.ResponseWriter, r *http.Request) {
-	d := &outboxData{pageData: pageData{Title: "Dev outbox"}, Emails: s.mfa.outbox.Emails(), SMS: s.mfa.outbox.SMS()}
+	d := &outboxData{pageData: pageData{Title: "Dev outbox"}, Emails: s.outbox.Emails(), SMS: s.outbox.SMS()}
 	s.renderPage(w, http.StatusOK, "outbox", d)
 }

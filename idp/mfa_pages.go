@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 
+	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/mfa/backupcodes"
@@ -21,7 +22,7 @@ type factorView struct {
 }
 
 func viewFactor(f *store.Factor) factorView {
-	return factorView{ID: f.ID, Kind: f.Kind, Label: factorLabel(f), Default: f.IsDefault}
+	return factorView{ID: f.ID, Kind: f.Kind, Label: factors.Label(f), Default: f.IsDefault}
 }
 
 // kindView is one method a user can set up.
@@ -74,18 +75,18 @@ func (s *Server) mfaData(p *tenantProvider, txn *loginTxn, status int, title, er
 
 func (s *Server) renderChallenge(w http.ResponseWriter, r *http.Request, p *tenantProvider, txn *loginTxn, factorID string, status int, errMsg, notice string) {
 	ctx := r.Context()
-	factors, err := s.usableFactors(ctx, p.tenant.ID, txn.u.ID, txn.mp)
+	usable, err := s.factors.UsableFactors(ctx, p.tenant.ID, txn.u.ID, txn.mp)
 	if err != nil {
 		s.mfaUnavailable(w, r, p, "list factors", err)
 		return
 	}
 	d := s.mfaData(p, txn, status, "Verify it's you", errMsg, notice)
-	d.RememberDays = txn.mp.rememberDays
+	d.RememberDays = txn.mp.RememberDays
 	if set, err := s.store.BackupCodeSet(ctx, p.tenant.ID, txn.u.ID); err == nil {
 		d.BackupLeft = set.Remaining()
 	}
-	d.Backup = factorID == "backup" || (len(factors) == 0 && d.BackupLeft > 0)
-	for _, f := range factors {
+	d.Backup = factorID == "backup" || (len(usable) == 0 && d.BackupLeft > 0)
+	for _, f := range usable {
 		v := viewFactor(f)
 		if d.Factor == nil && !d.Backup && (factorID == "" || factorID == f.ID) {
 			d.Factor = &v
@@ -93,8 +94,8 @@ func (s *Server) renderChallenge(w http.ResponseWriter, r *http.Request, p *tena
 		}
 		d.Alternatives = append(d.Alternatives, v)
 	}
-	if d.Factor == nil && !d.Backup && len(factors) > 0 { // unknown id: the default
-		v := viewFactor(factors[0])
+	if d.Factor == nil && !d.Backup && len(usable) > 0 { // unknown id: the default
+		v := viewFactor(usable[0])
 		d.Factor, d.Alternatives = &v, d.Alternatives[1:]
 	}
 	d.Script = d.Factor != nil && d.Factor.Kind == store.FactorWebAuthn
@@ -103,7 +104,7 @@ func (s *Server) renderChallenge(w http.ResponseWriter, r *http.Request, p *tena
 
 func (s *Server) renderEnroll(w http.ResponseWriter, r *http.Request, p *tenantProvider, txn *loginTxn, status int, errMsg, notice string) {
 	d := s.mfaData(p, txn, status, "Set up a second sign-in method", errMsg, notice)
-	for _, m := range txn.mp.methods {
+	for _, m := range txn.mp.Methods {
 		if k, ok := kindViews[m]; ok {
 			d.Kinds = append(d.Kinds, k)
 			d.Script = d.Script || m == policy.MethodWebAuthn
@@ -133,11 +134,7 @@ func (s *Server) renderEnroll(w http.ResponseWriter, r *http.Request, p *tenantP
 
 // totpView fills the QR code (a data: URL of the PNG) and the secret text.
 func (s *Server) totpView(t *store.Tenant, u *store.User, f *store.Factor, qr *template.URL, secret *string) error {
-	raw, err := s.openTOTPSecret(f)
-	if err != nil {
-		return err
-	}
-	k, err := totp.NewKey(t.Name, u.Email, raw)
+	k, err := s.factors.TOTPKey(t, u, f)
 	if err != nil {
 		return err
 	}
@@ -160,6 +157,6 @@ func (s *Server) renderCodes(w http.ResponseWriter, r *http.Request, p *tenantPr
 		d.Codes = append(d.Codes, backupcodes.Format(c))
 	}
 	d.CodesFile = s.tenantURL(p.tenant.Slug) + "/login/2fa/codes.txt?id=" + txn.ar.ID
-	d.RememberDays = txn.mp.rememberDays
+	d.RememberDays = txn.mp.RememberDays
 	s.renderPage(w, status, "mfa", d)
 }

@@ -43,7 +43,7 @@ func (s *Server) mfaRoutes(mux *routeMux, tp func(string, func(http.ResponseWrit
 	post("/t/{tenant}/account/security/webauthn/finish", "account_security", s.sensitive(s.securityWebAuthnFinish))
 
 	// Dev only: what the server would have sent.
-	if s.dev && s.mfa.outbox != nil {
+	if s.dev && s.outbox != nil {
 		mux.HandleFunc("GET /dev/outbox", s.devOutbox)
 	}
 }

@@ -50,23 +50,6 @@ func TestEncodeMethodsRoundTrip(t *testing.T) {
 	}
 }
 
-func TestCleanName(t *testing.T) {
-	for in, want := range map[string]string{
-		"":                        "Passkey",
-		"  Work   key ":           "Work key",
-		"evil\r\nSubject: x":      "evil Subject: x",
-		string(make([]rune, 100)): "Passkey", // only control characters
-	} {
-		if got := cleanName(in, store.FactorWebAuthn); got != want {
-			t.Errorf("cleanName(%q) = %q, want %q", in, got, want)
-		}
-	}
-	long := cleanName(string(slices.Repeat([]rune("é"), 80)), store.FactorTOTP)
-	if len([]rune(long)) != maxFactorName {
-		t.Errorf("long name kept %d runes", len([]rune(long)))
-	}
-}
-
 func TestNetworkLocation(t *testing.T) {
 	for in, want := range map[string]string{
 		"203.0.113.77":          "net:203.0.113.0/24",
@@ -98,41 +81,6 @@ func newTestServer(t *testing.T, o Options) *Server {
 	return s
 }
 
-// TestMFAPolicyResolution: defaults, and methods without a sender left out.
-func TestMFAPolicyResolution(t *testing.T) {
-	bare := newTestServer(t, Options{})
-	mp := bare.mfaPolicy(store.TenantSettings{})
-	if mp.mode != policy.MFAAlways || !slices.Equal(mp.methods, []policy.Method{policy.MethodTOTP, policy.MethodWebAuthn}) || mp.rememberDays != 0 {
-		t.Fatalf("defaults: %+v", mp)
-	}
-	mp = bare.mfaPolicy(store.TenantSettings{MFAMode: "new-device", MFAMethods: []string{"email", "sms", "totp"}, RememberDeviceDays: 9999})
-	if mp.mode != policy.MFANewDevice || !slices.Equal(mp.methods, []policy.Method{policy.MethodTOTP}) || mp.rememberDays != 0 {
-		t.Fatalf("without senders: %+v", mp)
-	}
-	// What the tenant offers limits enrolment, not verification: a TOTP
-	// factor still verifies when the tenant offers only email.
-	mp = bare.mfaPolicy(store.TenantSettings{MFAMethods: []string{"email"}})
-	if mp.allows("totp") || !mp.canVerify("totp") || mp.canVerify("email") || mp.canVerify("sms") {
-		t.Fatalf("verifiable without senders: %+v", mp)
-	}
-	out := notify.NewOutbox(0, nil)
-	full := newTestServer(t, Options{EmailSender: out, SMSSenders: map[string]notify.SMSSender{"twilio": out}, DefaultSMSProvider: "twilio"})
-	mp = full.mfaPolicy(store.TenantSettings{MFAMethods: []string{"email", "sms"}, RememberDeviceDays: 30})
-	if !slices.Equal(mp.methods, []policy.Method{policy.MethodEmail, policy.MethodSMS}) || mp.rememberDays != 30 || !mp.canVerify("totp") {
-		t.Fatalf("with senders: %+v", mp)
-	}
-	// A tenant naming a provider that is not configured has no SMS.
-	mp = full.mfaPolicy(store.TenantSettings{MFAMethods: []string{"sms"}, SMSProvider: "webhook"})
-	if len(mp.methods) != 0 {
-		t.Fatalf("unconfigured tenant provider: %+v", mp)
-	}
-	// An unknown stored mode stays unknown, and RequireSecondFactor fails closed on it.
-	mp = full.mfaPolicy(store.TenantSettings{MFAMode: "sometimes"})
-	if req, reason := policy.RequireSecondFactor(mp.mode, policy.Signals{}); !req || reason != policy.ReasonUnknownMode {
-		t.Fatalf("unknown mode: %v %s", req, reason)
-	}
-}
-
 func TestNewRefusesBadMFAOptions(t *testing.T) {
 	sealer, _ := seal.New(make([]byte, 32), nil)
 	if _, err := New(Options{Sealer: sealer, PublicURL: "https://x.test", DefaultSMSProvider: "twilio"}); err == nil {
@@ -146,21 +94,8 @@ func TestNewRefusesBadMFAOptions(t *testing.T) {
 	// An IP public URL has no passkeys, and says why.
 	s := newTestServer(t, Options{})
 	s2, err := New(Options{Sealer: s.sealer, PublicURL: "https://127.0.0.1:8443"})
-	if err != nil || s2.mfa.rp != nil || s2.mfa.rpErr == nil {
-		t.Fatalf("IP RP id: rp %v err %v", s2.mfa.rp, s2.mfa.rpErr)
-	}
-}
-
-func TestRateLimitedMessage(t *testing.T) {
-	if m := (&rateLimitedError{retry: 42 * time.Second}).Error(); m != "A code was sent a moment ago. You can ask for a new one in 42 seconds." {
-		t.Errorf("cooldown message %q", m)
-	}
-	if m := (&rateLimitedError{retry: time.Hour}).Error(); m != "Too many codes were sent. Try again later or choose another method." {
-		t.Errorf("limit message %q", m)
-	}
-	var rl *rateLimitedError
-	if !userFacing(&rateLimitedError{}) || !errors.As(error(&rateLimitedError{}), &rl) || userFacing(errors.New("db down")) {
-		t.Error("userFacing")
+	if err != nil || s2.factors.RP != nil {
+		t.Fatalf("IP RP id: rp %v err %v", s2.factors.RP, err)
 	}
 }
 

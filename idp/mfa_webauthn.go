@@ -1,14 +1,13 @@
 package idp
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/web"
 	mfawebauthn "github.com/gatehouse-idp/gatehouse/mfa/webauthn"
 )
 
@@ -24,66 +23,11 @@ import (
 // Begin stores the ceremony in the login state; finish takes it from there
 // (a ceremony is single-use) and the browser posts the result as an
 // ordinary form, so the rest of the transaction is the same redirects as a
-// typed code. static/webauthn.js does the navigator.credentials part.
+// typed code. static/webauthn.js does the navigator.credentials part; the
+// ceremonies themselves are factors.Service's.
 
 // maxCredentialJSON bounds a posted WebAuthn response.
 const maxCredentialJSON = 16 << 10
-
-// webauthnUser is the user as the authenticator sees it, with their
-// registered credentials.
-func (s *Server) webauthnUser(ctx context.Context, tenantID string, u *store.User) (mfawebauthn.User, map[string]*store.Factor, error) {
-	wu := mfawebauthn.User{Name: u.Email, DisplayName: u.Name}
-	byCred := map[string]*store.Factor{}
-	all, err := s.store.ListFactors(ctx, tenantID, u.ID)
-	if err != nil {
-		return wu, nil, err
-	}
-	for _, f := range all {
-		if f.Kind != store.FactorWebAuthn || !f.Verified {
-			continue
-		}
-		var c mfawebauthn.Credential
-		if err := json.Unmarshal(f.Credential, &c); err != nil {
-			return wu, nil, err
-		}
-		c.SignCount = f.SignCount
-		wu.Credentials = append(wu.Credentials, c)
-		wu.Handle = f.UserHandle
-		byCred[string(f.CredentialID)] = f
-	}
-	if wu.Handle == nil {
-		if wu.Handle, err = mfawebauthn.NewUserHandle(s.rand); err != nil {
-			return wu, nil, err
-		}
-	}
-	return wu, byCred, nil
-}
-
-// saveCeremony keeps a ceremony in the login state (same step).
-func (s *Server) saveCeremony(ctx context.Context, st *store.LoginState, sess *mfawebauthn.Session) error {
-	data, err := sess.Marshal()
-	if err != nil {
-		return err
-	}
-	st.Ceremony = data
-	return s.store.AdvanceLoginState(ctx, st, st.Step)
-}
-
-// takeCeremony removes the ceremony from the state and returns it.
-func (s *Server) takeCeremony(ctx context.Context, st *store.LoginState) (*mfawebauthn.Session, error) {
-	if len(st.Ceremony) == 0 {
-		return nil, store.ErrNotFound
-	}
-	sess, err := mfawebauthn.UnmarshalSession(st.Ceremony)
-	if err != nil {
-		return nil, err
-	}
-	st.Ceremony = nil
-	if err := s.store.AdvanceLoginState(ctx, st, st.Step); err != nil {
-		return nil, err
-	}
-	return sess, nil
-}
 
 // writeRawJSON writes JSON that is already encoded (WebAuthn options).
 func writeRawJSON(w http.ResponseWriter, status int, body []byte) {
@@ -118,15 +62,15 @@ func (s *Server) webauthnStep(w http.ResponseWriter, r *http.Request, p *tenantP
 	}
 	_, ok := s.loadPendingRequest(r, p, r.PostForm.Get("id"))
 	st, err := s.store.LoginState(ctx, p.tenant.ID, r.PostForm.Get("id"), s.clock())
-	if !ok || err != nil || st.Step != step || s.mfa.rp == nil {
+	if !ok || err != nil || st.Step != step || s.factors.RP == nil {
 		jsonError(w, http.StatusBadRequest, "This sign-in expired. Start again.")
 		return nil, nil, false
 	}
 	u, err := s.store.UserByID(ctx, p.tenant.ID, st.UserID)
-	mp := s.mfaPolicy(s.tenantSettings(ctx, p))
+	mp := s.factors.TenantPolicy(ctx, p.tenant)
 	// A passkey verifies whenever passkeys work here; enrolling one needs the
 	// tenant to offer them, and a user who may still enrol at sign-in.
-	if err != nil || (step == stepChallenge && !mp.canVerify(store.FactorWebAuthn)) || (step == stepEnroll && !mp.allows(store.FactorWebAuthn)) {
+	if err != nil || (step == stepChallenge && !mp.CanVerify(store.FactorWebAuthn)) || (step == stepEnroll && !mp.Allows(store.FactorWebAuthn)) {
 		jsonError(w, http.StatusBadRequest, "Passkeys are not available.")
 		return nil, nil, false
 	}
@@ -144,17 +88,16 @@ func (s *Server) webauthnBegin(w http.ResponseWriter, r *http.Request, p *tenant
 	if !ok {
 		return
 	}
-	wu, _, err := s.webauthnUser(ctx, p.tenant.ID, u)
+	opts, sess, err := s.factors.BeginLogin(ctx, p.tenant.ID, u)
+	if msg, ok := web.PublicText(err); ok {
+		jsonError(w, http.StatusBadRequest, msg)
+		return
+	}
 	if err != nil {
 		jsonError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
 		return
 	}
-	opts, sess, err := s.mfa.rp.BeginLogin(wu)
-	if err != nil {
-		jsonError(w, http.StatusBadRequest, "You have no passkey. Choose another method.")
-		return
-	}
-	if err := s.saveCeremony(ctx, st, sess); err != nil {
+	if err := s.factors.SaveCeremony(ctx, st, sess); err != nil {
 		jsonError(w, http.StatusConflict, "This sign-in expired. Start again.")
 		return
 	}
@@ -168,27 +111,27 @@ func (s *Server) webauthnFinish(w http.ResponseWriter, r *http.Request, p *tenan
 	}
 	ctx := r.Context()
 	body, ok := credentialForm(r)
-	if !ok || !txn.mp.canVerify(store.FactorWebAuthn) {
+	if !ok || !txn.mp.CanVerify(store.FactorWebAuthn) {
 		s.renderChallenge(w, r, p, txn, "", http.StatusBadRequest, "The passkey did not answer. Try again.", "")
 		return
 	}
-	sess, err := s.takeCeremony(ctx, txn.st)
+	sess, err := s.factors.TakeCeremony(ctx, txn.st)
 	if err != nil {
 		s.renderChallenge(w, r, p, txn, "", http.StatusBadRequest, "The passkey did not answer in time. Try again.", "")
 		return
 	}
-	wu, byCred, err := s.webauthnUser(ctx, p.tenant.ID, txn.u)
+	c, err := s.factors.PasskeyCredential(ctx, p.tenant.ID, txn.u, sess, body)
 	if err != nil {
 		s.mfaUnavailable(w, r, p, "webauthn user", err)
 		return
 	}
-	err = s.verifyThrottled(ctx, loginFactorGuard(p, txn), passkeyCredential{t: p.tenant, wu: wu, byCred: byCred, sess: sess, body: body})
+	err = s.factors.VerifyThrottled(ctx, s.loginFactorGuard(p, txn), c)
 	if s.factorRefused(w, r, p, txn, err) {
 		return
 	}
 	if err != nil {
 		s.factorFailed(r, p, txn, store.FactorWebAuthn, err)
-		s.auditClone(ctx, p.tenant.ID, txn.u.ID, err)
+		s.factors.AuditClone(ctx, p.tenant.ID, txn.u.ID, err)
 		s.log.Info("login: passkey refused", "tenant", p.tenant.Slug, "user_id", txn.u.ID, "err", err)
 		s.renderChallenge(w, r, p, txn, "", http.StatusUnauthorized, passkeyMessage(err), "")
 		return
@@ -203,31 +146,6 @@ func passkeyMessage(err error) string {
 	return "The passkey could not be verified. Try again or choose another method."
 }
 
-// storeAssertion saves a successful assertion: the signature counter must
-// advance (one conditional UPDATE), else the key is treated as cloned.
-func (s *Server) storeAssertion(ctx context.Context, f *store.Factor, res *mfawebauthn.LoginResult) error {
-	if f == nil {
-		return mfawebauthn.ErrUnknownCredential
-	}
-	data, err := json.Marshal(res.Credential)
-	if err != nil {
-		return err
-	}
-	err = s.store.AdvanceSignCount(ctx, f.TenantID, f.ID, res.SignCount, data, s.clock())
-	if errors.Is(err, store.ErrAlreadyUsed) {
-		return mfawebauthn.ErrClonedAuthenticator // a clone raced the real key
-	}
-	return err
-}
-
-// auditClone records a refused cloned authenticator (the counter did not
-// advance), whether go-webauthn or the store noticed.
-func (s *Server) auditClone(ctx context.Context, tenantID, userID string, err error) {
-	if errors.Is(err, mfawebauthn.ErrClonedAuthenticator) {
-		s.audit(ctx, &store.AuditEvent{TenantID: tenantID, Type: audit.MFAWebauthnCloned, UserID: userID})
-	}
-}
-
 // ---- registration of a first factor during sign-in ----
 
 func (s *Server) webauthnRegisterBegin(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
@@ -240,51 +158,16 @@ func (s *Server) webauthnRegisterBegin(w http.ResponseWriter, r *http.Request, p
 
 func (s *Server) beginRegistration(w http.ResponseWriter, r *http.Request, u *store.User, st *store.LoginState) {
 	ctx := r.Context()
-	wu, _, err := s.webauthnUser(ctx, u.TenantID, u)
+	opts, sess, err := s.factors.BeginRegistration(ctx, u.TenantID, u)
 	if err != nil {
 		jsonError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
 		return
 	}
-	opts, sess, err := s.mfa.rp.BeginRegistration(wu)
-	if err != nil {
-		jsonError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
-		return
-	}
-	if err := s.saveCeremony(ctx, st, sess); err != nil {
+	if err := s.factors.SaveCeremony(ctx, st, sess); err != nil {
 		jsonError(w, http.StatusConflict, "This page expired. Reload it.")
 		return
 	}
 	writeRawJSON(w, http.StatusOK, opts)
-}
-
-// finishRegistration verifies a registration and stores the new, active
-// passkey factor.
-func (s *Server) finishRegistration(ctx context.Context, t *store.Tenant, u *store.User, sess *mfawebauthn.Session, body []byte, name string) (*store.Factor, error) {
-	wu, _, err := s.webauthnUser(ctx, t.ID, u)
-	if err != nil {
-		return nil, err
-	}
-	wu.Handle = sess.Data.UserID // the handle the authenticator was given
-	c, err := s.mfa.rp.FinishRegistration(wu, sess, body, cleanName(name, store.FactorWebAuthn))
-	if err != nil {
-		return nil, err
-	}
-	data, err := json.Marshal(c)
-	if err != nil {
-		return nil, err
-	}
-	f := &store.Factor{ID: store.NewID(), TenantID: t.ID, UserID: u.ID, Kind: store.FactorWebAuthn, Name: c.Name,
-		CredentialID: c.ID, UserHandle: wu.Handle, SignCount: c.SignCount, Credential: data, CreatedAt: s.clock()}
-	if err := s.store.CreateFactor(ctx, f); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return nil, mfawebauthn.ErrCredentialExists
-		}
-		return nil, err
-	}
-	if err := s.activateFactor(ctx, t, u, f); err != nil {
-		return nil, err
-	}
-	return f, nil
 }
 
 func (s *Server) webauthnRegisterFinish(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
@@ -294,16 +177,16 @@ func (s *Server) webauthnRegisterFinish(w http.ResponseWriter, r *http.Request, 
 	}
 	ctx := r.Context()
 	body, ok := credentialForm(r)
-	if !ok || !txn.mp.allows(store.FactorWebAuthn) {
+	if !ok || !txn.mp.Allows(store.FactorWebAuthn) {
 		s.renderEnroll(w, r, p, txn, http.StatusBadRequest, "The passkey did not answer. Try again.", "")
 		return
 	}
-	sess, err := s.takeCeremony(ctx, txn.st)
+	sess, err := s.factors.TakeCeremony(ctx, txn.st)
 	if err != nil {
 		s.renderEnroll(w, r, p, txn, http.StatusBadRequest, "The passkey did not answer in time. Try again.", "")
 		return
 	}
-	if _, err := s.finishRegistration(ctx, p.tenant, txn.u, sess, body, r.PostForm.Get("name")); err != nil {
+	if _, err := s.factors.FinishRegistration(ctx, p.tenant, txn.u, sess, body, r.PostForm.Get("name")); err != nil {
 		s.factorFailed(r, p, txn, store.FactorWebAuthn, err)
 		s.log.Info("login: passkey registration refused", "tenant", p.tenant.Slug, "err", err)
 		s.renderEnroll(w, r, p, txn, http.StatusBadRequest, "The passkey could not be registered. Try again.", "")
@@ -321,11 +204,11 @@ func (s *Server) passkeyBegin(w http.ResponseWriter, r *http.Request, p *tenantP
 		return
 	}
 	ar, ok := s.loadPendingRequest(r, p, r.PostForm.Get("id"))
-	if !ok || s.mfa.rp == nil || !s.mfaPolicy(s.tenantSettings(ctx, p)).allows(store.FactorWebAuthn) {
+	if !ok || !s.factors.PasskeySignIn(ctx, p.tenant) {
 		jsonError(w, http.StatusBadRequest, "Passkey sign-in is not available.")
 		return
 	}
-	opts, sess, err := s.mfa.rp.BeginDiscoverableLogin()
+	opts, sess, err := s.factors.BeginPasskeySignIn()
 	if err != nil {
 		jsonError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
 		return
@@ -352,7 +235,7 @@ func (s *Server) passkeyFinish(w http.ResponseWriter, r *http.Request, p *tenant
 	ctx := r.Context()
 	body, ok := credentialForm(r)
 	if !ok {
-		s.renderLogin(w, p, txn.ar, http.StatusBadRequest, "", "The passkey did not answer. Try again.")
+		s.renderLogin(w, r, p, txn.ar, http.StatusBadRequest, "", "The passkey did not answer. Try again.")
 		return
 	}
 	// The ceremony is used once: the state leaves the passkey step now.
@@ -362,54 +245,24 @@ func (s *Server) passkeyFinish(w http.ResponseWriter, r *http.Request, p *tenant
 		s.expiredLogin(w, r)
 		return
 	}
-	var byCred map[string]*store.Factor
-	var owner *store.User
-	lookup := func(ctx context.Context, handle []byte) (mfawebauthn.User, error) {
-		fs, err := s.store.FactorsByUserHandle(ctx, p.tenant.ID, handle)
-		if err != nil || len(fs) == 0 {
-			return mfawebauthn.User{}, store.ErrNotFound
-		}
-		u, err := s.store.UserByID(ctx, p.tenant.ID, fs[0].UserID)
-		if err != nil || u.Disabled {
-			return mfawebauthn.User{}, store.ErrNotFound
-		}
-		wu, bc, err := s.webauthnUser(ctx, p.tenant.ID, u)
-		owner, byCred = u, bc
-		return wu, err
-	}
-	_, res, err := s.mfa.rp.FinishDiscoverableLogin(ctx, lookup, sess, body)
-	if err == nil {
-		err = s.storeAssertion(ctx, byCred[string(res.CredentialID)], res)
-	}
+	owner, userVerified, err := s.factors.FinishPasskeySignIn(ctx, p.tenant.ID, sess, body)
 	if err != nil {
 		ev := &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.LoginPasskeyFailed, ClientID: txn.ar.ClientID}
 		if owner != nil {
 			ev.UserID = owner.ID
-			s.auditClone(ctx, p.tenant.ID, owner.ID, err)
+			s.factors.AuditClone(ctx, p.tenant.ID, owner.ID, err)
 		}
 		s.audit(ctx, ev)
 		s.metrics.logins.WithLabelValues("passkey", "failed").Inc()
 		s.log.Info("login: passkey sign-in refused", "tenant", p.tenant.Slug, "err", err)
-		s.renderLogin(w, p, txn.ar, http.StatusUnauthorized, "", passkeyMessage(err))
+		s.renderLogin(w, r, p, txn.ar, http.StatusUnauthorized, "", passkeyMessage(err))
 		return
 	}
 	m := policy.MethodWebAuthn
-	if res.UserVerified {
+	if userVerified {
 		m = policy.MethodPasskey
 	}
 	s.metrics.logins.WithLabelValues("passkey", "succeeded").Inc()
 	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.LoginPasskeySucceeded, UserID: owner.ID, ClientID: txn.ar.ClientID})
 	s.finishPrimary(w, r, p, txn.ar, owner, []policy.Method{m})
-}
-
-// passkeyOffered: the login page shows "Sign in with a passkey".
-func (s *Server) passkeyOffered(p *tenantProvider) bool {
-	if s.mfa.rp == nil {
-		return false
-	}
-	set := p.tenant.Settings
-	if t, err := s.tenants.ByID(context.Background(), p.tenant.ID); err == nil {
-		set = t.Settings
-	}
-	return s.mfaPolicy(set).allows(store.FactorWebAuthn)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
+	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
@@ -31,7 +32,7 @@ type passwordPageData struct {
 	Step        string
 	NeedCurrent bool
 	Rules       string
-	// AskCode shows the second-factor code field (reset form, reset_factor.go).
+	// AskCode shows the second-factor code field (reset form, factors.Service.CheckResetFactor).
 	AskCode bool
 }
 
@@ -187,8 +188,8 @@ func (s *Server) accountPasswordSubmit(w http.ResponseWriter, r *http.Request, p
 		return
 	}
 	// Guessing the current password from a signed-in browser counts against
-	// the account like failed sign-ins (throttle.go).
-	err := s.verifyThrottled(ctx, s.accountGuard(ctx, p, u, u.Email), passwordCredential{hash: u.PasswordHash, password: cur})
+	// the account like failed sign-ins (factors.Service.AccountGuard).
+	err := s.factors.VerifyThrottled(ctx, s.factors.AccountGuard(ctx, p.tenant, u, u.Email), factors.PasswordCredential{Hash: u.PasswordHash, Password: cur})
 	if s.refusedAttempt(w, r, p, err, again) {
 		return
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
+	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/web"
@@ -28,14 +29,13 @@ import (
 //
 // Second factor: when the tenant does not allow a reset without a second
 // factor (PasswordResetWithoutSecondFactor false, the default) a user who
-// has one must pass it before the new password is saved. Second factors
-// come with the mfa work (issue 4); until it is merged no user has one, so
-// resetSecondFactorRequired is where that step plugs in.
+// has one must pass it before the new password is saved
+// (factors.Service.ResetNeedsSecondFactor and CheckResetFactor).
 
 // forgotURL is the login page's "Forgot password?" link; "" when no email
 // sender is configured (a link could never arrive).
 func (s *Server) forgotURL(p *tenantProvider, ar *store.AuthRequest) string {
-	if s.mfa.email == nil {
+	if s.emailSender == nil {
 		return ""
 	}
 	return s.tenantURL(p.tenant.Slug) + "/login/forgot?id=" + url.QueryEscape(ar.ID)
@@ -182,14 +182,14 @@ func (s *Server) resetSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 		s.resetLinkInvalid(w, r)
 		return
 	}
-	need, err := s.resetSecondFactorRequired(ctx, p, u) // reset_factor.go
+	need, err := s.factors.ResetNeedsSecondFactor(ctx, p.tenant, u)
 	if err != nil {
 		s.log.Error("reset: second factors", "tenant", p.tenant.Slug, "err", err)
 		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
 		return
 	}
 	if need {
-		ferr := s.checkResetFactor(ctx, p, u, r.PostForm.Get("code"))
+		ferr := s.factors.CheckResetFactor(ctx, p.tenant, u, r.PostForm.Get("code"))
 		msg, status := resetFactorProblem(ferr)
 		switch {
 		case ferr == nil:
@@ -228,11 +228,26 @@ func (s *Server) resetSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 		return
 	}
 	// Proving the mailbox ends a brute-force lock on the account.
-	if _, err := s.store.ClearLoginFailures(ctx, p.tenant.ID, accountKey(u, u.Email), accountKey(nil, u.Email)); err != nil {
+	if _, err := s.factors.ClearFailures(ctx, p.tenant.ID, u, u.Email); err != nil {
 		s.log.Error("reset: clear failures", "err", err)
 	}
 	s.render(w, http.StatusOK, "message", &pageData{Title: "Password changed", TenantName: p.tenant.Name,
 		Message: "Your password was changed and your sessions were signed out. Go back to your application and sign in with the new password."})
+}
+
+// resetFactorProblem is the text and status to show for a CheckResetFactor
+// error, or "" for none to show (nil, or an internal failure).
+func resetFactorProblem(err error) (string, int) {
+	msg, ok := web.PublicText(err)
+	switch {
+	case !ok:
+		return "", 0
+	case errors.Is(err, factors.ErrResetNoUsableFactor):
+		return msg, http.StatusForbidden
+	case errors.As(err, new(*factors.ThrottledError)):
+		return msg, http.StatusTooManyRequests
+	}
+	return msg, http.StatusBadRequest
 }
 
 // reissueResetToken gives the form a new single-use token for the rest of

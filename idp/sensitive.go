@@ -9,11 +9,12 @@ import (
 	"time"
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
+	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
 
-// The sensitive-action guard (issue 8). Every account action that adds,
+// The sensitive-action guard. Every account action that adds,
 // reveals or removes a credential or a way in is mounted as
 //
 //	s.sensitive(handler)
@@ -62,6 +63,9 @@ var (
 // mailAccountChanged is the email of a sensitive action (templates/email).
 const mailAccountChanged = "account_changed"
 
+// recentAuth is how fresh a session must be to change a way in.
+const recentAuth = 10 * time.Minute
+
 // freshness is the guard's verdict on a session.
 type freshness struct {
 	OK bool
@@ -82,12 +86,12 @@ func strongFactor(kind string) bool {
 // sess.ACR is computed from Gatehouse's own methods (plus an upstream MFA
 // assertion only on a connection that trusts it, --accept-upstream-mfa),
 // never from upstream amr values, which the session lists as well.
-func sensitiveFreshness(now time.Time, sess *store.Session, h factorHoldings) freshness {
+func sensitiveFreshness(now time.Time, sess *store.Session, h factors.Holdings) freshness {
 	age := now.Sub(sess.AuthTime)
 	if age > recentAuth || age < -time.Minute {
 		return freshness{Reason: "stale"}
 	}
-	if h.mayEnrol() { // no factor, no backup code
+	if h.MayEnrol() { // no factor, no backup code
 		return freshness{OK: true, Reason: "no_factors"}
 	}
 	if policy.ACRRank(sess.ACR) >= policy.ACRRank(policy.ACRMFA) {
@@ -96,7 +100,7 @@ func sensitiveFreshness(now time.Time, sess *store.Session, h factorHoldings) fr
 	if !slices.Contains(sess.AMR, policy.AMREmail) { // "email" is ours only: upstream amr never carries it
 		return freshness{Reason: "no_second_factor"}
 	}
-	if slices.ContainsFunc(h.verified, func(f *store.Factor) bool { return strongFactor(f.Kind) }) {
+	if slices.ContainsFunc(h.Verified, func(f *store.Factor) bool { return strongFactor(f.Kind) }) {
 		return freshness{Reason: "email_code_not_enough"}
 	}
 	return freshness{OK: true, Reason: "email_code"}
@@ -104,7 +108,7 @@ func sensitiveFreshness(now time.Time, sess *store.Session, h factorHoldings) fr
 
 // sessionFreshness loads what the verdict needs and returns it.
 func (s *Server) sessionFreshness(ctx context.Context, p *tenantProvider, u *store.User, sess *store.Session) (freshness, error) {
-	h, err := s.holdings(ctx, p.tenant.ID, u.ID, s.mfaPolicy(s.tenantSettings(ctx, p)))
+	h, err := s.factors.Holdings(ctx, p.tenant.ID, u.ID, s.factors.TenantPolicy(ctx, p.tenant))
 	if err != nil {
 		return freshness{}, err
 	}

@@ -4,21 +4,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
 
 // TestSensitiveFreshness: the guard's verdict for every kind of session
-// (issue 8). Only what Gatehouse verified counts: the session's acr, never
+// Only what Gatehouse verified counts: the session's acr, never
 // upstream amr values listed next to it.
 func TestSensitiveFreshness(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	totp := &store.Factor{Kind: store.FactorTOTP, Verified: true}
 	email := &store.Factor{Kind: store.FactorEmail, Verified: true}
-	withTOTP := factorHoldings{verified: []*store.Factor{totp, email}, backupLeft: 10}
-	emailOnly := factorHoldings{verified: []*store.Factor{email}}
-	codesOnly := factorHoldings{backupLeft: 3}
-	none := factorHoldings{}
+	withTOTP := factors.Holdings{Verified: []*store.Factor{totp, email}, BackupLeft: 10}
+	emailOnly := factors.Holdings{Verified: []*store.Factor{email}}
+	codesOnly := factors.Holdings{BackupLeft: 3}
+	none := factors.Holdings{}
 	sess := func(age time.Duration, acr string, amr ...string) *store.Session {
 		return &store.Session{AuthTime: now.Add(-age), ACR: acr, AMR: amr}
 	}
@@ -26,7 +27,7 @@ func TestSensitiveFreshness(t *testing.T) {
 	for _, tt := range []struct {
 		name string
 		sess *store.Session
-		h    factorHoldings
+		h    factors.Holdings
 		ok   bool
 		why  string
 	}{

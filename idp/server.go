@@ -3,6 +3,7 @@ package idp
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
+	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/keys"
 	"github.com/gatehouse-idp/gatehouse/idp/notify"
 	"github.com/gatehouse-idp/gatehouse/idp/password"
@@ -95,7 +97,12 @@ type Server struct {
 
 	upstreamHTTP *http.Client    // federation
 	connectors   *connectorCache // federation: opened upstream connectors
-	mfa          *mfaDeps        // second factors (mfa.go)
+	factors      *factors.Service
+
+	emailSender notify.EmailSender // nil: no email codes, no notifications
+	emails      map[string]emailTemplate
+	outbox      *notify.Outbox // dev only
+	locate      LocationFunc   // never nil after New
 
 	routePatterns []string // mounted by Handler (route_table.go)
 }
@@ -151,9 +158,16 @@ func New(o Options) (*Server, error) {
 
 		upstreamHTTP: o.UpstreamHTTPClient,
 		connectors:   newConnectorCache(),
+
+		emailSender: o.EmailSender,
+		outbox:      o.Outbox,
+		locate:      o.Locate,
 	}
-	if s.mfa, err = newMFADeps(o, o.Sealer, s.publicURL); err != nil {
+	if s.emails, err = parseEmails(); err != nil {
 		return nil, err
+	}
+	if s.locate == nil {
+		s.locate = networkLocation
 	}
 	if s.bcl == nil {
 		s.bcl = defaultBackchannelClient()
@@ -162,7 +176,40 @@ func New(o Options) (*Server, error) {
 	s.tenants = tenant.NewTenants(o.Store, o.Clock)
 	s.clients = tenant.NewClients(o.Store, o.Clock)
 	s.users = tenant.NewUsers(o.Store, o.Clock)
+	if s.factors, err = s.newFactors(o); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// newFactors builds the second-factor service and credential guard.
+func (s *Server) newFactors(o Options) (*factors.Service, error) {
+	rules := otp.DefaultRules()
+	if o.OTPRules != nil {
+		if err := o.OTPRules.Validate(); err != nil {
+			return nil, err
+		}
+		rules = *o.OTPRules
+	}
+	if o.DefaultSMSProvider != "" && o.SMSSenders[o.DefaultSMSProvider] == nil {
+		return nil, fmt.Errorf("idp: default SMS provider %q is not configured", o.DefaultSMSProvider)
+	}
+	rp, err := factors.RelyingParty(s.publicURL, o.WebAuthnRPID, o.Rand, o.Clock)
+	if err != nil {
+		s.log.Warn("passkeys are off", "err", err)
+	}
+	pepper, codeKey := factors.Keys(o.Sealer)
+	f := &factors.Service{
+		Store: o.Store, Sealer: o.Sealer, Hasher: o.Hasher, Tenants: s.tenants, Audit: s.auditor,
+		Log: s.log, Clock: o.Clock, Rand: o.Rand,
+		SMS: o.SMSSenders, DefaultSMS: o.DefaultSMSProvider, Rules: rules, RP: rp, Pepper: pepper, CodeKey: codeKey,
+		Notify: s.notifyUser,
+		Checks: s.metrics.verifications, Throttled: s.metrics.policy.throttled, Locks: s.metrics.policy.locks,
+	}
+	if o.EmailSender != nil {
+		f.SendEmail = s.sendEmail
+	}
+	return f, nil
 }
 
 // Keys exposes key rotation to the CLI.

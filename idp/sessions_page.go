@@ -170,6 +170,6 @@ func (s *Server) locationOf(_ context.Context, ip string) string {
 	if err != nil {
 		return ""
 	}
-	_, label := s.mfa.locate(a)
+	_, label := s.locate(a)
 	return label
 }
