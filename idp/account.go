@@ -38,8 +38,7 @@ func (s *Server) accountUser(w http.ResponseWriter, r *http.Request, p *tenantPr
 		ResponseType: string(oidc.ResponseTypeCode), CreatedAt: now, ExpiresAt: now.Add(authRequestTTL),
 	}
 	if err := s.createBoundAuthRequest(w, r, p.tenant, ar); err != nil {
-		s.log.Error("account: create sign-in request", "tenant", p.tenant.Slug, "err", err)
-		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+		s.pages.Unavailable(w, r, "account: create sign-in request", err)
 		return nil, nil, false
 	}
 	http.Redirect(w, r, s.tenantURL(p.tenant.Slug)+"/login?id="+ar.ID, http.StatusFound)
@@ -74,8 +73,7 @@ func (s *Server) accountLogout(w http.ResponseWriter, r *http.Request, p *tenant
 	if sid, ok := s.sessionCookie(r, p.tenant); ok {
 		if sess, err := s.store.SessionByID(r.Context(), p.tenant.ID, sid); err == nil {
 			if err := s.endSession(r.Context(), p.tenant, sess, "logout"); err != nil {
-				s.log.Error("account: end session", "tenant", p.tenant.Slug, "err", err)
-				s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+				s.pages.Unavailable(w, r, "account: end session", err)
 				return
 			}
 			s.audit(r.Context(), &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.SessionLogout, UserID: sess.UserID, SessionID: sid})

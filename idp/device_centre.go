@@ -40,8 +40,7 @@ const (
 func (s *Server) blockedSignin(w http.ResponseWriter, r *http.Request, p *tenantProvider, u *store.User) bool {
 	what, kind, err := s.blockedFrom(r, p, u)
 	if err != nil {
-		s.log.Error("login: device and location blocks", "tenant", p.tenant.Slug, "err", err)
-		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+		s.pages.Unavailable(w, r, "login: device and location blocks", err)
 		return true
 	}
 	if what == "" {

@@ -30,11 +30,6 @@ import (
 // Every sign-in ends in finishPrimary with amr "fed" (+ the upstream's).
 
 // connectionButton is one "Sign in with ..." button.
-type connectionButton struct {
-	Label  string
-	Action string
-}
-
 func buttonLabel(c *store.Connection) string { return "Sign in with " + c.Name }
 
 // loginButtons lists the enabled connections of the tenant as buttons and
@@ -118,8 +113,7 @@ func (s *Server) fedRefuse(w http.ResponseWriter, r *http.Request, p *tenantProv
 }
 
 func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, what string, err error) {
-	s.log.Error(what, "err", err)
-	s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+	s.pages.Unavailable(w, r, what, err)
 }
 
 // newFlow returns a flow with fresh state, nonce and PKCE verifier.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/web"
 	mfawebauthn "github.com/gatehouse-idp/gatehouse/mfa/webauthn"
 )
 
@@ -30,55 +31,55 @@ const (
 func (s *Server) fedLinkWebAuthnBegin(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
 	ctx := r.Context()
 	if err := r.ParseForm(); err != nil {
-		jsonError(w, http.StatusBadRequest, "bad form")
+		web.JSONError(w, http.StatusBadRequest, "bad form")
 		return
 	}
 	f, ok := s.readFlow(r, p.tenant, flowProof)
 	if !ok || f.ConnectionID != r.PathValue("connection_id") || f.Identity == nil {
-		jsonError(w, http.StatusBadRequest, "This confirmation has expired. Start again.")
+		web.JSONError(w, http.StatusBadRequest, "This confirmation has expired. Start again.")
 		return
 	}
 	ar, ok := s.loadPendingRequest(r, p, f.AuthRequestID)
 	if !ok {
-		jsonError(w, http.StatusBadRequest, "This sign-in expired. Start again.")
+		web.JSONError(w, http.StatusBadRequest, "This sign-in expired. Start again.")
 		return
 	}
 	u, err := s.store.UserByID(ctx, p.tenant.ID, f.UserID)
 	if err != nil || u.Disabled {
-		jsonError(w, http.StatusBadRequest, "This confirmation has expired. Start again.")
+		web.JSONError(w, http.StatusBadRequest, "This confirmation has expired. Start again.")
 		return
 	}
 	opts, err := s.proofOptions(ctx, p, u)
 	if err != nil {
-		jsonError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
+		web.JSONError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
 		return
 	}
 	if !opts.passkey {
-		jsonError(w, http.StatusBadRequest, "Passkeys are not available.")
+		web.JSONError(w, http.StatusBadRequest, "Passkeys are not available.")
 		return
 	}
 	wu, _, err := s.webauthnUser(ctx, p.tenant.ID, u)
 	if err != nil {
-		jsonError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
+		web.JSONError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
 		return
 	}
 	options, sess, err := s.mfa.rp.BeginLogin(wu)
 	if err != nil {
-		jsonError(w, http.StatusBadRequest, "You have no passkey. Choose another method.")
+		web.JSONError(w, http.StatusBadRequest, "You have no passkey. Choose another method.")
 		return
 	}
 	data, err := sess.Marshal()
 	if err != nil {
-		jsonError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
+		web.JSONError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
 		return
 	}
 	now := s.clock()
 	if err := s.store.PutLoginState(ctx, &store.LoginState{TenantID: p.tenant.ID, AuthRequestID: ar.ID, UserID: u.ID,
 		Step: stepFedProof, Ceremony: data, CreatedAt: now, ExpiresAt: ar.ExpiresAt}); err != nil {
-		jsonError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
+		web.JSONError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
 		return
 	}
-	writeRawJSON(w, http.StatusOK, options)
+	web.RawJSON(w, http.StatusOK, options)
 }
 
 func (s *Server) fedLinkWebAuthnFinish(w http.ResponseWriter, r *http.Request, p *tenantProvider) {

@@ -77,17 +77,6 @@ func TestUpstreamAMR(t *testing.T) {
 	}
 }
 
-func TestPageCSPFormAction(t *testing.T) {
-	d := &pageData{FormActions: []string{"https://accounts.google.com", "https://x.test; script-src *", ""}}
-	csp := pageCSP(d)
-	if !strings.Contains(csp, "form-action 'self' https://accounts.google.com;") || strings.Contains(csp, "script-src *") || strings.Contains(csp, "x.test") {
-		t.Fatalf("csp: %s", csp)
-	}
-	if csp := pageCSP(struct{}{}); !strings.Contains(csp, "form-action 'self';") {
-		t.Fatalf("default csp: %s", csp)
-	}
-}
-
 func TestUpstreamOrigin(t *testing.T) {
 	cases := map[string]*store.Connection{
 		"https://accounts.google.com":       {Kind: "google", Config: []byte(`{"client_id":"x"}`)},

@@ -129,7 +129,7 @@ func (s *Server) gateAPI(route string, onlyClientCredentials bool, h func(http.R
 		params, parsed := parsedParams(r)
 		if !parsed {
 			s.log.Error("api allowlist: request without parsed parameters; refusing", "tenant", p.tenant.Slug, "route", route)
-			oauthError(w, http.StatusInternalServerError, "server_error", "try again later")
+			web.OAuthError(w, http.StatusInternalServerError, "server_error", "try again later")
 			return
 		}
 		if onlyClientCredentials && params.Get("grant_type") != string(oidc.GrantTypeClientCredentials) {

@@ -109,8 +109,7 @@ func (s *Server) trySSO(w http.ResponseWriter, r *http.Request, p *tenantProvide
 		if u, err := s.store.UserByID(ctx, p.tenant.ID, sess.UserID); err == nil {
 			if what, kind, err := s.blockedFrom(r, p, u); err != nil || what != "" {
 				if err != nil {
-					s.log.Error("login: device and location blocks", "tenant", p.tenant.Slug, "err", err)
-					s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+					s.pages.Unavailable(w, r, "login: device and location blocks", err)
 					return true
 				}
 				if err := s.endSession(ctx, p.tenant, sess, "blocked_"+kind); err != nil {
@@ -169,8 +168,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 	// same argon2id work and get the same answer as a wrong password.
 	u, err := s.store.UserByEmail(ctx, p.tenant.ID, email)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		s.log.Error("login: load user", "tenant", p.tenant.Slug, "err", err)
-		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+		s.pages.Unavailable(w, r, "login: load user", err)
 		return
 	}
 	hash := ""

@@ -135,8 +135,7 @@ func (s *Server) endSessionConfirm(w http.ResponseWriter, r *http.Request, p *te
 func (s *Server) finishLogout(w http.ResponseWriter, r *http.Request, p *tenantProvider, lr logoutRequest, userID string, status int) {
 	req := &op.EndSessionRequest{UserID: userID, ClientID: lr.clientID, IDTokenHintClaims: lr.hint}
 	if _, err := p.storage.TerminateSessionFromRequest(r.Context(), req); err != nil {
-		s.log.Error("logout", "tenant", p.tenant.Slug, "err", err)
-		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+		s.pages.Unavailable(w, r, "logout", err)
 		return
 	}
 	target := lr.redirect

@@ -144,8 +144,7 @@ func (s *Server) mfaURL(p *tenantProvider, arID string, extra url.Values) string
 }
 
 func (s *Server) mfaUnavailable(w http.ResponseWriter, r *http.Request, p *tenantProvider, what string, err error) {
-	s.log.Error("login: "+what, "tenant", p.tenant.Slug, "err", err)
-	s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+	s.pages.Unavailable(w, r, "login: "+what, err)
 }
 
 // finishSignIn creates the session, records the device and location, and

@@ -9,6 +9,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/web"
 	mfawebauthn "github.com/gatehouse-idp/gatehouse/mfa/webauthn"
 )
 
@@ -95,7 +96,7 @@ func writeRawJSON(w http.ResponseWriter, status int, body []byte) {
 }
 
 func jsonError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg})
+	web.JSON(w, status, map[string]string{"error": msg})
 }
 
 // credentialForm reads the posted WebAuthn response.

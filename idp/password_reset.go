@@ -166,8 +166,7 @@ func (s *Server) resetSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 			s.renderPage(w, http.StatusBadRequest, "password", s.resetData(p, token, r, msg))
 			return
 		}
-		s.log.Error("reset: check password", "err", err)
-		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+		s.pages.Unavailable(w, r, "reset: check password", err)
 		return
 	}
 	now := s.clock()
@@ -184,8 +183,7 @@ func (s *Server) resetSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 	}
 	need, err := s.resetSecondFactorRequired(ctx, p, u) // reset_factor.go
 	if err != nil {
-		s.log.Error("reset: second factors", "tenant", p.tenant.Slug, "err", err)
-		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+		s.pages.Unavailable(w, r, "reset: second factors", err)
 		return
 	}
 	if need {
@@ -194,8 +192,7 @@ func (s *Server) resetSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 		switch {
 		case ferr == nil:
 		case msg == "":
-			s.log.Error("reset: check second factor", "tenant", p.tenant.Slug, "err", ferr)
-			s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+			s.pages.Unavailable(w, r, "reset: check second factor", ferr)
 			return
 		case status == http.StatusForbidden:
 			s.renderError(w, r, status, "Second factor required", msg)
@@ -223,8 +220,7 @@ func (s *Server) resetSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 		return
 	}
 	if err != nil {
-		s.log.Error("reset: change password", "tenant", p.tenant.Slug, "err", err)
-		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+		s.pages.Unavailable(w, r, "reset: change password", err)
 		return
 	}
 	// Proving the mailbox ends a brute-force lock on the account.

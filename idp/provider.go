@@ -107,8 +107,7 @@ func (s *Server) withProvider(h func(http.ResponseWriter, *http.Request, *tenant
 				s.renderError(w, r, http.StatusNotFound, "Unknown organisation", "There is no Gatehouse tenant at this address.")
 				return
 			}
-			s.log.Error("load tenant", "tenant", r.PathValue("tenant"), "err", err)
-			s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+			s.pages.Unavailable(w, r, "load tenant", err)
 			return
 		}
 		ctx := op.ContextWithIssuer(r.Context(), s.tenantURL(p.tenant.Slug))

@@ -21,7 +21,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.ready)
 	mux.Handle("GET /metrics", m.Handler())
-	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(s.pages.static)))
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(s.pages.Static)))
 
 	// OpenID provider endpoints (zitadel/oidc), per tenant. No method in the
 	// pattern where CORS preflights must reach zitadel's CORS handler.

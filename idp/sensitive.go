@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
 // The sensitive-action guard (issue 8). Every account action that adds,
@@ -181,7 +182,7 @@ func (s *Server) refuseSensitive(w http.ResponseWriter, r *http.Request, p *tena
 		msg = "An email code is not enough for this change: confirm it's you with your authenticator app, phone or passkey."
 	}
 	if asJSON {
-		jsonError(w, http.StatusForbidden, msg)
+		web.JSONError(w, http.StatusForbidden, msg)
 		return
 	}
 	// The fresh sign-in returns to the account page the action was on.

@@ -91,7 +91,7 @@ type Server struct {
 	clients   *tenant.Clients
 	users     *tenant.Users
 	providers sync.Map // tenant id -> *tenantProvider
-	pages     *pages
+	pages     *web.Pages
 
 	upstreamHTTP *http.Client    // federation
 	connectors   *connectorCache // federation: opened upstream connectors
@@ -128,7 +128,7 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	pg, err := newPages()
+	pg, err := web.NewPages(o.Logger)
 	if err != nil {
 		return nil, err
 	}

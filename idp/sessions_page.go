@@ -74,8 +74,7 @@ func (s *Server) renderSessions(w http.ResponseWriter, r *http.Request, p *tenan
 	ctx := r.Context()
 	list, err := s.ActiveSessions(ctx, p.tenant, u.ID)
 	if err != nil {
-		s.log.Error("sessions page", "tenant", p.tenant.Slug, "err", err)
-		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+		s.pages.Unavailable(w, r, "sessions page", err)
 		return
 	}
 	base := s.tenantURL(p.tenant.Slug) + "/account"
@@ -121,8 +120,7 @@ func (s *Server) sessionEnd(w http.ResponseWriter, r *http.Request, p *tenantPro
 		return
 	}
 	if err := s.endSession(r.Context(), p.tenant, target, "ended_by_user"); err != nil {
-		s.log.Error("end session", "tenant", p.tenant.Slug, "err", err)
-		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+		s.pages.Unavailable(w, r, "end session", err)
 		return
 	}
 	s.renderSessions(w, r, p, u, cur, http.StatusOK, "The session was ended; its apps were signed out.", "")
