@@ -212,7 +212,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 // session exists until it passed. A federated sign-in whose connection
 // trusts the upstream's MFA claim passes policy.MethodUpstreamMFA in methods.
 func (s *Server) finishPrimary(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest, u *store.User, methods []policy.Method, upstreamAMR ...string) {
-	if !s.signinAllowed(w, r, p, "finish") { // ipallow.go: no sign-in completes from outside the allowlist
+	if !s.gate.Signin(w, r, s.currentTenant(r.Context(), p), "finish") { // no sign-in completes from outside the allowlist
 		return
 	}
 	if s.blockedSignin(w, r, p, u) { // device_centre.go: blocked browser or location

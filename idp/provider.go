@@ -2,7 +2,6 @@ package idp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -95,24 +94,6 @@ func (s *Server) captureHTTP(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(w, web.Rebind(w, r))
 	})
-}
-
-// withProvider resolves the tenant in the path and calls h with its provider;
-// an unknown tenant is a 404 page.
-func (s *Server) withProvider(h func(http.ResponseWriter, *http.Request, *tenantProvider)) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		p, err := s.provider(r.Context(), r.PathValue("tenant"))
-		if err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				s.renderError(w, r, http.StatusNotFound, "Unknown organisation", "There is no Gatehouse tenant at this address.")
-				return
-			}
-			s.pages.Unavailable(w, r, "load tenant", err)
-			return
-		}
-		ctx := op.ContextWithIssuer(r.Context(), s.tenantURL(p.tenant.Slug))
-		h(w, web.Rebind(w, r.WithContext(ctx)), p)
-	}
 }
 
 // serveOP hands the request to the tenant's zitadel provider, path relative

@@ -92,6 +92,7 @@ type Server struct {
 	users     *tenant.Users
 	providers sync.Map // tenant id -> *tenantProvider
 	pages     *web.Pages
+	gate      *web.IPGate // the tenant IP allowlists
 
 	upstreamHTTP *http.Client    // federation
 	connectors   *connectorCache // federation: opened upstream connectors
@@ -152,6 +153,7 @@ func New(o Options) (*Server, error) {
 		upstreamHTTP: o.UpstreamHTTPClient,
 		connectors:   newConnectorCache(),
 	}
+	s.gate = &web.IPGate{Pages: pg, Log: o.Logger, Refused: s.refuseIP}
 	if s.mfa, err = newMFADeps(o, o.Sealer, s.publicURL); err != nil {
 		return nil, err
 	}
