@@ -12,6 +12,7 @@ import (
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/keys"
+	"github.com/gatehouse-idp/gatehouse/idp/mailer"
 	"github.com/gatehouse-idp/gatehouse/idp/notify"
 	"github.com/gatehouse-idp/gatehouse/idp/password"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
@@ -85,7 +86,7 @@ type Server struct {
 
 	bcl *http.Client // back-channel logout (backchannel.go)
 
-	background sync.WaitGroup // emails sent after the response (mail.go)
+	mailer *mailer.Service // security emails
 
 	tenants   *tenant.Tenants
 	clients   *tenant.Clients
@@ -162,8 +163,17 @@ func New(o Options) (*Server, error) {
 	s.tenants = tenant.NewTenants(o.Store, o.Clock)
 	s.clients = tenant.NewClients(o.Store, o.Clock)
 	s.users = tenant.NewUsers(o.Store, o.Clock)
+	tmpl, err := mailer.ParseTemplates()
+	if err != nil {
+		return nil, err
+	}
+	s.mailer = &mailer.Service{Sender: o.EmailSender, Templates: tmpl, Tenants: s.tenants, Clock: o.Clock, Logger: o.Logger,
+		Hold: holdMail}
 	return s, nil
 }
+
+// Wait blocks until the emails sent in the background have gone out.
+func (s *Server) Wait() { s.mailer.Wait() }
 
 // Keys exposes key rotation to the CLI.
 func (s *Server) Keys() *keys.Manager { return s.keys }
