@@ -18,8 +18,8 @@
 // single-use state in the database and a sealed, browser-bound cookie with
 // state, nonce and PKCE verifier; the callback verifies, applies
 // federation.DecideLink (linked, JIT, proof of the local account, or an
-// explanation) and ends in finishPrimary with amr "fed". Opened connectors
-// are cached per connection version so their JWKS caches survive.
+// explanation) and ends in finishPrimary with amr "fed". The connectors,
+// the flow cookie and the amr rules are idp/upstream's.
 //
 // Access policies (ipallow.go, throttle.go, passwords.go, password_change.go,
 // password_reset.go, sessions_page.go, backchannel.go): tenant IP

@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/tenant"
+	"github.com/gatehouse-idp/gatehouse/idp/upstream"
 	"github.com/gatehouse-idp/gatehouse/idp/web"
 	"github.com/gatehouse-idp/gatehouse/mfa/otp"
 )
@@ -43,8 +44,8 @@ type Options struct {
 	// relying parties; nil means a client with a 5 s timeout that follows no redirects.
 	BackchannelClient *http.Client
 	// UpstreamHTTPClient talks to upstream identity providers (federation:
-	// discovery, token, JWKS, userinfo). It must have a Timeout; default: a
-	// client with DefaultUpstreamTimeout.
+	// discovery, token, JWKS, userinfo). It must have a Timeout; default:
+	// upstream.DefaultClient, with upstream.DefaultTimeout.
 	UpstreamHTTPClient *http.Client
 
 	// Second factors (docs/mfa.md). EmailSender delivers email codes and
@@ -94,9 +95,8 @@ type Server struct {
 	providers sync.Map // tenant id -> *tenantProvider
 	pages     *pages
 
-	upstreamHTTP *http.Client    // federation
-	connectors   *connectorCache // federation: opened upstream connectors
-	mfa          *mfaDeps        // second factors (mfa.go)
+	upstream *upstream.Service // upstream connectors and the federation flow
+	mfa      *mfaDeps          // second factors (mfa.go)
 
 	routePatterns []string // mounted by Handler (route_table.go)
 }
@@ -123,7 +123,7 @@ func New(o Options) (*Server, error) {
 		o.Metrics = NewMetrics(nil)
 	}
 	if o.UpstreamHTTPClient == nil {
-		o.UpstreamHTTPClient = defaultUpstreamClient()
+		o.UpstreamHTTPClient = upstream.DefaultClient()
 	}
 	proxies, err := web.NewProxies(o.TrustedProxies)
 	if err != nil {
@@ -149,10 +149,9 @@ func New(o Options) (*Server, error) {
 		cookieKey: o.Sealer.Derive("gatehouse/session-cookie/v1"),
 		pages:     pg,
 		bcl:       o.BackchannelClient,
-
-		upstreamHTTP: o.UpstreamHTTPClient,
-		connectors:   newConnectorCache(),
 	}
+	s.upstream = &upstream.Service{Store: o.Store, Sealer: o.Sealer, HTTP: o.UpstreamHTTPClient, Clock: o.Clock, Rand: o.Rand,
+		Dev: o.Dev, TenantURL: s.tenantURL}
 	if s.mfa, err = newMFADeps(o, o.Sealer, s.publicURL); err != nil {
 		return nil, err
 	}
