@@ -375,7 +375,7 @@ func (s *Server) fedSignIn(w http.ResponseWriter, r *http.Request, p *tenantProv
 	// The upstream's amr reaches the session (and tokens) only on a
 	// connection that trusts the upstream's MFA: from any other upstream it
 	// is a claim nobody vouches for, and a session listing "otp" looked like
-	// a fresh second factor to the account pages (issue 8).
+	// a fresh second factor to the account pages.
 	var up []string
 	if c.AcceptUpstreamMFA {
 		up = upstream.AMR(amr, true)
