@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/device"
+	"github.com/gatehouse-idp/gatehouse/idp/mailer"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
 
@@ -27,13 +28,6 @@ import (
 //
 // Blocking does not end sessions by itself; the page says so and links to
 // the sessions page.
-
-// Email kinds of the centre (templates/email).
-const (
-	mailBlockedAttempt = "blocked_attempt"
-	mailNewDevice      = "new_device"
-	mailNewLocation    = "new_location"
-)
 
 // blockedSignin refuses a sign-in of u from a blocked browser or location:
 // it answers the page, records the attempt and emails the user.
@@ -87,9 +81,7 @@ func (s *Server) refuseBlocked(w http.ResponseWriter, r *http.Request, p *tenant
 		s.log.Error("login: blocked sign-in of an unknown kind", "tenant", p.tenant.Slug, "kind", kind)
 	}
 	s.metrics.policy.throttled.WithLabelValues("blocked_" + kind).Inc()
-	values := s.mailValues(ctx, u, mailData{})
-	values["What"] = what
-	s.sendUserMailValues(ctx, p.tenant, u, mailBlockedAttempt, values)
+	s.mailer.Notify(ctx, p.tenant, u, mailer.BlockedAttempt, map[string]any{"What": what})
 	s.render(w, http.StatusForbidden, "error", &pageData{Title: "Sign-in blocked", TenantName: p.tenant.Name,
 		Message: fmt.Sprintf("Sign-in to this account from this %s has been blocked. If this is your own %s, unblock it from another device on your account's \"Your devices\" page, or ask your administrator.", what, kind)})
 }
@@ -110,13 +102,11 @@ func (s *Server) noteNewDeviceLocation(r *http.Request, p *tenantProvider, u *st
 	}
 	if !facts.deviceKnown {
 		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.LoginNewDevice, UserID: u.ID})
-		s.sendUserMail(ctx, p.tenant, u, mailNewDevice, mailData{})
+		s.mailer.Notify(ctx, p.tenant, u, mailer.NewDevice, nil)
 	}
 	if facts.locationKey != "" && !facts.locationKnown {
 		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.LoginNewLocation, UserID: u.ID, Detail: map[string]string{"location": facts.locationLabel}})
-		values := s.mailValues(ctx, u, mailData{})
-		values["Location"] = facts.locationLabel
-		s.sendUserMailValues(ctx, p.tenant, u, mailNewLocation, values)
+		s.mailer.Notify(ctx, p.tenant, u, mailer.NewLocation, map[string]any{"Location": facts.locationLabel})
 	}
 }
 

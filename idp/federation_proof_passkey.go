@@ -6,6 +6,7 @@ import (
 
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/upstream"
 	"github.com/gatehouse-idp/gatehouse/idp/web"
 	mfawebauthn "github.com/gatehouse-idp/gatehouse/mfa/webauthn"
 )
@@ -34,7 +35,7 @@ func (s *Server) fedLinkWebAuthnBegin(w http.ResponseWriter, r *http.Request, p 
 		web.JSONError(w, http.StatusBadRequest, "bad form")
 		return
 	}
-	f, ok := s.readFlow(r, p.tenant, flowProof)
+	f, ok := s.upstream.ReadFlow(r, p.tenant, upstream.FlowProof)
 	if !ok || f.ConnectionID != r.PathValue("connection_id") || f.Identity == nil {
 		web.JSONError(w, http.StatusBadRequest, "This confirmation has expired. Start again.")
 		return

@@ -40,7 +40,6 @@ type mfaDeps struct {
 	pepper     []byte                      // backup codes: HMAC key
 	otpKey     []byte                      // sent codes: HMAC key
 	rpErr      error                       // why rp is nil
-	emails     map[string]emailTemplate
 }
 
 // Limits of the second-factor step.
@@ -65,10 +64,6 @@ func newMFADeps(o Options, sealer *seal.Sealer, publicURL string) (*mfaDeps, err
 		outbox: o.Outbox, rules: otp.DefaultRules(),
 		pepper: sealer.Derive(seal.PurposeCodePepper),
 		otpKey: sealer.Derive(seal.PurposeCodePepper + "/sent-codes"),
-	}
-	var err error
-	if d.emails, err = parseEmails(); err != nil {
-		return nil, err
 	}
 	if o.OTPRules != nil {
 		if err := o.OTPRules.Validate(); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
+	"github.com/gatehouse-idp/gatehouse/idp/mailer"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/mfa/backupcodes"
@@ -336,7 +337,7 @@ func (s *Server) removeFactor(ctx context.Context, t *store.Tenant, u *store.Use
 	}
 	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.MFAFactorRemoved, UserID: u.ID,
 		Detail: map[string]string{"factor_id": f.ID, "kind": f.Kind, "reason": why}})
-	s.notifyUser(ctx, t, u, "factor_removed", map[string]any{"Factor": factorLabel(f)})
+	s.mailer.Notify(ctx, t, u, mailer.FactorRemoved, map[string]any{"Factor": factorLabel(f)})
 }
 
 // ownFactor is the user's verified factor {id} from the path.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
+	"github.com/gatehouse-idp/gatehouse/idp/mailer"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
@@ -134,7 +135,7 @@ func (s *Server) activateFactor(ctx context.Context, t *store.Tenant, u *store.U
 	}
 	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.MFAFactorEnrolled, UserID: u.ID,
 		Detail: map[string]string{"factor_id": f.ID, "kind": f.Kind}})
-	s.notifyUser(ctx, t, u, "factor_added", map[string]any{"Factor": factorLabel(f)})
+	s.mailer.Notify(ctx, t, u, mailer.FactorAdded, map[string]any{"Factor": factorLabel(f)})
 	return nil
 }
 

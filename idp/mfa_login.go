@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/upstream"
 )
 
 // The second-factor step of the login transaction:
@@ -154,7 +155,7 @@ func (s *Server) finishSignIn(w http.ResponseWriter, r *http.Request, p *tenantP
 	ctx := r.Context()
 	amr := policy.AMRFor(methods...)
 	acr := policy.ACR(amr)
-	amr = withUpstreamAMR(amr, upstreamAMR)
+	amr = upstream.WithAMR(amr, upstreamAMR)
 	sess, err := s.startSession(w, r, p, u, amr, acr)
 	if err != nil {
 		s.mfaUnavailable(w, r, p, "start session", err)

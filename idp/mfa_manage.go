@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
+	"github.com/gatehouse-idp/gatehouse/idp/mailer"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
 
@@ -41,7 +42,7 @@ func (s *Server) ResetMFA(ctx context.Context, t *store.Tenant, email string) (i
 	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.MFAReset, UserID: u.ID,
 		Detail: map[string]string{"factors_removed": strconv.FormatInt(n, 10), "by": "admin"}})
 	if n > 0 {
-		s.notifyUser(ctx, t, u, "factor_removed", map[string]any{"Factor": "All your second sign-in methods and backup codes (reset by an administrator)",
+		s.mailer.Notify(ctx, t, u, mailer.FactorRemoved, map[string]any{"Factor": "All your second sign-in methods and backup codes (reset by an administrator)",
 			"IP": "an administrator", "Device": "gatehouse user reset-mfa"})
 	}
 	return n, nil

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
+	"github.com/gatehouse-idp/gatehouse/idp/mailer"
 	"github.com/gatehouse-idp/gatehouse/idp/notify"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
@@ -185,10 +186,10 @@ func (s *Server) sendCode(ctx context.Context, t *store.Tenant, u *store.User, f
 	}
 	minutes := int(s.mfa.rules.TTL / time.Minute)
 	if f.Kind == store.FactorSMS {
-		body := fmt.Sprintf("%s: your sign-in code is %s. It expires in %d minutes. Never share it.", senderName(t, set), code, minutes)
+		body := fmt.Sprintf("%s: your sign-in code is %s. It expires in %d minutes. Never share it.", set.Sender(t.Name), code, minutes)
 		err = sms.SendSMS(ctx, notify.SMS{To: f.Destination, Body: body})
 	} else {
-		err = s.sendEmail(ctx, t, f.Destination, "code", map[string]any{"Code": code, "Minutes": minutes, "Enroll": purpose == store.OTPPurposeEnroll})
+		err = s.mailer.Send(ctx, t, f.Destination, mailer.Code, map[string]any{"Code": code, "Minutes": minutes, "Enroll": purpose == store.OTPPurposeEnroll})
 	}
 	if err != nil {
 		s.log.Error("mfa: send code", "tenant", t.Slug, "user_id", u.ID, "kind", f.Kind, "err", err)
@@ -238,6 +239,6 @@ func (s *Server) useBackupCode(ctx context.Context, t *store.Tenant, u *store.Us
 	}
 	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.MFABackupCodeUsed, UserID: u.ID,
 		Detail: map[string]string{"remaining": strconv.Itoa(remaining)}})
-	s.notifyUser(ctx, t, u, "backup_code_used", map[string]any{"Remaining": remaining, "Low": remaining <= 2})
+	s.mailer.Notify(ctx, t, u, mailer.BackupCodeUsed, map[string]any{"Remaining": remaining, "Low": remaining <= 2})
 	return nil
 }

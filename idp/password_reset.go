@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
+	"github.com/gatehouse-idp/gatehouse/idp/mailer"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
-	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
 // Password reset by email link:
@@ -35,7 +35,7 @@ import (
 // forgotURL is the login page's "Forgot password?" link; "" when no email
 // sender is configured (a link could never arrive).
 func (s *Server) forgotURL(p *tenantProvider, ar *store.AuthRequest) string {
-	if s.mfa.email == nil {
+	if !s.mailer.CanSend() {
 		return ""
 	}
 	return s.tenantURL(p.tenant.Slug) + "/login/forgot?id=" + url.QueryEscape(ar.ID)
@@ -120,8 +120,8 @@ func (s *Server) sendResetLink(r *http.Request, p *tenantProvider, u *store.User
 		return
 	}
 	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.PasswordResetRequested, UserID: u.ID})
-	s.sendUserMail(ctx, p.tenant, u, mailPasswordReset, mailData{
-		Link: s.tenantURL(p.tenant.Slug) + "/login/reset?token=" + token, IP: web.From(ctx).IP(), Minutes: int(resetLinkTTL.Minutes())})
+	s.mailer.Notify(ctx, p.tenant, u, mailer.PasswordReset, map[string]any{
+		"Link": s.tenantURL(p.tenant.Slug) + "/login/reset?token=" + token, "Minutes": int(resetLinkTTL.Minutes())})
 }
 
 func (s *Server) resetData(p *tenantProvider, token string, r *http.Request, errMsg string) *passwordPageData {

@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
+	"github.com/gatehouse-idp/gatehouse/idp/mailer"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
-	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
 // The tenant password policy, applied wherever a password is set: the
@@ -90,8 +90,7 @@ func (s *Server) changePassword(ctx context.Context, t *store.Tenant, u *store.U
 	ended := s.endUserSessions(ctx, t, u.ID, c.keepSession, "password_changed")
 	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.UserPasswordChanged, UserID: u.ID, SessionID: c.keepSession,
 		Detail: map[string]string{"via": c.via, "sessions_ended": fmt.Sprint(ended)}})
-	x := web.From(ctx)
-	s.sendUserMail(ctx, t, u, mailPasswordChanged, mailData{IP: x.IP(), Device: deviceLabel(x.UserAgent())})
+	s.mailer.Notify(ctx, t, u, mailer.PasswordChanged, nil)
 	return nil
 }
 

@@ -110,48 +110,6 @@ func TestCheckBackchannelURI(t *testing.T) {
 	}
 }
 
-func TestPolicyEmails(t *testing.T) {
-	tmpl, err := parseEmails()
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := map[string]any{"TenantName": "Acme <Support>", "SenderName": "Acme", "Name": "Alice", "Email": "alice@acme.test",
-		"Time": "2 January 2030 03:04 UTC", "IP": "192.0.2.7", "Device": "Firefox 120 on Linux",
-		"Link": "https://id.example/t/acme/login/reset?token=abc", "Minutes": 30, "Failures": 10}
-	for _, kind := range []string{mailPasswordChanged, mailPasswordReset, mailAccountLocked} {
-		et, ok := tmpl[kind]
-		if !ok {
-			t.Fatalf("%s: not parsed", kind)
-		}
-		var subj, text, html strings.Builder
-		if err := et.text.ExecuteTemplate(&subj, "subject", d); err != nil {
-			t.Fatal(err)
-		}
-		if err := et.text.ExecuteTemplate(&text, "text", d); err != nil {
-			t.Fatal(err)
-		}
-		if err := et.html.ExecuteTemplate(&html, "html", d); err != nil {
-			t.Fatal(err)
-		}
-		if subj.Len() == 0 || strings.Contains(subj.String(), "\n") || !strings.Contains(text.String(), "Alice") || !strings.Contains(html.String(), "Alice") {
-			t.Errorf("%s: subject %q text %q", kind, subj.String(), text.String())
-		}
-		if strings.Contains(html.String(), "Acme <Support>") || !strings.Contains(html.String(), "Acme &lt;Support&gt;") {
-			t.Errorf("%s: html not escaped", kind)
-		}
-		switch kind {
-		case mailPasswordReset:
-			if !strings.Contains(text.String(), "https://id.example/t/acme/login/reset?token=abc") || !strings.Contains(text.String(), "30 minutes") {
-				t.Errorf("reset text: %s", text.String())
-			}
-		case mailAccountLocked:
-			if !strings.Contains(text.String(), "10 failed") || !strings.Contains(text.String(), "192.0.2.7") {
-				t.Errorf("lock text: %s", text.String())
-			}
-		}
-	}
-}
-
 func TestPasswordStep(t *testing.T) {
 	sealer, err := seal.New(make([]byte, 32), nil)
 	if err != nil {

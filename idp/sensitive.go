@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
+	"github.com/gatehouse-idp/gatehouse/idp/mailer"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/web"
@@ -59,9 +60,6 @@ var (
 	actPasswordChanged  = sensitiveAction{"password.changed", "Your password was changed"}
 	actAccountChanged   = sensitiveAction{"account.changed", "The sign-in settings of your account were changed"}
 )
-
-// mailAccountChanged is the email of a sensitive action (templates/email).
-const mailAccountChanged = "account_changed"
 
 // freshness is the guard's verdict on a session.
 type freshness struct {
@@ -216,7 +214,7 @@ func (s *Server) sensitiveDone(r *http.Request, a sensitiveAction, detail string
 
 // holdMail keeps a notice an action sends inside a guarded request, to be
 // sent as (or folded into) the action's one email. It reports false outside
-// the guard.
+// the guard. It is the mailer's Hold (idp.New).
 func holdMail(ctx context.Context, kind string, values map[string]any) bool {
 	op := guardedOp(ctx)
 	if op == nil {
@@ -246,7 +244,7 @@ func (s *Server) finishSensitive(ctx context.Context, p *tenantProvider, route s
 		Detail: map[string]string{"action": name, "freshness": op.verdict.Reason}})
 	if len(op.mails) == 1 { // the action's own notice names it (factor_added, password_changed...)
 		m := op.mails[0]
-		s.sendUserMailValues(ctx, p.tenant, op.u, m.kind, m.values)
+		s.mailer.SendValues(ctx, p.tenant, op.u, m.kind, m.values)
 		return
 	}
 	a := actAccountChanged // several notices and no action reported
@@ -260,7 +258,5 @@ func (s *Server) finishSensitive(ctx context.Context, p *tenantProvider, route s
 // (outside a guarded request: ctx must not carry an operation, else the
 // mail would be held for it).
 func (s *Server) notifyAction(ctx context.Context, t *store.Tenant, u *store.User, a sensitiveAction, detail string) {
-	values := s.mailValues(ctx, u, mailData{})
-	values["Action"], values["Detail"] = a.Label, detail
-	s.sendUserMailValues(ctx, t, u, mailAccountChanged, values)
+	s.mailer.Notify(ctx, t, u, mailer.AccountChanged, map[string]any{"Action": a.Label, "Detail": detail})
 }

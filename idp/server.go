@@ -12,11 +12,13 @@ import (
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/keys"
+	"github.com/gatehouse-idp/gatehouse/idp/mailer"
 	"github.com/gatehouse-idp/gatehouse/idp/notify"
 	"github.com/gatehouse-idp/gatehouse/idp/password"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/tenant"
+	"github.com/gatehouse-idp/gatehouse/idp/upstream"
 	"github.com/gatehouse-idp/gatehouse/idp/web"
 	"github.com/gatehouse-idp/gatehouse/mfa/otp"
 )
@@ -42,8 +44,8 @@ type Options struct {
 	// relying parties; nil means a client with a 5 s timeout that follows no redirects.
 	BackchannelClient *http.Client
 	// UpstreamHTTPClient talks to upstream identity providers (federation:
-	// discovery, token, JWKS, userinfo). It must have a Timeout; default: a
-	// client with DefaultUpstreamTimeout.
+	// discovery, token, JWKS, userinfo). It must have a Timeout; default:
+	// upstream.DefaultClient, with upstream.DefaultTimeout.
 	UpstreamHTTPClient *http.Client
 
 	// Second factors (docs/mfa.md). EmailSender delivers email codes and
@@ -85,7 +87,7 @@ type Server struct {
 
 	bcl *http.Client // back-channel logout (backchannel.go)
 
-	background sync.WaitGroup // emails sent after the response (mail.go)
+	mailer *mailer.Service // security emails
 
 	tenants   *tenant.Tenants
 	clients   *tenant.Clients
@@ -94,9 +96,8 @@ type Server struct {
 	pages     *web.Pages
 	gate      *web.IPGate // the tenant IP allowlists
 
-	upstreamHTTP *http.Client    // federation
-	connectors   *connectorCache // federation: opened upstream connectors
-	mfa          *mfaDeps        // second factors (mfa.go)
+	upstream *upstream.Service // upstream connectors and the federation flow
+	mfa      *mfaDeps          // second factors (mfa.go)
 
 	routePatterns []string // mounted by Handler (route_table.go)
 }
@@ -123,7 +124,7 @@ func New(o Options) (*Server, error) {
 		o.Metrics = NewMetrics(nil)
 	}
 	if o.UpstreamHTTPClient == nil {
-		o.UpstreamHTTPClient = defaultUpstreamClient()
+		o.UpstreamHTTPClient = upstream.DefaultClient()
 	}
 	proxies, err := web.NewProxies(o.TrustedProxies)
 	if err != nil {
@@ -149,11 +150,10 @@ func New(o Options) (*Server, error) {
 		cookieKey: o.Sealer.Derive("gatehouse/session-cookie/v1"),
 		pages:     pg,
 		bcl:       o.BackchannelClient,
-
-		upstreamHTTP: o.UpstreamHTTPClient,
-		connectors:   newConnectorCache(),
 	}
 	s.gate = &web.IPGate{Pages: pg, Log: o.Logger, Refused: s.refuseIP}
+	s.upstream = &upstream.Service{Store: o.Store, Sealer: o.Sealer, HTTP: o.UpstreamHTTPClient, Clock: o.Clock, Rand: o.Rand,
+		Dev: o.Dev, TenantURL: s.tenantURL}
 	if s.mfa, err = newMFADeps(o, o.Sealer, s.publicURL); err != nil {
 		return nil, err
 	}
@@ -164,8 +164,17 @@ func New(o Options) (*Server, error) {
 	s.tenants = tenant.NewTenants(o.Store, o.Clock)
 	s.clients = tenant.NewClients(o.Store, o.Clock)
 	s.users = tenant.NewUsers(o.Store, o.Clock)
+	tmpl, err := mailer.ParseTemplates()
+	if err != nil {
+		return nil, err
+	}
+	s.mailer = &mailer.Service{Sender: o.EmailSender, Templates: tmpl, Tenants: s.tenants, Clock: o.Clock, Logger: o.Logger,
+		Hold: holdMail}
 	return s, nil
 }
+
+// Wait blocks until the emails sent in the background have gone out.
+func (s *Server) Wait() { s.mailer.Wait() }
 
 // Keys exposes key rotation to the CLI.
 func (s *Server) Keys() *keys.Manager { return s.keys }

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/gatehouse-idp/gatehouse/idp/device"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
 
@@ -57,7 +58,7 @@ func (s *Server) ActiveSessions(ctx context.Context, t *store.Tenant, userID str
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, SessionInfo{Session: ss, Device: deviceLabel(ss.UserAgent), Apps: apps})
+		out = append(out, SessionInfo{Session: ss, Device: device.Describe(ss.UserAgent).Label, Apps: apps})
 	}
 	return out, nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
+	"github.com/gatehouse-idp/gatehouse/idp/mailer"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/web"
@@ -227,8 +228,7 @@ func (g *loginGuard) noteLocks(ctx context.Context, s *Server) {
 		"failures": fmt.Sprint(limit), "minutes": fmt.Sprint(int(g.set.LoginLock().Minutes()))}}
 	if g.u != nil {
 		ev.UserID = g.u.ID
-		s.sendUserMail(ctx, t, g.u, mailAccountLocked, mailData{
-			IP: web.From(ctx).IP(), Device: deviceLabel(web.From(ctx).UserAgent()), Minutes: int(g.set.LoginLock().Minutes()), Failures: limit})
+		s.mailer.Notify(ctx, t, g.u, mailer.AccountLocked, map[string]any{"Minutes": int(g.set.LoginLock().Minutes()), "Failures": limit})
 	}
 	s.audit(ctx, ev)
 }
