@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/notify"
 	"github.com/gatehouse-idp/gatehouse/idp/password"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
+	"github.com/gatehouse-idp/gatehouse/idp/session"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/tenant"
 	"github.com/gatehouse-idp/gatehouse/idp/web"
@@ -81,9 +82,7 @@ type Server struct {
 	metrics   *Metrics
 	auditor   *audit.Recorder
 	proxies   *web.Proxies
-	cookieKey []byte
-
-	bcl *http.Client // back-channel logout (backchannel.go)
+	sessions  *session.Service
 
 	background sync.WaitGroup // emails sent after the response (mail.go)
 
@@ -124,6 +123,9 @@ func New(o Options) (*Server, error) {
 	if o.UpstreamHTTPClient == nil {
 		o.UpstreamHTTPClient = defaultUpstreamClient()
 	}
+	if o.BackchannelClient == nil {
+		o.BackchannelClient = session.NewBackchannelClient()
+	}
 	proxies, err := web.NewProxies(o.TrustedProxies)
 	if err != nil {
 		return nil, err
@@ -145,9 +147,7 @@ func New(o Options) (*Server, error) {
 		metrics:   o.Metrics,
 		auditor:   &audit.Recorder{Store: o.Store, Clock: o.Clock, Logger: o.Logger, Request: web.RequestInfo},
 		proxies:   proxies,
-		cookieKey: o.Sealer.Derive("gatehouse/session-cookie/v1"),
 		pages:     pg,
-		bcl:       o.BackchannelClient,
 
 		upstreamHTTP: o.UpstreamHTTPClient,
 		connectors:   newConnectorCache(),
@@ -155,13 +155,15 @@ func New(o Options) (*Server, error) {
 	if s.mfa, err = newMFADeps(o, o.Sealer, s.publicURL); err != nil {
 		return nil, err
 	}
-	if s.bcl == nil {
-		s.bcl = defaultBackchannelClient()
-	}
 	s.keys = keys.New(o.Store, o.Sealer, o.Clock, maxTokenLifetime)
 	s.tenants = tenant.NewTenants(o.Store, o.Clock)
 	s.clients = tenant.NewClients(o.Store, o.Clock)
 	s.users = tenant.NewUsers(o.Store, o.Clock)
+	s.sessions = &session.Service{
+		Store: o.Store, Tenants: s.tenants, Keys: s.keys, Audit: s.auditor, Log: o.Logger, Clock: o.Clock, Rand: o.Rand,
+		CookieKey: o.Sealer.Derive("gatehouse/session-cookie/v1"), Dev: o.Dev,
+		Backchannel: o.BackchannelClient, Issuer: s.tenantURL,
+	}
 	return s, nil
 }
 
