@@ -10,9 +10,11 @@
 // checks a sign-in needs is the login transaction's; Start records the
 // result.
 //
-// It is tier 2 of the package map (docs/architecture.md): it imports the
-// store types, idp/audit, idp/keys (logout tokens are signed with the
-// tenant's key), idp/device and idp/seal, never package idp, a handler
-// package or another tier-2 package. Its store is the narrow Store
-// interface, which store.Store satisfies.
+// It is tier 2 of the package map (docs/architecture.md). It may import
+// the libraries (idp/store types, idp/seal, idp/device) and tier 1: idp/web
+// (the request's IP and user agent, public errors), idp/audit, idp/keys
+// (logout tokens are signed with the tenant's key). It must not import
+// package idp, another tier-2 package or a handler package (tier 3);
+// idp/manage may use it. Its store is the narrow Store interface, which store.Store
+// satisfies; the tenant cache comes in as the Tenants interface.
 package session
