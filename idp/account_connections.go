@@ -121,13 +121,8 @@ func (s *Server) accountConnect(w http.ResponseWriter, r *http.Request, p *tenan
 // the connect, if that user is still the one signed in.
 func (s *Server) fedConnect(w http.ResponseWriter, r *http.Request, p *tenantProvider, f *upstream.Flow, c *store.Connection, id federation.Identity) {
 	ctx := r.Context()
-	now := s.clock()
-	sid, ok := s.sessionCookie(r, p.tenant)
-	var sess *store.Session
-	if ok && sid == f.SessionID {
-		sess, _ = s.store.SessionByID(ctx, p.tenant.ID, sid)
-	}
-	if sess == nil || !sess.Active(now) || sess.UserID != f.UserID {
+	sess, _ := s.sessions.Current(r, p.tenant)
+	if sess == nil || sess.ID != f.SessionID || sess.UserID != f.UserID {
 		s.fedRefuse(w, r, p, f, c.ID, http.StatusForbidden, "session_changed",
 			"You are no longer signed in as the account that started connecting. Sign in and try again.", nil)
 		return

@@ -361,7 +361,7 @@ func (s *Server) endConnectionSessions(ctx context.Context, t *store.Tenant, con
 		n++
 		s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.SessionEnded, UserID: sess.UserID, SessionID: sid,
 			Detail: map[string]string{"reason": reason, "connection_id": connID}})
-		s.notifySessionEnded(ctx, t, sess) // backchannel.go: its apps get logout tokens
+		s.sessions.NotifyEnded(ctx, t, sess) // its apps get logout tokens
 	}
 	return n, nil
 }

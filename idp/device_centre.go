@@ -48,7 +48,7 @@ func (s *Server) blockedSignin(w http.ResponseWriter, r *http.Request, p *tenant
 // the browser (device cookie) or its location.
 func (s *Server) blockedFrom(r *http.Request, p *tenantProvider, u *store.User) (what, kind string, err error) {
 	ctx := r.Context()
-	if id, ok := s.deviceID(r); ok {
+	if id, ok := s.sessions.DeviceID(r); ok {
 		blocks, err := s.store.DeviceBlocks(ctx, p.tenant.ID, u.ID)
 		if err != nil {
 			return "", "", err
@@ -144,7 +144,7 @@ func (s *Server) UserDevices(ctx context.Context, t *store.Tenant, userID string
 	}
 	curDev, curLoc := "", ""
 	if r != nil {
-		if id, ok := s.deviceID(r); ok {
+		if id, ok := s.sessions.DeviceID(r); ok {
 			curDev = string(device.HashDeviceID(id))
 		}
 		curLoc, _ = s.clientLocation(r.Context())
@@ -190,7 +190,7 @@ func (s *Server) ChangeDevice(ctx context.Context, t *store.Tenant, userID, kind
 			return errDeviceUnknown
 		}
 		if action == "block" && current != nil {
-			if cid, ok := s.deviceID(current); ok && string(device.HashDeviceID(cid)) == string(hash) {
+			if cid, ok := s.sessions.DeviceID(current); ok && string(device.HashDeviceID(cid)) == string(hash) {
 				return errDeviceCurrent
 			}
 		}

@@ -52,8 +52,6 @@ const (
 	accountFailureWindow     = 15 * time.Minute
 	// recentAuth is how fresh a session must be to change factors.
 	recentAuth = 10 * time.Minute
-	// deviceCookieDays is the life of the device cookie.
-	deviceCookieDays = 400
 	// maxRememberDeviceDays bounds the tenant setting.
 	maxRememberDeviceDays = 365
 )

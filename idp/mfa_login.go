@@ -156,7 +156,7 @@ func (s *Server) finishSignIn(w http.ResponseWriter, r *http.Request, p *tenantP
 	amr := policy.AMRFor(methods...)
 	acr := policy.ACR(amr)
 	amr = upstream.WithAMR(amr, upstreamAMR)
-	sess, err := s.startSession(w, r, p, u, amr, acr)
+	sess, err := s.sessions.Start(w, r, p.tenant, u.ID, amr, acr)
 	if err != nil {
 		s.mfaUnavailable(w, r, p, "start session", err)
 		return

@@ -91,25 +91,6 @@ func TestThrottleSettings(t *testing.T) {
 	}
 }
 
-func TestCheckBackchannelURI(t *testing.T) {
-	for uri, ok := range map[string]bool{
-		"https://desk.example.com/bcl":         true,
-		"https://desk.example.com/bcl?x=1":     true,
-		"http://127.0.0.1:8080/bcl":            true,
-		"http://localhost/bcl":                 true,
-		"http://desk.example.com/bcl":          false,
-		"https://desk.example.com/bcl#frag":    false,
-		"https://user:pw@desk.example.com/bcl": false,
-		"/relative":                            false,
-		"ftp://desk.example.com/":              false,
-		"https://" + strings.Repeat("a", 3000): false,
-	} {
-		if err := checkBackchannelURI(uri); (err == nil) != ok {
-			t.Errorf("checkBackchannelURI(%q) = %v, want ok=%v", uri, err, ok)
-		}
-	}
-}
-
 func TestPasswordStep(t *testing.T) {
 	sealer, err := seal.New(make([]byte, 32), nil)
 	if err != nil {

@@ -68,7 +68,7 @@ func (s *Server) newProvider(t *store.Tenant) (*tenantProvider, error) {
 		AuthMethodPost:           true,
 		GrantTypeRefreshToken:    true,
 		RequestObjectSupported:   false,
-		// Back-channel logout (backchannel.go): logout tokens carry sid.
+		// Back-channel logout (idp/session): logout tokens carry sid.
 		BackChannelLogoutSupported:        true,
 		BackChannelLogoutSessionSupported: true,
 		SupportedScopes:                   []string{"openid", "profile", "email", "offline_access"},

@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/notify"
 	"github.com/gatehouse-idp/gatehouse/idp/password"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
+	"github.com/gatehouse-idp/gatehouse/idp/session"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/tenant"
 	"github.com/gatehouse-idp/gatehouse/idp/upstream"
@@ -83,9 +84,7 @@ type Server struct {
 	metrics   *Metrics
 	auditor   *audit.Recorder
 	proxies   *web.Proxies
-	cookieKey []byte
-
-	bcl *http.Client // back-channel logout (backchannel.go)
+	sessions  *session.Service
 
 	mailer *mailer.Service // security emails
 
@@ -126,6 +125,9 @@ func New(o Options) (*Server, error) {
 	if o.UpstreamHTTPClient == nil {
 		o.UpstreamHTTPClient = upstream.DefaultClient()
 	}
+	if o.BackchannelClient == nil {
+		o.BackchannelClient = session.NewBackchannelClient()
+	}
 	proxies, err := web.NewProxies(o.TrustedProxies)
 	if err != nil {
 		return nil, err
@@ -147,18 +149,13 @@ func New(o Options) (*Server, error) {
 		metrics:   o.Metrics,
 		auditor:   &audit.Recorder{Store: o.Store, Clock: o.Clock, Logger: o.Logger, Request: web.RequestInfo},
 		proxies:   proxies,
-		cookieKey: o.Sealer.Derive("gatehouse/session-cookie/v1"),
 		pages:     pg,
-		bcl:       o.BackchannelClient,
 	}
 	s.gate = &web.IPGate{Pages: pg, Log: o.Logger, Refused: s.refuseIP}
 	s.upstream = &upstream.Service{Store: o.Store, Sealer: o.Sealer, HTTP: o.UpstreamHTTPClient, Clock: o.Clock, Rand: o.Rand,
 		Dev: o.Dev, TenantURL: s.tenantURL}
 	if s.mfa, err = newMFADeps(o, o.Sealer, s.publicURL); err != nil {
 		return nil, err
-	}
-	if s.bcl == nil {
-		s.bcl = defaultBackchannelClient()
 	}
 	s.keys = keys.New(o.Store, o.Sealer, o.Clock, maxTokenLifetime)
 	s.tenants = tenant.NewTenants(o.Store, o.Clock)
@@ -170,6 +167,11 @@ func New(o Options) (*Server, error) {
 	}
 	s.mailer = &mailer.Service{Sender: o.EmailSender, Templates: tmpl, Tenants: s.tenants, Clock: o.Clock, Logger: o.Logger,
 		Hold: holdMail}
+	s.sessions = &session.Service{
+		Store: o.Store, Tenants: s.tenants, Keys: s.keys, Audit: s.auditor, Log: o.Logger, Clock: o.Clock, Rand: o.Rand,
+		CookieKey: o.Sealer.Derive("gatehouse/session-cookie/v1"), Dev: o.Dev,
+		Backchannel: o.BackchannelClient, Issuer: s.tenantURL,
+	}
 	return s, nil
 }
 

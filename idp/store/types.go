@@ -225,7 +225,7 @@ type Session struct {
 	EndedAt       *time.Time
 	EndReason     string
 	// CookieHash is the SHA-256 of the random value in the browser's session
-	// cookie; ReauthenticateSession replaces it (idp/cookies.go).
+	// cookie; ReauthenticateSession replaces it (idp/session).
 	CookieHash []byte
 }
 
