@@ -22,13 +22,10 @@ const accountClientID = "_gatehouse_account"
 func (s *Server) accountUser(w http.ResponseWriter, r *http.Request, p *tenantProvider) (*store.User, *store.Session, bool) {
 	ctx := r.Context()
 	now := s.clock()
-	if sid, ok := s.sessionCookie(r, p.tenant); ok {
-		if sess, err := s.store.SessionByID(ctx, p.tenant.ID, sid); err == nil && sess.Active(now) {
-			if u, err := s.store.UserByID(ctx, p.tenant.ID, sess.UserID); err == nil && !u.Disabled {
-				set := s.tenantSettings(ctx, p)
-				if err := s.store.TouchSession(ctx, p.tenant.ID, sess.ID, now, set.SessionIdle()); err == nil {
-					return u, sess, true
-				}
+	if sess, err := s.sessions.Current(r, p.tenant); err == nil && sess != nil {
+		if u, err := s.store.UserByID(ctx, p.tenant.ID, sess.UserID); err == nil && !u.Disabled {
+			if err := s.sessions.Touch(ctx, p.tenant, sess); err == nil {
+				return u, sess, true
 			}
 		}
 	}
@@ -38,8 +35,7 @@ func (s *Server) accountUser(w http.ResponseWriter, r *http.Request, p *tenantPr
 		ResponseType: string(oidc.ResponseTypeCode), CreatedAt: now, ExpiresAt: now.Add(authRequestTTL),
 	}
 	if err := s.createBoundAuthRequest(w, r, p.tenant, ar); err != nil {
-		s.log.Error("account: create sign-in request", "tenant", p.tenant.Slug, "err", err)
-		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+		s.pages.Unavailable(w, r, "account: create sign-in request", err)
 		return nil, nil, false
 	}
 	http.Redirect(w, r, s.tenantURL(p.tenant.Slug)+"/login?id="+ar.ID, http.StatusFound)
@@ -71,16 +67,15 @@ func (s *Server) renderAccount(w http.ResponseWriter, status int, page string, p
 
 // accountLogout ends the browser's session from the account page.
 func (s *Server) accountLogout(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
-	if sid, ok := s.sessionCookie(r, p.tenant); ok {
+	if sid, ok := s.sessions.Cookie(r, p.tenant); ok {
 		if sess, err := s.store.SessionByID(r.Context(), p.tenant.ID, sid); err == nil {
-			if err := s.endSession(r.Context(), p.tenant, sess, "logout"); err != nil {
-				s.log.Error("account: end session", "tenant", p.tenant.Slug, "err", err)
-				s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+			if err := s.sessions.End(r.Context(), p.tenant, sess, "logout"); err != nil {
+				s.pages.Unavailable(w, r, "account: end session", err)
 				return
 			}
 			s.audit(r.Context(), &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.SessionLogout, UserID: sess.UserID, SessionID: sid})
 		}
 	}
-	s.clearSessionCookie(w, p.tenant)
+	s.sessions.ClearCookie(w, p.tenant)
 	s.loggedOut(w, r, p)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/federation"
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/upstream"
 )
 
 // Connected accounts (/t/{tenant}/account/connections): the signed-in user
@@ -86,7 +87,7 @@ func (s *Server) renderConnections(w http.ResponseWriter, r *http.Request, p *te
 	for _, c := range conns {
 		if c.Enabled && !linked[c.ID] {
 			d.Connectable = append(d.Connectable, connectionButton{Label: "Connect " + c.Name, Action: base + "/" + c.ID + "/connect"})
-			if o := upstreamOrigin(c); o != "" {
+			if o := upstream.Origin(c); o != "" {
 				d.FormActions = append(d.FormActions, o)
 			}
 		}
@@ -102,13 +103,13 @@ func (s *Server) accountConnect(w http.ResponseWriter, r *http.Request, p *tenan
 		return
 	}
 	connID := r.PathValue("connection_id")
-	f, err := s.newFlow(flowConnect, connID)
+	f, err := s.upstream.NewFlow(upstream.FlowConnect, connID)
 	if err != nil {
 		s.unavailable(w, r, "account: new flow", err)
 		return
 	}
 	f.UserID, f.SessionID = u.ID, sess.ID
-	c, err := s.enabledConnection(r.Context(), p.tenant, connID)
+	c, err := s.upstream.EnabledConnection(r.Context(), p.tenant, connID)
 	if err != nil {
 		s.renderConnections(w, r, p, u, http.StatusNotFound, "", "This sign-in option is not available.")
 		return
@@ -118,15 +119,10 @@ func (s *Server) accountConnect(w http.ResponseWriter, r *http.Request, p *tenan
 
 // fedConnect links a verified upstream identity to the user who started
 // the connect, if that user is still the one signed in.
-func (s *Server) fedConnect(w http.ResponseWriter, r *http.Request, p *tenantProvider, f *fedFlow, c *store.Connection, id federation.Identity) {
+func (s *Server) fedConnect(w http.ResponseWriter, r *http.Request, p *tenantProvider, f *upstream.Flow, c *store.Connection, id federation.Identity) {
 	ctx := r.Context()
-	now := s.clock()
-	sid, ok := s.sessionCookie(r, p.tenant)
-	var sess *store.Session
-	if ok && sid == f.SessionID {
-		sess, _ = s.store.SessionByID(ctx, p.tenant.ID, sid)
-	}
-	if sess == nil || !sess.Active(now) || sess.UserID != f.UserID {
+	sess, _ := s.sessions.Current(r, p.tenant)
+	if sess == nil || sess.ID != f.SessionID || sess.UserID != f.UserID {
 		s.fedRefuse(w, r, p, f, c.ID, http.StatusForbidden, "session_changed",
 			"You are no longer signed in as the account that started connecting. Sign in and try again.", nil)
 		return

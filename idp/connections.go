@@ -11,10 +11,9 @@ import (
 	"time"
 
 	"github.com/gatehouse-idp/gatehouse/federation"
-	"github.com/gatehouse-idp/gatehouse/federation/connectors"
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
-	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/upstream"
 )
 
 // Upstream connections ("Sign in with Google / Office 365 / OIDC"), managed
@@ -80,29 +79,6 @@ type ConnectionView struct {
 	UpdatedAt         time.Time `json:"updated_at"`
 }
 
-// connSettings is the stored Config JSON: the kind's settings in the JSON
-// names federation/connectors.Decode reads, minus connection_id,
-// client_secret and redirect_url, which are filled in when the connector is
-// opened.
-type connSettings struct {
-	ClientID             string   `json:"client_id"`
-	Issuer               string   `json:"issuer,omitempty"`                 // google, oidc
-	AllowedHostedDomains []string `json:"allowed_hosted_domains,omitempty"` // google
-	Tenant               string   `json:"tenant,omitempty"`                 // microsoft
-	AllowedTenantIDs     []string `json:"allowed_tenant_ids,omitempty"`     // microsoft
-	AllowedDomains       []string `json:"allowed_domains,omitempty"`        // microsoft
-	IssuerBase           string   `json:"issuer_base,omitempty"`            // microsoft
-}
-
-// maxConnectionSecretLen bounds an upstream client secret.
-const maxConnectionSecretLen = 4096
-
-// connectionRedirectURI is the callback every upstream registers for this
-// connection.
-func (s *Server) connectionRedirectURI(slug, id string) string {
-	return s.tenantURL(slug) + "/login/federated/" + id + "/callback"
-}
-
 func defaultConnectionName(kind, issuer string) string {
 	switch kind {
 	case store.ConnectionGoogle:
@@ -116,104 +92,14 @@ func defaultConnectionName(kind, issuer string) string {
 	return "Single sign-on"
 }
 
-// flagNames maps connector option names to the CLI flags that set them, so
-// problems name what the admin typed.
-var flagNames = strings.NewReplacer(
-	"option 'client_id'", "option 'client_id' (--client-id)",
-	"option 'client_secret'", "option 'client_secret' (--client-secret-stdin)",
-	"option 'allowed_hosted_domains'", "option 'allowed_hosted_domains' (--hosted-domain)",
-	"option 'tenant'", "option 'tenant' (--entra-tenant)",
-	"option 'allowed_tenant_ids'", "option 'allowed_tenant_ids' (--allowed-tenant-id)",
-	"option 'allowed_domains'", "option 'allowed_domains' (--allowed-domain)",
-	"option 'issuer_base'", "option 'issuer_base' (--issuer)",
-	"option 'issuer'", "option 'issuer' (--issuer)",
-	"option 'link_mode'", "option 'link_mode' (--link-mode)",
-	"option 'default_role'", "option 'default_role' (--default-role)",
-)
-
-// configProblems turns a federation validation error into one problem per line.
-func configProblems(err error) []string {
-	if err == nil {
-		return nil
-	}
-	lines := strings.Split(err.Error(), "\n")
-	var out []string
-	for _, l := range lines[1:] {
-		if l = strings.TrimSpace(l); l != "" {
-			out = append(out, flagNames.Replace(l))
-		}
-	}
-	if len(out) == 0 {
-		out = append(out, flagNames.Replace(err.Error()))
-	}
-	return out
-}
-
-// validateConnection checks a whole connection (stored form plus the
-// secret) and returns every problem.
-func (s *Server) validateConnection(slug string, c *store.Connection, secret string) []string {
-	var p []string
-	switch c.Kind {
-	case store.ConnectionGoogle, store.ConnectionMicrosoft, store.ConnectionOIDC:
-	default:
-		return []string{fmt.Sprintf("kind %q must be google, microsoft or oidc", c.Kind)}
-	}
-	if n := strings.TrimSpace(c.Name); n == "" || len(n) > 60 {
-		p = append(p, "name must be 1 to 60 characters (--name)")
-	}
-	if len(secret) > maxConnectionSecretLen {
-		p = append(p, fmt.Sprintf("client secret is longer than %d bytes", maxConnectionSecretLen))
-	}
-	if strings.ContainsAny(secret, "\r\n") {
-		p = append(p, "client secret must be one line")
-	}
-	if !store.ValidRole(c.DefaultRole) {
-		p = append(p, fmt.Sprintf("default role %q must be admin or agent (--default-role)", c.DefaultRole))
-	}
-	pol := federation.LinkPolicy{JITProvisioning: c.JIT, DefaultRole: c.DefaultRole, LinkMode: federation.LinkMode(c.LinkMode)}
-	if c.LinkMode == "" {
-		p = append(p, "link mode must be none or verified_email_with_proof (--link-mode)")
-	}
-	p = append(p, configProblems(pol.Validate())...)
-	if _, err := s.connectorConfig(slug, c, secret); err != nil {
-		p = append(p, configProblems(err)...)
-	}
-	return p
-}
-
-// connectorConfig builds the federation config of a stored connection.
-func (s *Server) connectorConfig(slug string, c *store.Connection, secret string) (federation.Config, error) {
-	var m map[string]any
-	if err := json.Unmarshal(c.Config, &m); err != nil {
-		return nil, fmt.Errorf("%w: stored settings: %w", federation.ErrInvalidConfig, err)
-	}
-	if m == nil {
-		m = map[string]any{}
-	}
-	m["connection_id"] = c.ID
-	m["client_secret"] = secret
-	m["redirect_url"] = s.connectionRedirectURI(slug, c.ID)
-	full, err := json.Marshal(m)
-	if err != nil {
-		return nil, err
-	}
-	return connectors.Decode(federation.Kind(c.Kind), full)
-}
-
-func settingsOf(c *store.Connection) (connSettings, error) {
-	var st connSettings
-	err := json.Unmarshal(c.Config, &st)
-	return st, err
-}
-
 func (s *Server) view(t *store.Tenant, c *store.Connection) *ConnectionView {
-	st, _ := settingsOf(c) // stored by this file; a broken row shows empty settings
+	st, _ := upstream.SettingsOf(c) // stored by this file; a broken row shows empty settings
 	v := &ConnectionView{
 		ID: c.ID, Tenant: t.Slug, Kind: c.Kind, Name: c.Name, ClientID: st.ClientID, Issuer: st.Issuer,
 		HostedDomains: st.AllowedHostedDomains, EntraTenant: st.Tenant, AllowedTenantIDs: st.AllowedTenantIDs,
 		AllowedDomains: st.AllowedDomains, Enabled: c.Enabled, JIT: c.JIT, DefaultRole: c.DefaultRole,
 		LinkMode: c.LinkMode, AcceptUpstreamMFA: c.AcceptUpstreamMFA,
-		RedirectURI: s.connectionRedirectURI(t.Slug, c.ID), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		RedirectURI: s.upstream.RedirectURI(t.Slug, c.ID), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 	if c.Kind == store.ConnectionMicrosoft {
 		v.Issuer = st.IssuerBase
@@ -233,7 +119,7 @@ func cleanList(l []string) []string {
 
 // applySettings writes the kind's settings into st and reports options that
 // do not belong to the kind.
-func applySettings(kind string, st *connSettings, ch ConnectionChange) []string {
+func applySettings(kind string, st *upstream.Settings, ch ConnectionChange) []string {
 	var p []string
 	if ch.ClientID != nil {
 		st.ClientID = strings.TrimSpace(*ch.ClientID)
@@ -315,14 +201,14 @@ func (s *Server) CreateConnection(ctx context.Context, t *store.Tenant, spec Con
 	if spec.AllowedDomains != nil {
 		ch.AllowedDomains = &spec.AllowedDomains
 	}
-	var st connSettings
+	var st upstream.Settings
 	p := applySettings(kind, &st, ch)
 	c.Config, _ = json.Marshal(st) // a struct of strings always marshals
-	p = append(p, s.validateConnection(t.Slug, c, spec.ClientSecret)...)
+	p = append(p, s.upstream.Validate(t.Slug, c, spec.ClientSecret)...)
 	if err := inputErr(p); err != nil {
 		return nil, err
 	}
-	sealed, err := s.sealer.Seal(seal.PurposeUpstreamSecret, t.ID+"/"+c.ID, []byte(spec.ClientSecret))
+	sealed, err := s.upstream.SealSecret(t, c, spec.ClientSecret)
 	if err != nil {
 		return nil, err
 	}
@@ -344,14 +230,6 @@ func (s *Server) connectionOf(ctx context.Context, t *store.Tenant, id string) (
 	return c, err
 }
 
-func (s *Server) openSecret(t *store.Tenant, c *store.Connection) (string, error) {
-	b, err := s.sealer.Open(seal.PurposeUpstreamSecret, t.ID+"/"+c.ID, c.SealedSecret)
-	if err != nil {
-		return "", fmt.Errorf("connection %s: client secret cannot be unsealed (wrong master key?): %w", c.ID, err)
-	}
-	return string(b), nil
-}
-
 // UpdateConnection applies ch to the connection and stores it after
 // validating the result as a whole.
 func (s *Server) UpdateConnection(ctx context.Context, t *store.Tenant, id string, ch ConnectionChange) (*ConnectionView, error) {
@@ -359,14 +237,14 @@ func (s *Server) UpdateConnection(ctx context.Context, t *store.Tenant, id strin
 	if err != nil {
 		return nil, err
 	}
-	st, err := settingsOf(c)
+	st, err := upstream.SettingsOf(c)
 	if err != nil {
 		return nil, fmt.Errorf("connection %s: stored settings: %w", c.ID, err)
 	}
 	secret := ""
 	if ch.ClientSecret != nil {
 		secret = *ch.ClientSecret
-	} else if secret, err = s.openSecret(t, c); err != nil {
+	} else if secret, err = s.upstream.OpenSecret(t, c); err != nil {
 		return nil, err
 	}
 	p := applySettings(c.Kind, &st, ch)
@@ -386,12 +264,12 @@ func (s *Server) UpdateConnection(ctx context.Context, t *store.Tenant, id strin
 	if ch.AcceptUpstreamMFA != nil {
 		c.AcceptUpstreamMFA = *ch.AcceptUpstreamMFA
 	}
-	p = append(p, s.validateConnection(t.Slug, c, secret)...)
+	p = append(p, s.upstream.Validate(t.Slug, c, secret)...)
 	if err := inputErr(p); err != nil {
 		return nil, err
 	}
 	if ch.ClientSecret != nil {
-		if c.SealedSecret, err = s.sealer.Seal(seal.PurposeUpstreamSecret, t.ID+"/"+c.ID, []byte(secret)); err != nil {
+		if c.SealedSecret, err = s.upstream.SealSecret(t, c, secret); err != nil {
 			return nil, err
 		}
 	}
@@ -399,7 +277,7 @@ func (s *Server) UpdateConnection(ctx context.Context, t *store.Tenant, id strin
 	if err := s.store.UpdateConnection(ctx, c); err != nil {
 		return nil, err
 	}
-	s.connectors.forget(t.ID, c.ID)
+	s.upstream.Forget(t.ID, c.ID)
 	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.ConnectionUpdated,
 		Detail: map[string]string{"connection_id": c.ID, "secret_changed": fmt.Sprint(ch.ClientSecret != nil)}})
 	return s.view(t, c), nil
@@ -421,7 +299,7 @@ func (s *Server) SetConnectionEnabled(ctx context.Context, t *store.Tenant, id s
 	if err := s.store.UpdateConnection(ctx, c); err != nil {
 		return nil, 0, err
 	}
-	s.connectors.forget(t.ID, c.ID)
+	s.upstream.Forget(t.ID, c.ID)
 	detail := map[string]string{"connection_id": c.ID}
 	if enabled {
 		s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.ConnectionEnabled, Detail: detail})
@@ -453,7 +331,7 @@ func (s *Server) RemoveConnection(ctx context.Context, t *store.Tenant, id strin
 	if err := s.store.DeleteConnection(ctx, t.ID, c.ID); err != nil {
 		return n, err
 	}
-	s.connectors.forget(t.ID, c.ID)
+	s.upstream.Forget(t.ID, c.ID)
 	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.ConnectionRemoved,
 		Detail: map[string]string{"connection_id": c.ID, "kind": c.Kind, "sessions_ended": fmt.Sprint(n)}})
 	return n, nil
@@ -483,7 +361,7 @@ func (s *Server) endConnectionSessions(ctx context.Context, t *store.Tenant, con
 		n++
 		s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.SessionEnded, UserID: sess.UserID, SessionID: sid,
 			Detail: map[string]string{"reason": reason, "connection_id": connID}})
-		s.notifySessionEnded(ctx, t, sess) // backchannel.go: its apps get logout tokens
+		s.sessions.NotifyEnded(ctx, t, sess) // its apps get logout tokens
 	}
 	return n, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/device"
+	"github.com/gatehouse-idp/gatehouse/idp/mailer"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
 
@@ -28,20 +29,12 @@ import (
 // Blocking does not end sessions by itself; the page says so and links to
 // the sessions page.
 
-// Email kinds of the centre (templates/email).
-const (
-	mailBlockedAttempt = "blocked_attempt"
-	mailNewDevice      = "new_device"
-	mailNewLocation    = "new_location"
-)
-
 // blockedSignin refuses a sign-in of u from a blocked browser or location:
 // it answers the page, records the attempt and emails the user.
 func (s *Server) blockedSignin(w http.ResponseWriter, r *http.Request, p *tenantProvider, u *store.User) bool {
 	what, kind, err := s.blockedFrom(r, p, u)
 	if err != nil {
-		s.log.Error("login: device and location blocks", "tenant", p.tenant.Slug, "err", err)
-		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+		s.pages.Unavailable(w, r, "login: device and location blocks", err)
 		return true
 	}
 	if what == "" {
@@ -55,7 +48,7 @@ func (s *Server) blockedSignin(w http.ResponseWriter, r *http.Request, p *tenant
 // the browser (device cookie) or its location.
 func (s *Server) blockedFrom(r *http.Request, p *tenantProvider, u *store.User) (what, kind string, err error) {
 	ctx := r.Context()
-	if id, ok := s.deviceID(r); ok {
+	if id, ok := s.sessions.DeviceID(r); ok {
 		blocks, err := s.store.DeviceBlocks(ctx, p.tenant.ID, u.ID)
 		if err != nil {
 			return "", "", err
@@ -88,9 +81,7 @@ func (s *Server) refuseBlocked(w http.ResponseWriter, r *http.Request, p *tenant
 		s.log.Error("login: blocked sign-in of an unknown kind", "tenant", p.tenant.Slug, "kind", kind)
 	}
 	s.metrics.policy.throttled.WithLabelValues("blocked_" + kind).Inc()
-	values := s.mailValues(ctx, u, mailData{})
-	values["What"] = what
-	s.sendUserMailValues(ctx, p.tenant, u, mailBlockedAttempt, values)
+	s.mailer.Notify(ctx, p.tenant, u, mailer.BlockedAttempt, map[string]any{"What": what})
 	s.render(w, http.StatusForbidden, "error", &pageData{Title: "Sign-in blocked", TenantName: p.tenant.Name,
 		Message: fmt.Sprintf("Sign-in to this account from this %s has been blocked. If this is your own %s, unblock it from another device on your account's \"Your devices\" page, or ask your administrator.", what, kind)})
 }
@@ -111,13 +102,11 @@ func (s *Server) noteNewDeviceLocation(r *http.Request, p *tenantProvider, u *st
 	}
 	if !facts.deviceKnown {
 		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.LoginNewDevice, UserID: u.ID})
-		s.sendUserMail(ctx, p.tenant, u, mailNewDevice, mailData{})
+		s.mailer.Notify(ctx, p.tenant, u, mailer.NewDevice, nil)
 	}
 	if facts.locationKey != "" && !facts.locationKnown {
 		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.LoginNewLocation, UserID: u.ID, Detail: map[string]string{"location": facts.locationLabel}})
-		values := s.mailValues(ctx, u, mailData{})
-		values["Location"] = facts.locationLabel
-		s.sendUserMailValues(ctx, p.tenant, u, mailNewLocation, values)
+		s.mailer.Notify(ctx, p.tenant, u, mailer.NewLocation, map[string]any{"Location": facts.locationLabel})
 	}
 }
 
@@ -155,7 +144,7 @@ func (s *Server) UserDevices(ctx context.Context, t *store.Tenant, userID string
 	}
 	curDev, curLoc := "", ""
 	if r != nil {
-		if id, ok := s.deviceID(r); ok {
+		if id, ok := s.sessions.DeviceID(r); ok {
 			curDev = string(device.HashDeviceID(id))
 		}
 		curLoc, _ = s.clientLocation(r.Context())
@@ -201,7 +190,7 @@ func (s *Server) ChangeDevice(ctx context.Context, t *store.Tenant, userID, kind
 			return errDeviceUnknown
 		}
 		if action == "block" && current != nil {
-			if cid, ok := s.deviceID(current); ok && string(device.HashDeviceID(cid)) == string(hash) {
+			if cid, ok := s.sessions.DeviceID(current); ok && string(device.HashDeviceID(cid)) == string(hash) {
 				return errDeviceCurrent
 			}
 		}

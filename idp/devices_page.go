@@ -29,8 +29,7 @@ func (s *Server) devicesPage(w http.ResponseWriter, r *http.Request, p *tenantPr
 func (s *Server) renderDevices(w http.ResponseWriter, r *http.Request, p *tenantProvider, u *store.User, status int, msg, errMsg string) {
 	list, err := s.UserDevices(r.Context(), p.tenant, u.ID, r)
 	if err != nil {
-		s.log.Error("devices page", "tenant", p.tenant.Slug, "err", err)
-		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+		s.pages.Unavailable(w, r, "devices page", err)
 		return
 	}
 	base := s.tenantURL(p.tenant.Slug) + "/account"
@@ -83,8 +82,7 @@ func (s *Server) changeDeviceForm(w http.ResponseWriter, r *http.Request, p *ten
 		return false
 	}
 	if err != nil {
-		s.log.Error("devices: change", "tenant", p.tenant.Slug, "err", err)
-		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+		s.pages.Unavailable(w, r, "devices: change", err)
 		return false
 	}
 	done := map[string]string{"block": "Blocked: sign-ins from it are refused.", "unblock": "Unblocked.", "forget": "Forgotten: its next sign-in counts as new."}

@@ -18,19 +18,21 @@
 // single-use state in the database and a sealed, browser-bound cookie with
 // state, nonce and PKCE verifier; the callback verifies, applies
 // federation.DecideLink (linked, JIT, proof of the local account, or an
-// explanation) and ends in finishPrimary with amr "fed". Opened connectors
-// are cached per connection version so their JWKS caches survive.
+// explanation) and ends in finishPrimary with amr "fed". The connectors,
+// the flow cookie and the amr rules are idp/upstream's.
 //
 // Access policies (ipallow.go, throttle.go, passwords.go, password_change.go,
-// password_reset.go, sessions_page.go, backchannel.go, mail.go): tenant IP
-// allowlists for the sign-in pages and the machine endpoints, brute-force
-// counters in the database checked before any password is hashed (the
-// guard is idp/factors'), the
-// tenant password policy wherever a password is set (with history, the
-// expired-password step and reset by email link), the "Where you're signed
-// in" page, OpenID Connect back-channel logout whenever a session ends
-// (endSession), and the security emails. The decisions themselves are
-// idp/policy's; docs/policies.md describes every setting.
+// password_reset.go, sessions_page.go, mail.go): tenant IP allowlists for
+// the sign-in pages and the machine endpoints, brute-force counters in the
+// database checked before any password is hashed (the guard is
+// idp/factors'), the tenant password policy wherever a password is set
+// (with history, the expired-password step and reset by email link), the
+// "Where you're signed in" page, and the security emails. The decisions
+// themselves are idp/policy's; docs/policies.md describes every setting.
+//
+// Sessions (idp/session): the SSO cookie, starting, re-authenticating and
+// ending sessions, OpenID Connect back-channel logout whenever a session
+// ends, and the device cookie. The handlers here call s.sessions.
 // Second factors (mfa*.go, docs/mfa.md): finishPrimary asks secondFactorStep
 // whether the tenant's mode, the device and location, the request's
 // acr_values or a trusted upstream MFA claim require one. If so the pending

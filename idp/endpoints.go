@@ -1,7 +1,6 @@
 package idp
 
 import (
-	"encoding/json"
 	"net"
 	"net/http"
 	"net/url"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
 // authorize checks client_id and redirect_uri itself before zitadel sees the
@@ -129,53 +129,36 @@ func clientCredentials(r *http.Request) (id, secret string, ok bool) {
 	return id, secret, id != "" && secret != ""
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
-}
-
-func oauthError(w http.ResponseWriter, status int, code, desc string) {
-	writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
-}
-
 // introspect implements RFC 7662 for access tokens (JWTs this tenant signed)
 // and refresh tokens (only to the client they were issued to). The caller
 // must authenticate as a confidential client of the tenant.
 func (s *Server) introspect(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		oauthError(w, http.StatusMethodNotAllowed, "invalid_request", "use POST")
+		web.OAuthError(w, http.StatusMethodNotAllowed, "invalid_request", "use POST")
 		return
 	}
 	if err := r.ParseForm(); err != nil {
-		oauthError(w, http.StatusBadRequest, "invalid_request", "malformed form body")
+		web.OAuthError(w, http.StatusBadRequest, "invalid_request", "malformed form body")
 		return
 	}
 	ctx := r.Context()
 	callerID, secret, ok := clientCredentials(r)
 	if !ok {
 		w.Header().Set("WWW-Authenticate", `Basic realm="gatehouse"`)
-		oauthError(w, http.StatusUnauthorized, "invalid_client", "client authentication required")
+		web.OAuthError(w, http.StatusUnauthorized, "invalid_client", "client authentication required")
 		return
 	}
 	if _, err := p.storage.authenticateClient(ctx, callerID, secret); err != nil {
 		w.Header().Set("WWW-Authenticate", `Basic realm="gatehouse"`)
-		oauthError(w, http.StatusUnauthorized, "invalid_client", "client authentication failed")
+		web.OAuthError(w, http.StatusUnauthorized, "invalid_client", "client authentication failed")
 		return
 	}
 	token := r.PostForm.Get("token")
 	now := s.clock()
 	resp := introspection{}
 	if token == "" {
-		writeJSON(w, http.StatusOK, resp)
+		web.JSON(w, http.StatusOK, resp)
 		return
 	}
 	if claims, err := p.verified.verify(ctx, p, token); err == nil {
@@ -183,7 +166,7 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request, p *tenantPro
 			active, err := s.store.AccessTokenActive(ctx, p.tenant.ID, ref, now)
 			if err != nil {
 				s.log.Error("introspect: token state", "tenant", p.tenant.Slug, "err", err)
-				oauthError(w, http.StatusInternalServerError, "server_error", "try again later")
+				web.OAuthError(w, http.StatusInternalServerError, "server_error", "try again later")
 				return
 			}
 			if active {
@@ -202,7 +185,7 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request, p *tenantPro
 				Iss: s.tenantURL(p.tenant.Slug), Tenant: p.tenant.Slug, SID: t.SessionID}
 		}
 	}
-	writeJSON(w, http.StatusOK, resp)
+	web.JSON(w, http.StatusOK, resp)
 }
 
 // bearerToken reads an access token from the Authorization header, or from
@@ -227,7 +210,7 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request, p *tenantProvi
 	ctx := r.Context()
 	fail := func(desc string) {
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="`+desc+`"`)
-		oauthError(w, http.StatusUnauthorized, "invalid_token", desc)
+		web.OAuthError(w, http.StatusUnauthorized, "invalid_token", desc)
 	}
 	token := bearerToken(r)
 	if token == "" {
@@ -247,7 +230,7 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request, p *tenantProvi
 	active, err := s.store.AccessTokenActive(ctx, p.tenant.ID, ref, s.clock())
 	if err != nil {
 		s.log.Error("userinfo: token state", "tenant", p.tenant.Slug, "err", err)
-		oauthError(w, http.StatusInternalServerError, "server_error", "try again later")
+		web.OAuthError(w, http.StatusInternalServerError, "server_error", "try again later")
 		return
 	}
 	if !active {
@@ -259,7 +242,7 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request, p *tenantProvi
 		fail("user not found")
 		return
 	}
-	writeJSON(w, http.StatusOK, identityClaims(p.tenant, u, claims.Scopes, ref.SessionID))
+	web.JSON(w, http.StatusOK, identityClaims(p.tenant, u, claims.Scopes, ref.SessionID))
 }
 
 // identity is the set of user claims shared by ID tokens and userinfo; one
@@ -337,15 +320,5 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request, p *tenantProv
 	d.RequestParameterSupported = false
 	d.RequestURIParameterSupported = false
 	w.Header().Set("Cache-Control", "public, max-age=300")
-	writeJSONCached(w, d)
-}
-
-func writeJSONCached(w http.ResponseWriter, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(b)
+	web.CachedJSON(w, d)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/upstream"
 )
 
 // Sign-in with an upstream connection, inside the login transaction of one
@@ -30,11 +31,6 @@ import (
 // Every sign-in ends in finishPrimary with amr "fed" (+ the upstream's).
 
 // connectionButton is one "Sign in with ..." button.
-type connectionButton struct {
-	Label  string
-	Action string
-}
-
 func buttonLabel(c *store.Connection) string { return "Sign in with " + c.Name }
 
 // loginButtons lists the enabled connections of the tenant as buttons and
@@ -53,7 +49,7 @@ func (s *Server) loginButtons(ctx context.Context, p *tenantProvider) ([]connect
 		}
 		out = append(out, connectionButton{Label: buttonLabel(c),
 			Action: s.tenantURL(p.tenant.Slug) + "/login/federated/" + c.ID + "/start"})
-		if o := upstreamOrigin(c); o != "" {
+		if o := upstream.Origin(c); o != "" {
 			origins = append(origins, o)
 		}
 	}
@@ -79,7 +75,7 @@ func (s *Server) loginURL(p *tenantProvider, arID string) string {
 
 // fedRefuse audits a refused federated sign-in and explains it, with a way
 // back. detail is for the log line only.
-func (s *Server) fedRefuse(w http.ResponseWriter, r *http.Request, p *tenantProvider, f *fedFlow, connID string, status int, reason, msg string, detail error, extra ...slog.Attr) {
+func (s *Server) fedRefuse(w http.ResponseWriter, r *http.Request, p *tenantProvider, f *upstream.Flow, connID string, status int, reason, msg string, detail error, extra ...slog.Attr) {
 	ctx := r.Context()
 	ev := &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.FederationRefused,
 		Detail: map[string]string{"reason": reason, "connection_id": connID}}
@@ -88,7 +84,7 @@ func (s *Server) fedRefuse(w http.ResponseWriter, r *http.Request, p *tenantProv
 		ev.Detail["flow"] = f.Purpose
 		ev.UserID = f.UserID
 		switch f.Purpose {
-		case flowConnect:
+		case upstream.FlowConnect:
 			back, label = s.tenantURL(p.tenant.Slug)+"/account/connections", "Back to your account"
 		default:
 			if f.AuthRequestID != "" {
@@ -118,33 +114,15 @@ func (s *Server) fedRefuse(w http.ResponseWriter, r *http.Request, p *tenantProv
 }
 
 func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, what string, err error) {
-	s.log.Error(what, "err", err)
-	s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
-}
-
-// newFlow returns a flow with fresh state, nonce and PKCE verifier.
-func (s *Server) newFlow(purpose, connID string) (*fedFlow, error) {
-	state, err := federation.NewState(s.rand)
-	if err != nil {
-		return nil, err
-	}
-	nonce, err := federation.NewNonce(s.rand)
-	if err != nil {
-		return nil, err
-	}
-	pk, err := federation.NewPKCE(s.rand)
-	if err != nil {
-		return nil, err
-	}
-	return &fedFlow{Purpose: purpose, ConnectionID: connID, State: state, Nonce: nonce, Verifier: pk.Verifier}, nil
+	s.pages.Unavailable(w, r, what, err)
 }
 
 // redirectUpstream stores the flow and sends the browser to the upstream.
-func (s *Server) redirectUpstream(w http.ResponseWriter, r *http.Request, p *tenantProvider, c *store.Connection, f *fedFlow) {
+func (s *Server) redirectUpstream(w http.ResponseWriter, r *http.Request, p *tenantProvider, c *store.Connection, f *upstream.Flow) {
 	ctx := r.Context()
-	conn, err := s.connector(ctx, p.tenant, c)
+	conn, err := s.upstream.Connector(ctx, p.tenant, c)
 	if err != nil {
-		s.fedRefuse(w, r, p, f, c.ID, http.StatusBadGateway, refusalReason(err), federation.PublicMessage(err), err)
+		s.fedRefuse(w, r, p, f, c.ID, http.StatusBadGateway, upstream.RefusalReason(err), federation.PublicMessage(err), err)
 		return
 	}
 	authURL, err := conn.LoginURL(f.State, f.Nonce, f.Verifier)
@@ -152,7 +130,7 @@ func (s *Server) redirectUpstream(w http.ResponseWriter, r *http.Request, p *ten
 		s.fedRefuse(w, r, p, f, c.ID, http.StatusInternalServerError, "error", federation.PublicMessage(err), err)
 		return
 	}
-	if err := s.saveFlow(ctx, w, p.tenant, f, fedFlowTTL); err != nil {
+	if err := s.upstream.SaveFlow(ctx, w, p.tenant, f, upstream.FlowTTL); err != nil {
 		s.unavailable(w, r, "federation: save flow", err)
 		return
 	}
@@ -172,13 +150,13 @@ func (s *Server) fedStart(w http.ResponseWriter, r *http.Request, p *tenantProvi
 		return
 	}
 	connID := r.PathValue("connection_id")
-	f, err := s.newFlow(flowLogin, connID)
+	f, err := s.upstream.NewFlow(upstream.FlowLogin, connID)
 	if err != nil {
 		s.unavailable(w, r, "federation: new flow", err)
 		return
 	}
 	f.AuthRequestID = ar.ID
-	c, err := s.enabledConnection(ctx, p.tenant, connID)
+	c, err := s.upstream.EnabledConnection(ctx, p.tenant, connID)
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
 			s.unavailable(w, r, "federation: load connection", err)
@@ -195,8 +173,8 @@ func (s *Server) fedStart(w http.ResponseWriter, r *http.Request, p *tenantProvi
 func (s *Server) fedCallback(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
 	ctx := r.Context()
 	connID := r.PathValue("connection_id")
-	f, ok := s.readFlow(r, p.tenant, flowLogin)
-	s.clearFlow(w, p.tenant, flowLogin)
+	f, ok := s.upstream.ReadFlow(r, p.tenant, upstream.FlowLogin)
+	s.upstream.ClearFlow(w, p.tenant, upstream.FlowLogin)
 	if !ok || f.ConnectionID != connID {
 		s.fedRefuse(w, r, p, nil, connID, http.StatusBadRequest, "no_flow",
 			"This sign-in link has expired or was already used.", nil)
@@ -208,20 +186,20 @@ func (s *Server) fedCallback(w http.ResponseWriter, r *http.Request, p *tenantPr
 		return
 	}
 	// Single use, whatever the upstream answered.
-	if err := s.consumeFlow(ctx, p.tenant, f); err != nil {
+	if err := s.upstream.ConsumeFlow(ctx, p.tenant, f); err != nil {
 		if !errors.Is(err, store.ErrAlreadyUsed) && !errors.Is(err, store.ErrExpired) && !errors.Is(err, store.ErrNotFound) {
 			s.unavailable(w, r, "federation: consume state", err)
 			return
 		}
-		s.fedRefuse(w, r, p, f, connID, http.StatusBadRequest, refusalReason(err),
+		s.fedRefuse(w, r, p, f, connID, http.StatusBadRequest, upstream.RefusalReason(err),
 			"This sign-in link has expired or was already used. Please start again.", err)
 		return
 	}
 	if cbErr != nil {
-		s.fedRefuse(w, r, p, f, connID, http.StatusBadGateway, refusalReason(cbErr), federation.PublicMessage(cbErr), cbErr)
+		s.fedRefuse(w, r, p, f, connID, http.StatusBadGateway, upstream.RefusalReason(cbErr), federation.PublicMessage(cbErr), cbErr)
 		return
 	}
-	c, err := s.enabledConnection(ctx, p.tenant, connID)
+	c, err := s.upstream.EnabledConnection(ctx, p.tenant, connID)
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
 			s.unavailable(w, r, "federation: load connection", err)
@@ -231,12 +209,12 @@ func (s *Server) fedCallback(w http.ResponseWriter, r *http.Request, p *tenantPr
 			"This sign-in option is no longer available.", nil)
 		return
 	}
-	conn, err := s.connector(ctx, p.tenant, c)
+	conn, err := s.upstream.Connector(ctx, p.tenant, c)
 	if err == nil {
 		var id federation.Identity
 		if id, err = conn.Exchange(ctx, code, f.Verifier, f.Nonce); err == nil {
 			switch f.Purpose {
-			case flowConnect:
+			case upstream.FlowConnect:
 				s.fedConnect(w, r, p, f, c, id)
 			default:
 				s.fedLogin(w, r, p, f, c, id)
@@ -244,11 +222,11 @@ func (s *Server) fedCallback(w http.ResponseWriter, r *http.Request, p *tenantPr
 			return
 		}
 	}
-	s.fedRefuse(w, r, p, f, connID, http.StatusBadGateway, refusalReason(err), federation.PublicMessage(err), err)
+	s.fedRefuse(w, r, p, f, connID, http.StatusBadGateway, upstream.RefusalReason(err), federation.PublicMessage(err), err)
 }
 
 // fedLogin applies the linking decision to a verified upstream identity.
-func (s *Server) fedLogin(w http.ResponseWriter, r *http.Request, p *tenantProvider, f *fedFlow, c *store.Connection, id federation.Identity) {
+func (s *Server) fedLogin(w http.ResponseWriter, r *http.Request, p *tenantProvider, f *upstream.Flow, c *store.Connection, id federation.Identity) {
 	ctx := r.Context()
 	ar, ok := s.loadPendingRequest(r, p, f.AuthRequestID)
 	if !ok {
@@ -278,7 +256,7 @@ func (s *Server) fedLogin(w http.ResponseWriter, r *http.Request, p *tenantProvi
 			facts.EmailMatch = la
 		}
 	}
-	d := federation.DecideLink(linkPolicy(c), id, facts)
+	d := federation.DecideLink(upstream.LinkPolicy(c), id, facts)
 	switch d.Action {
 	case federation.ActionSignInLinked:
 		u, err := s.store.UserByID(ctx, p.tenant.ID, d.UserID)
@@ -304,7 +282,7 @@ func (s *Server) fedLogin(w http.ResponseWriter, r *http.Request, p *tenantProvi
 		}
 		s.askProof(w, r, p, ar, c, u, id)
 	default:
-		s.fedRefuse(w, r, p, f, c.ID, http.StatusForbidden, refusalReason(d.Reason), d.Explanation, d.Reason,
+		s.fedRefuse(w, r, p, f, c.ID, http.StatusForbidden, upstream.RefusalReason(d.Reason), d.Explanation, d.Reason,
 			slog.Any("identity", id))
 	}
 }
@@ -329,7 +307,7 @@ func (s *Server) localAccount(ctx context.Context, p *tenantProvider, c *store.C
 }
 
 // fedCreateUser provisions a user on first sign-in (JIT), links and signs in.
-func (s *Server) fedCreateUser(w http.ResponseWriter, r *http.Request, p *tenantProvider, f *fedFlow, ar *store.AuthRequest, c *store.Connection, id federation.Identity, nu federation.NewUser) {
+func (s *Server) fedCreateUser(w http.ResponseWriter, r *http.Request, p *tenantProvider, f *upstream.Flow, ar *store.AuthRequest, c *store.Connection, id federation.Identity, nu federation.NewUser) {
 	ctx := r.Context()
 	email := federation.EmailKey(nu.Email)
 	if err := validEmail(email); err != nil {
@@ -358,7 +336,7 @@ func (s *Server) fedCreateUser(w http.ResponseWriter, r *http.Request, p *tenant
 }
 
 // createLink stores and audits a link; on failure it has answered.
-func (s *Server) createLink(w http.ResponseWriter, r *http.Request, p *tenantProvider, f *fedFlow, c *store.Connection, u *store.User, issuer, subject, email, via string) bool {
+func (s *Server) createLink(w http.ResponseWriter, r *http.Request, p *tenantProvider, f *upstream.Flow, c *store.Connection, u *store.User, issuer, subject, email, via string) bool {
 	ctx := r.Context()
 	now := s.clock()
 	err := s.store.CreateLink(ctx, &store.Link{TenantID: p.tenant.ID, ConnectionID: c.ID, Issuer: issuer, Subject: subject,
@@ -391,12 +369,12 @@ func (s *Server) fedSignIn(w http.ResponseWriter, r *http.Request, p *tenantProv
 	// The upstream's amr reaches the session (and tokens) only on a
 	// connection that trusts the upstream's MFA: from any other upstream it
 	// is a claim nobody vouches for, and a session listing "otp" looked like
-	// a fresh second factor to the account pages (issue 8).
+	// a fresh second factor to the account pages.
 	var up []string
 	if c.AcceptUpstreamMFA {
-		up = upstreamAMR(amr, true)
+		up = upstream.AMR(amr, true)
 	}
-	s.finishPrimary(w, r, p, ar, u, fedMethods(c, upstreamMFA, extra...), up...)
+	s.finishPrimary(w, r, p, ar, u, upstream.Methods(c, upstreamMFA, extra...), up...)
 }
 
 // attachFederatedSession remembers which session a federated login

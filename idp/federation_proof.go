@@ -9,6 +9,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/upstream"
 	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
@@ -24,6 +25,9 @@ import (
 //	POST /t/{tenant}/login/federated/{connection_id}/link/send  factor (SMS or email code)
 //	POST …/link/webauthn/{begin,finish}                          passkey (federation_proof_passkey.go)
 
+// maxProofAttempts bounds password guesses per upstream sign-in.
+const maxProofAttempts = 5
+
 // askProof starts the proof step for local account u.
 func (s *Server) askProof(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest, c *store.Connection, u *store.User, id federation.Identity) {
 	state, err := federation.NewState(s.rand)
@@ -31,9 +35,9 @@ func (s *Server) askProof(w http.ResponseWriter, r *http.Request, p *tenantProvi
 		s.unavailable(w, r, "federation: proof token", err)
 		return
 	}
-	f := &fedFlow{Purpose: flowProof, ConnectionID: c.ID, AuthRequestID: ar.ID, UserID: u.ID, State: state,
-		Identity: &pending{Issuer: id.Issuer, Subject: id.Subject, Email: id.Email, AMR: id.AMR, UpstreamMFA: id.UpstreamMFA}}
-	if err := s.saveFlow(r.Context(), w, p.tenant, f, fedProofTTL); err != nil {
+	f := &upstream.Flow{Purpose: upstream.FlowProof, ConnectionID: c.ID, AuthRequestID: ar.ID, UserID: u.ID, State: state,
+		Identity: &upstream.Pending{Issuer: id.Issuer, Subject: id.Subject, Email: id.Email, AMR: id.AMR, UpstreamMFA: id.UpstreamMFA}}
+	if err := s.upstream.SaveFlow(r.Context(), w, p.tenant, f, upstream.ProofTTL); err != nil {
 		s.unavailable(w, r, "federation: save proof", err)
 		return
 	}
@@ -44,7 +48,7 @@ func (s *Server) askProof(w http.ResponseWriter, r *http.Request, p *tenantProvi
 
 // renderProof shows the proof form: the password (if the account has one)
 // and the account's second factors.
-func (s *Server) renderProof(w http.ResponseWriter, r *http.Request, status int, p *tenantProvider, c *store.Connection, f *fedFlow, u *store.User, errMsg, notice string) {
+func (s *Server) renderProof(w http.ResponseWriter, r *http.Request, status int, p *tenantProvider, c *store.Connection, f *upstream.Flow, u *store.User, errMsg, notice string) {
 	opts, err := s.proofOptions(r.Context(), p, u)
 	if err != nil {
 		s.unavailable(w, r, "federation: proof options", err)
@@ -70,46 +74,46 @@ func (s *Server) renderProof(w http.ResponseWriter, r *http.Request, status int,
 // proofRequest loads what both proof handlers need; on false it has answered.
 // The flow's single-use state is consumed: the caller must issue a new one
 // (reissueProof) to let the user try again.
-func (s *Server) proofRequest(w http.ResponseWriter, r *http.Request, p *tenantProvider) (*fedFlow, *store.AuthRequest, *store.Connection, *store.User, bool) {
+func (s *Server) proofRequest(w http.ResponseWriter, r *http.Request, p *tenantProvider) (*upstream.Flow, *store.AuthRequest, *store.Connection, *store.User, bool) {
 	ctx := r.Context()
 	connID := r.PathValue("connection_id")
 	if err := r.ParseForm(); err != nil {
 		s.renderError(w, r, http.StatusBadRequest, "Invalid request", "The form could not be read.")
 		return nil, nil, nil, nil, false
 	}
-	f, ok := s.readFlow(r, p.tenant, flowProof)
+	f, ok := s.upstream.ReadFlow(r, p.tenant, upstream.FlowProof)
 	if !ok || f.ConnectionID != connID || f.Identity == nil {
-		s.clearFlow(w, p.tenant, flowProof)
+		s.upstream.ClearFlow(w, p.tenant, upstream.FlowProof)
 		s.fedRefuse(w, r, p, nil, connID, http.StatusBadRequest, "no_flow",
 			"This confirmation has expired or was already used.", nil)
 		return nil, nil, nil, nil, false
 	}
 	ar, ok := s.loadPendingRequest(r, p, f.AuthRequestID)
 	if !ok {
-		s.clearFlow(w, p.tenant, flowProof)
+		s.upstream.ClearFlow(w, p.tenant, upstream.FlowProof)
 		s.expiredLogin(w, r)
 		return nil, nil, nil, nil, false
 	}
-	if err := s.consumeFlow(ctx, p.tenant, f); err != nil {
-		s.clearFlow(w, p.tenant, flowProof)
+	if err := s.upstream.ConsumeFlow(ctx, p.tenant, f); err != nil {
+		s.upstream.ClearFlow(w, p.tenant, upstream.FlowProof)
 		if !errors.Is(err, store.ErrAlreadyUsed) && !errors.Is(err, store.ErrExpired) && !errors.Is(err, store.ErrNotFound) {
 			s.unavailable(w, r, "federation: consume proof", err)
 			return nil, nil, nil, nil, false
 		}
-		s.fedRefuse(w, r, p, f, connID, http.StatusBadRequest, refusalReason(err),
+		s.fedRefuse(w, r, p, f, connID, http.StatusBadRequest, upstream.RefusalReason(err),
 			"This confirmation has expired or was already used. Please start again.", err)
 		return nil, nil, nil, nil, false
 	}
-	c, err := s.enabledConnection(ctx, p.tenant, connID)
+	c, err := s.upstream.EnabledConnection(ctx, p.tenant, connID)
 	if err != nil {
-		s.clearFlow(w, p.tenant, flowProof)
+		s.upstream.ClearFlow(w, p.tenant, upstream.FlowProof)
 		s.fedRefuse(w, r, p, f, connID, http.StatusForbidden, "connection_unavailable",
 			"This sign-in option is no longer available.", err)
 		return nil, nil, nil, nil, false
 	}
 	u, err := s.store.UserByID(ctx, p.tenant.ID, f.UserID)
 	if err != nil || u.Disabled {
-		s.clearFlow(w, p.tenant, flowProof)
+		s.upstream.ClearFlow(w, p.tenant, upstream.FlowProof)
 		s.fedRefuse(w, r, p, f, connID, http.StatusForbidden, "user_disabled",
 			"This account cannot sign in. Please contact your administrator.", err)
 		return nil, nil, nil, nil, false
@@ -118,13 +122,13 @@ func (s *Server) proofRequest(w http.ResponseWriter, r *http.Request, p *tenantP
 }
 
 // reissueProof gives the flow a new single-use state; on false it has answered.
-func (s *Server) reissueProof(w http.ResponseWriter, r *http.Request, p *tenantProvider, f *fedFlow) bool {
+func (s *Server) reissueProof(w http.ResponseWriter, r *http.Request, p *tenantProvider, f *upstream.Flow) bool {
 	var err error
 	if f.State, err = federation.NewState(s.rand); err != nil {
 		s.unavailable(w, r, "federation: proof token", err)
 		return false
 	}
-	if err := s.saveFlow(r.Context(), w, p.tenant, f, fedProofTTL); err != nil {
+	if err := s.upstream.SaveFlow(r.Context(), w, p.tenant, f, upstream.ProofTTL); err != nil {
 		s.unavailable(w, r, "federation: save proof", err)
 		return false
 	}
@@ -143,15 +147,15 @@ func (s *Server) fedLinkSubmit(w http.ResponseWriter, r *http.Request, p *tenant
 
 // proofChecked answers a proof attempt: link and sign in, or count the
 // failure and show the page again (or end the attempt).
-func (s *Server) proofChecked(w http.ResponseWriter, r *http.Request, p *tenantProvider, f *fedFlow, ar *store.AuthRequest, c *store.Connection, u *store.User, res proofResult) {
+func (s *Server) proofChecked(w http.ResponseWriter, r *http.Request, p *tenantProvider, f *upstream.Flow, ar *store.AuthRequest, c *store.Connection, u *store.User, res proofResult) {
 	ctx := r.Context()
 	if errors.Is(res.err, factors.ErrThrottleUnavailable) {
-		s.clearFlow(w, p.tenant, flowProof)
+		s.upstream.ClearFlow(w, p.tenant, upstream.FlowProof)
 		s.unavailable(w, r, "federation: proof counters", res.err)
 		return
 	}
 	if errors.Is(res.err, errProofLocked) {
-		s.clearFlow(w, p.tenant, flowProof)
+		s.upstream.ClearFlow(w, p.tenant, upstream.FlowProof)
 		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.MFAChallengeLocked, UserID: u.ID, ClientID: ar.ClientID})
 		s.fedRefuse(w, r, p, f, c.ID, http.StatusTooManyRequests, "proof_locked", factors.MsgAccountLocked, nil)
 		return
@@ -170,7 +174,7 @@ func (s *Server) proofChecked(w http.ResponseWriter, r *http.Request, p *tenantP
 		}
 		f.Attempts++
 		if f.Attempts >= maxProofAttempts {
-			s.clearFlow(w, p.tenant, flowProof)
+			s.upstream.ClearFlow(w, p.tenant, upstream.FlowProof)
 			s.fedRefuse(w, r, p, f, c.ID, http.StatusForbidden, "proof_attempts_exhausted",
 				"Too many incorrect passwords or codes. The accounts were not connected.", nil)
 			return
@@ -180,7 +184,7 @@ func (s *Server) proofChecked(w http.ResponseWriter, r *http.Request, p *tenantP
 		}
 		return
 	}
-	s.clearFlow(w, p.tenant, flowProof)
+	s.upstream.ClearFlow(w, p.tenant, upstream.FlowProof)
 	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.FederationProofPassed, UserID: u.ID, ClientID: ar.ClientID,
 		Detail: map[string]string{"connection_id": c.ID, "proof": res.kind, "attempt": strconv.Itoa(f.Attempts + 1)}})
 	// Re-check under the fresh state of the store: the account may have been

@@ -9,6 +9,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/upstream"
 	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
@@ -100,7 +101,9 @@ func (s *Server) proofFactor(ctx context.Context, p *tenantProvider, u *store.Us
 // proofBinding binds sent codes to this auth request and connection, so a
 // code sent for the proof works neither at /login/2fa nor for another
 // connection's proof.
-func proofBinding(f *fedFlow) string { return "fedlink:" + f.AuthRequestID + ":" + f.ConnectionID }
+func proofBinding(f *upstream.Flow) string {
+	return "fedlink:" + f.AuthRequestID + ":" + f.ConnectionID
+}
 
 // proofResult is the outcome of one proof attempt.
 type proofResult struct {
@@ -141,7 +144,7 @@ func (r proofResult) message() string {
 // checkProof checks the posted proof: form field "factor" is empty (or
 // "password") for the password, "backup" for a backup code, or the id of
 // one of the offered factors with its "code".
-func (s *Server) checkProof(r *http.Request, p *tenantProvider, u *store.User, f *fedFlow, form url.Values) proofResult {
+func (s *Server) checkProof(r *http.Request, p *tenantProvider, u *store.User, f *upstream.Flow, form url.Values) proofResult {
 	ctx := r.Context()
 	choice := form.Get("factor")
 	if choice == "" || choice == "password" {

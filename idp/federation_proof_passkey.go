@@ -7,6 +7,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/upstream"
 	"github.com/gatehouse-idp/gatehouse/idp/web"
 	mfawebauthn "github.com/gatehouse-idp/gatehouse/mfa/webauthn"
 )
@@ -32,54 +33,54 @@ const (
 func (s *Server) fedLinkWebAuthnBegin(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
 	ctx := r.Context()
 	if err := r.ParseForm(); err != nil {
-		jsonError(w, http.StatusBadRequest, "bad form")
+		web.JSONError(w, http.StatusBadRequest, "bad form")
 		return
 	}
-	f, ok := s.readFlow(r, p.tenant, flowProof)
+	f, ok := s.upstream.ReadFlow(r, p.tenant, upstream.FlowProof)
 	if !ok || f.ConnectionID != r.PathValue("connection_id") || f.Identity == nil {
-		jsonError(w, http.StatusBadRequest, "This confirmation has expired. Start again.")
+		web.JSONError(w, http.StatusBadRequest, "This confirmation has expired. Start again.")
 		return
 	}
 	ar, ok := s.loadPendingRequest(r, p, f.AuthRequestID)
 	if !ok {
-		jsonError(w, http.StatusBadRequest, "This sign-in expired. Start again.")
+		web.JSONError(w, http.StatusBadRequest, "This sign-in expired. Start again.")
 		return
 	}
 	u, err := s.store.UserByID(ctx, p.tenant.ID, f.UserID)
 	if err != nil || u.Disabled {
-		jsonError(w, http.StatusBadRequest, "This confirmation has expired. Start again.")
+		web.JSONError(w, http.StatusBadRequest, "This confirmation has expired. Start again.")
 		return
 	}
 	opts, err := s.proofOptions(ctx, p, u)
 	if err != nil {
-		jsonError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
+		web.JSONError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
 		return
 	}
 	if !opts.passkey {
-		jsonError(w, http.StatusBadRequest, "Passkeys are not available.")
+		web.JSONError(w, http.StatusBadRequest, "Passkeys are not available.")
 		return
 	}
 	options, sess, err := s.factors.BeginLogin(ctx, p.tenant.ID, u)
 	if msg, ok := web.PublicText(err); ok {
-		jsonError(w, http.StatusBadRequest, msg)
+		web.JSONError(w, http.StatusBadRequest, msg)
 		return
 	}
 	if err != nil {
-		jsonError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
+		web.JSONError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
 		return
 	}
 	data, err := sess.Marshal()
 	if err != nil {
-		jsonError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
+		web.JSONError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
 		return
 	}
 	now := s.clock()
 	if err := s.store.PutLoginState(ctx, &store.LoginState{TenantID: p.tenant.ID, AuthRequestID: ar.ID, UserID: u.ID,
 		Step: stepFedProof, Ceremony: data, CreatedAt: now, ExpiresAt: ar.ExpiresAt}); err != nil {
-		jsonError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
+		web.JSONError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
 		return
 	}
-	writeRawJSON(w, http.StatusOK, options)
+	web.RawJSON(w, http.StatusOK, options)
 }
 
 func (s *Server) fedLinkWebAuthnFinish(w http.ResponseWriter, r *http.Request, p *tenantProvider) {

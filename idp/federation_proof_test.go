@@ -9,6 +9,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/notify"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/upstream"
 )
 
 // TestProofCodesBoundToProof: a code sent for a linking proof works only
@@ -40,7 +41,7 @@ func TestProofCodesBoundToProof(t *testing.T) {
 	if err := st.CreateFactor(ctx, f); err != nil {
 		t.Fatal(err)
 	}
-	flow := &fedFlow{AuthRequestID: "ar-1", ConnectionID: "conn-google"}
+	flow := &upstream.Flow{AuthRequestID: "ar-1", ConnectionID: "conn-google"}
 	if err := s.factors.SendCode(ctx, tn, u, f, store.OTPPurposeLogin, proofBinding(flow)); err != nil {
 		t.Fatal(err)
 	}
@@ -59,8 +60,8 @@ func TestProofCodesBoundToProof(t *testing.T) {
 		want    error
 	}{
 		{"second-factor step of the same request", u, flow.AuthRequestID, factors.ErrCodeNone},
-		{"proof on another connection", u, proofBinding(&fedFlow{AuthRequestID: "ar-1", ConnectionID: "conn-okta"}), factors.ErrCodeNone},
-		{"proof of another request", u, proofBinding(&fedFlow{AuthRequestID: "ar-2", ConnectionID: "conn-google"}), factors.ErrCodeNone},
+		{"proof on another connection", u, proofBinding(&upstream.Flow{AuthRequestID: "ar-1", ConnectionID: "conn-okta"}), factors.ErrCodeNone},
+		{"proof of another request", u, proofBinding(&upstream.Flow{AuthRequestID: "ar-2", ConnectionID: "conn-google"}), factors.ErrCodeNone},
 		{"another user's factor", other, proofBinding(flow), store.ErrNotFound},
 		{"this proof", u, proofBinding(flow), nil},
 		{"this proof again", u, proofBinding(flow), factors.ErrCodeNone},

@@ -19,34 +19,14 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
-// Tenant IP allowlists. Two lists per tenant, kept in the tenant's settings
-// (so every request reads them from the tenant cache, not the database):
-//
-//   - signin: the pages people use (login, password reset, account pages);
-//     a refused browser gets a 403 page that shows its address.
-//   - api: machine endpoints (the token endpoint for client_credentials,
-//     introspection); a refused client gets a 403 OAuth error.
-//
-// The client address is s.proxies.clientIP: RemoteAddr unless the peer is a
-// configured trusted proxy. An address that cannot be told never passes a
-// non-empty list. The CLI on the server is the break-glass path: it talks
-// to the database, not through these checks.
-
-// Allowlist scopes.
+// Allowlist scopes (the lists themselves are applied by web.IPGate).
 const (
-	ScopeSignin = "signin"
-	ScopeAPI    = "api"
+	ScopeSignin = web.ScopeSignin
+	ScopeAPI    = web.ScopeAPI
 )
 
 // ValidIPScope reports whether scope names one of the two lists.
 func ValidIPScope(scope string) bool { return scope == ScopeSignin || scope == ScopeAPI }
-
-func allowlistEntries(set store.TenantSettings, scope string) []store.IPAllowEntry {
-	if scope == ScopeAPI {
-		return set.IPAllowlistAPI
-	}
-	return set.IPAllowlistSignin
-}
 
 func toPolicyEntries(in []store.IPAllowEntry) []policy.Entry {
 	out := make([]policy.Entry, len(in))
@@ -64,58 +44,20 @@ func fromPolicyEntries(in []policy.Entry) []store.IPAllowEntry {
 	return out
 }
 
-// ipAllowed reports whether the request's client address passes the
-// tenant's list for scope, and the address as text. A stored list that no
-// longer parses fails closed.
-func (s *Server) ipAllowed(r *http.Request, p *tenantProvider, scope string) (bool, string) {
-	ip := web.ClientIP(r)
-	entries := allowlistEntries(s.tenantSettings(r.Context(), p), scope)
-	if len(entries) == 0 {
-		return true, ip
-	}
-	list, err := policy.ParseAllowlist(toPolicyEntries(entries))
-	if err != nil {
-		s.log.Error("ip allowlist: stored list is invalid; refusing", "tenant", p.tenant.Slug, "scope", scope, "err", err)
-		return false, ip
-	}
-	addr, _ := netip.ParseAddr(ip)
-	return list.Allows(addr), ip
-}
-
-// refuseIP records a refusal: metric and security event with the address.
-func (s *Server) refuseIP(ctx context.Context, p *tenantProvider, scope, ip, route string) {
+// refuseIP records an allowlist refusal: metric and security event with the address.
+func (s *Server) refuseIP(ctx context.Context, t *store.Tenant, scope, ip, route string) {
 	s.metrics.policy.ipRefusals.WithLabelValues(scope).Inc()
-	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.IPRefused, IP: ip,
+	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.IPRefused, IP: ip,
 		Detail: map[string]string{"scope": scope, "route": route}})
 }
 
-// gateSignin wraps a page handler with the tenant's sign-in allowlist.
-func (s *Server) gateSignin(route string, h func(http.ResponseWriter, *http.Request, *tenantProvider)) func(http.ResponseWriter, *http.Request, *tenantProvider) {
-	return func(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
-		if s.signinAllowed(w, r, p, route) {
-			h(w, r, p)
-		}
+// currentTenant is p's tenant as the tenant cache has it now (the
+// provider's copy is from when it was built).
+func (s *Server) currentTenant(ctx context.Context, p *tenantProvider) *store.Tenant {
+	if t, err := s.tenants.ByID(ctx, p.tenant.ID); err == nil {
+		return t
 	}
-}
-
-// signinAllowed checks the sign-in list; when the address is refused it
-// answers the refusal page itself and returns false. gateSignin uses it in
-// front of pages; finishPrimary uses it again, so that no primary method,
-// whatever route led to it, completes a sign-in from outside the list.
-func (s *Server) signinAllowed(w http.ResponseWriter, r *http.Request, p *tenantProvider, route string) bool {
-	ok, ip := s.ipAllowed(r, p, ScopeSignin)
-	if ok {
-		return true
-	}
-	s.refuseIP(r.Context(), p, ScopeSignin, ip, route)
-	shown := ip
-	if shown == "" {
-		shown = "unknown"
-	}
-	s.render(w, http.StatusForbidden, "error", &pageData{Title: "Access from this network is not allowed", TenantName: p.tenant.Name,
-		Message: fmt.Sprintf("%s only allows sign-in from its approved networks. Your address, %s, is not one of them. "+
-			"Connect through your office network or VPN, or ask your administrator to add this address.", p.tenant.Name, shown)})
-	return false
+	return p.tenant
 }
 
 // gateAPI wraps a machine endpoint with the tenant's API allowlist.
@@ -129,16 +71,17 @@ func (s *Server) gateAPI(route string, onlyClientCredentials bool, h func(http.R
 		params, parsed := parsedParams(r)
 		if !parsed {
 			s.log.Error("api allowlist: request without parsed parameters; refusing", "tenant", p.tenant.Slug, "route", route)
-			oauthError(w, http.StatusInternalServerError, "server_error", "try again later")
+			web.OAuthError(w, http.StatusInternalServerError, "server_error", "try again later")
 			return
 		}
 		if onlyClientCredentials && params.Get("grant_type") != string(oidc.GrantTypeClientCredentials) {
 			h(w, r, p)
 			return
 		}
-		ok, ip := s.ipAllowed(r, p, ScopeAPI)
+		t := s.currentTenant(r.Context(), p)
+		ok, ip := s.gate.Allowed(r, t, ScopeAPI)
 		if !ok {
-			s.refuseIP(r.Context(), p, ScopeAPI, ip, route)
+			s.refuseIP(r.Context(), t, ScopeAPI, ip, route)
 			w.Header().Set("Cache-Control", "no-store")
 			httphelper.MarshalJSONWithStatus(w, oidc.ErrAccessDenied().WithDescription(
 				"client address %s is not on this tenant's API allowlist", ip), http.StatusForbidden)
@@ -199,7 +142,7 @@ func (s *Server) IPAllowlist(t *store.Tenant, scope string) ([]policy.Entry, err
 	if !ValidIPScope(scope) {
 		return nil, &InputError{Problems: []string{fmt.Sprintf("scope %q must be signin or api", scope)}}
 	}
-	return toPolicyEntries(allowlistEntries(t.Settings, scope)), nil
+	return toPolicyEntries(web.Allowlist(t.Settings, scope)), nil
 }
 
 // ChangeIPAllowlist adds or removes one entry, validates the whole list,

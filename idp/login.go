@@ -16,7 +16,6 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
-	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
 // Field limits for sign-in forms: generous, but bounded before any hashing.
@@ -91,11 +90,9 @@ func (s *Server) trySSO(w http.ResponseWriter, r *http.Request, p *tenantProvide
 	ctx := r.Context()
 	now := s.clock()
 	var sess *store.Session
-	if sid, ok := s.sessionCookie(r, p.tenant); ok {
-		if got, err := s.store.SessionByID(ctx, p.tenant.ID, sid); err == nil && got.Active(now) {
-			if u, err := s.store.UserByID(ctx, p.tenant.ID, got.UserID); err == nil && !u.Disabled {
-				sess = got
-			}
+	if got, err := s.sessions.Current(r, p.tenant); err == nil && got != nil {
+		if u, err := s.store.UserByID(ctx, p.tenant.ID, got.UserID); err == nil && !u.Disabled {
+			sess = got
 		}
 	}
 	usable := sess != nil &&
@@ -111,22 +108,20 @@ func (s *Server) trySSO(w http.ResponseWriter, r *http.Request, p *tenantProvide
 		if u, err := s.store.UserByID(ctx, p.tenant.ID, sess.UserID); err == nil {
 			if what, kind, err := s.blockedFrom(r, p, u); err != nil || what != "" {
 				if err != nil {
-					s.log.Error("login: device and location blocks", "tenant", p.tenant.Slug, "err", err)
-					s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+					s.pages.Unavailable(w, r, "login: device and location blocks", err)
 					return true
 				}
-				if err := s.endSession(ctx, p.tenant, sess, "blocked_"+kind); err != nil {
+				if err := s.sessions.End(ctx, p.tenant, sess, "blocked_"+kind); err != nil {
 					s.log.Error("login: end blocked session", "tenant", p.tenant.Slug, "err", err)
 				}
-				s.clearSessionCookie(w, p.tenant)
+				s.sessions.ClearCookie(w, p.tenant)
 				s.refuseBlocked(w, r, p, u, what, kind)
 				return true
 			}
 		}
 	}
 	if usable {
-		set := s.tenantSettings(ctx, p)
-		if err := s.store.TouchSession(ctx, p.tenant.ID, sess.ID, now, set.SessionIdle()); err != nil {
+		if err := s.sessions.Touch(ctx, p.tenant, sess); err != nil {
 			usable = false
 		}
 	}
@@ -171,8 +166,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 	// same argon2id work and get the same answer as a wrong password.
 	u, err := s.store.UserByEmail(ctx, p.tenant.ID, email)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		s.log.Error("login: load user", "tenant", p.tenant.Slug, "err", err)
-		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+		s.pages.Unavailable(w, r, "login: load user", err)
 		return
 	}
 	hash := ""
@@ -216,7 +210,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 // session exists until it passed. A federated sign-in whose connection
 // trusts the upstream's MFA claim passes policy.MethodUpstreamMFA in methods.
 func (s *Server) finishPrimary(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest, u *store.User, methods []policy.Method, upstreamAMR ...string) {
-	if !s.signinAllowed(w, r, p, "finish") { // ipallow.go: no sign-in completes from outside the allowlist
+	if !s.gate.Signin(w, r, s.currentTenant(r.Context(), p), "finish") { // no sign-in completes from outside the allowlist
 		return
 	}
 	if s.blockedSignin(w, r, p, u) { // device_centre.go: blocked browser or location
@@ -235,65 +229,6 @@ func truncate(v string, n int) string {
 	return v
 }
 
-// startSession records a sign-in of u as the browser's SSO session and
-// sets a fresh cookie (a new secret at every sign-in, so a planted or seen
-// cookie cannot be promoted). When the browser's session belongs to u
-// (prompt=login, max_age, step-up), it is re-authenticated in place: the
-// cookie rotates and auth_time/amr/acr are the new sign-in's, but the session
-// id (the sid claim) and the tokens every app got under it stay. A session of
-// another user, or one no longer active, ends ("replaced") and a new one
-// starts.
-func (s *Server) startSession(w http.ResponseWriter, r *http.Request, p *tenantProvider, u *store.User, amr []string, acr string) (*store.Session, error) {
-	ctx := r.Context()
-	now := s.clock()
-	set := s.tenantSettings(ctx, p)
-	secret, cookieHash, err := s.newSessionSecret()
-	if err != nil {
-		return nil, err
-	}
-	x := web.From(ctx)
-	sess := &store.Session{
-		ID: store.NewID(), TenantID: p.tenant.ID, UserID: u.ID, AuthTime: now, AMR: amr, ACR: acr,
-		IP: x.IP(), UserAgent: x.UserAgent(), CreatedAt: now, LastSeenAt: now,
-		ExpiresAt: now.Add(set.SessionLifetime()), CookieHash: cookieHash,
-	}
-	sess.IdleExpiresAt = now.Add(set.SessionIdle())
-	if sess.IdleExpiresAt.After(sess.ExpiresAt) {
-		sess.IdleExpiresAt = sess.ExpiresAt
-	}
-	if old, ok := s.sessionCookie(r, p.tenant); ok {
-		prev, err := s.store.SessionByID(ctx, p.tenant.ID, old)
-		switch {
-		case err != nil && !errors.Is(err, store.ErrNotFound):
-			return nil, err
-		case err == nil && prev.UserID == u.ID && prev.Active(now):
-			sess.ID, sess.CreatedAt = prev.ID, prev.CreatedAt
-			err := s.store.ReauthenticateSession(ctx, sess, now)
-			if err == nil {
-				s.setSessionCookie(w, p.tenant, sess.ID, secret)
-				s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.SessionReauthenticated, UserID: u.ID, SessionID: sess.ID})
-				return sess, nil
-			}
-			if !errors.Is(err, store.ErrExpired) {
-				return nil, err
-			}
-			// It ended or expired just now: end it for good, start anew.
-			sess.ID, sess.CreatedAt = store.NewID(), now
-			fallthrough
-		case err == nil && prev.EndedAt == nil:
-			if err := s.endSession(ctx, p.tenant, prev, "replaced"); err != nil && !errors.Is(err, store.ErrNotFound) {
-				return nil, err
-			}
-		}
-	}
-	if err := s.store.CreateSession(ctx, sess); err != nil {
-		return nil, err
-	}
-	s.setSessionCookie(w, p.tenant, sess.ID, secret)
-	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.SessionCreated, UserID: u.ID, SessionID: sess.ID})
-	return sess, nil
-}
-
 // completeLogin marks the request done with the session's facts and sends the
 // browser to zitadel's callback, which issues the code.
 func (s *Server) completeLogin(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest, sess *store.Session) {
@@ -304,13 +239,14 @@ func (s *Server) completeLogin(w http.ResponseWriter, r *http.Request, p *tenant
 		s.expiredLogin(w, r)
 		return
 	}
-	s.recordSessionClient(r.Context(), p, sess, ar.ClientID) // backchannel.go: the sessions page and logout tokens
-	s.attachFederatedSession(r.Context(), p, ar, sess)       // federation: remember the connection's sessions
+	s.attachFederatedSession(r.Context(), p, ar, sess) // federation: remember the connection's sessions
 	if ar.ClientID == accountClientID {
-		// Gatehouse's own account pages: no code, the session is the result.
+		// Gatehouse's own account pages: no code, the session is the result,
+		// and they are not an application the session signed into.
 		http.Redirect(w, r, ar.RedirectURI, http.StatusFound)
 		return
 	}
+	s.sessions.RecordClient(r.Context(), p.tenant, sess, ar.ClientID) // the sessions page and logout tokens
 	http.Redirect(w, r, s.tenantURL(p.tenant.Slug)+"/authorize/callback?id="+ar.ID, http.StatusFound)
 }
 

@@ -7,8 +7,6 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
-
-	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
 
 // RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0), served by
@@ -87,18 +85,12 @@ func (s *Server) readLogoutRequest(r *http.Request, p *tenantProvider) logoutReq
 // browserUser returns the user of the browser's live session, "" when it
 // has none, and false when the session could not be read (fail closed).
 func (s *Server) browserUser(r *http.Request, p *tenantProvider) (string, bool) {
-	sid, ok := s.sessionCookie(r, p.tenant)
-	if !ok {
-		return "", true
-	}
-	sess, err := s.store.SessionByID(r.Context(), p.tenant.ID, sid)
+	sess, err := s.sessions.Current(r, p.tenant)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return "", true
 	case err != nil:
 		s.log.Error("logout: session", "tenant", p.tenant.Slug, "err", err)
 		return "", false
-	case !sess.Active(s.clock()):
+	case sess == nil:
 		return "", true
 	}
 	return sess.UserID, true
@@ -135,8 +127,7 @@ func (s *Server) endSessionConfirm(w http.ResponseWriter, r *http.Request, p *te
 func (s *Server) finishLogout(w http.ResponseWriter, r *http.Request, p *tenantProvider, lr logoutRequest, userID string, status int) {
 	req := &op.EndSessionRequest{UserID: userID, ClientID: lr.clientID, IDTokenHintClaims: lr.hint}
 	if _, err := p.storage.TerminateSessionFromRequest(r.Context(), req); err != nil {
-		s.log.Error("logout", "tenant", p.tenant.Slug, "err", err)
-		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+		s.pages.Unavailable(w, r, "logout", err)
 		return
 	}
 	target := lr.redirect

@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
+	"github.com/gatehouse-idp/gatehouse/idp/session"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
 
@@ -99,7 +100,7 @@ func (s *Server) CreateClient(ctx context.Context, tenantID string, spec ClientS
 		return nil, "", err
 	}
 	if spec.BackchannelLogoutURI != "" {
-		if err := checkBackchannelURI(spec.BackchannelLogoutURI); err != nil {
+		if err := session.CheckBackchannelURI(spec.BackchannelLogoutURI); err != nil {
 			return nil, "", &InputError{Problems: []string{fmt.Sprintf("back-channel logout URI %q: %v", spec.BackchannelLogoutURI, err)}}
 		}
 	}

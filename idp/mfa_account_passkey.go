@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/web"
 	mfawebauthn "github.com/gatehouse-idp/gatehouse/mfa/webauthn"
 )
 
@@ -38,12 +39,12 @@ func (s *Server) securityWebAuthnBegin(w http.ResponseWriter, r *http.Request, p
 		return
 	}
 	if s.factors.RP == nil || !sc.mp.Allows(store.FactorWebAuthn) {
-		jsonError(w, http.StatusForbidden, "Passkeys are not available.")
+		web.JSONError(w, http.StatusForbidden, "Passkeys are not available.")
 		return
 	}
 	opts, sess, err := s.factors.BeginRegistration(r.Context(), p.tenant.ID, sc.u)
 	if err != nil {
-		jsonError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
+		web.JSONError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
 		return
 	}
 	data, err := sess.Marshal()
@@ -51,12 +52,12 @@ func (s *Server) securityWebAuthnBegin(w http.ResponseWriter, r *http.Request, p
 		data, err = s.sealer.Seal(seal.PurposeFactorSecret, regLabel(p, sc.sess), data)
 	}
 	if err != nil {
-		jsonError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
+		web.JSONError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: s.regCookieName(), Value: encodeCookie(data), Path: "/", MaxAge: int(regCookieTTL.Seconds()),
 		HttpOnly: true, Secure: !s.dev, SameSite: http.SameSiteStrictMode})
-	writeRawJSON(w, http.StatusOK, opts)
+	web.RawJSON(w, http.StatusOK, opts)
 }
 
 func (s *Server) securityWebAuthnFinish(w http.ResponseWriter, r *http.Request, p *tenantProvider) {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/factors"
+	"github.com/gatehouse-idp/gatehouse/idp/mailer"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
 
@@ -52,9 +53,6 @@ func (s *Server) factorFailed(r *http.Request, p *tenantProvider, txn *loginTxn,
 	// not: tell the user, once per sign-in attempt (its first failure), so a
 	// stolen password does not go unnoticed — and a typo costs one email.
 	if txn.st.Step == stepChallenge && txn.st.Attempts == 0 {
-		s.notifyUser(ctx, p.tenant, txn.u, mailSecondFactorFailed, nil)
+		s.mailer.Notify(ctx, p.tenant, txn.u, mailer.SecondFactorFailed, nil)
 	}
 }
-
-// mailSecondFactorFailed: the first factor passed, the second did not.
-const mailSecondFactorFailed = "second_factor_failed"

@@ -14,45 +14,6 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
-// The device cookie: a long-lived random id per browser (one for all
-// tenants of this host, since a browser is one device whoever signs in).
-// The database keeps only its hash, per user, in known_devices; a user's
-// "remember this device" is a RememberUntil on that row, so revoking it is a
-// database change and the cookie alone proves nothing.
-
-// deviceCookieDays is the life of the device cookie.
-const deviceCookieDays = 400
-
-func (s *Server) deviceCookieName() string {
-	if s.dev {
-		return "gh_device"
-	}
-	return "__Host-gh_device"
-}
-
-// deviceID returns the browser's device id, if it sent a well-formed one.
-func (s *Server) deviceID(r *http.Request) (string, bool) {
-	c, err := r.Cookie(s.deviceCookieName())
-	if err != nil || !device.ValidDeviceID(c.Value) {
-		return "", false
-	}
-	return c.Value, true
-}
-
-// ensureDeviceID returns the browser's device id, minting and setting a new
-// cookie when there is none.
-func (s *Server) ensureDeviceID(w http.ResponseWriter, r *http.Request) string {
-	if id, ok := s.deviceID(r); ok {
-		return id
-	}
-	id := device.NewDeviceID(s.rand)
-	http.SetCookie(w, &http.Cookie{
-		Name: s.deviceCookieName(), Value: id, Path: "/", MaxAge: deviceCookieDays * 24 * 3600,
-		HttpOnly: true, Secure: !s.dev, SameSite: http.SameSiteLaxMode,
-	})
-	return id
-}
-
 // clientLocation is the location key and label of the request's client IP.
 func (s *Server) clientLocation(ctx context.Context) (key, label string) {
 	ip, err := netip.ParseAddr(web.From(ctx).IP())
@@ -76,7 +37,7 @@ func (s *Server) riskFacts(r *http.Request, tenantID, userID string) (riskFacts,
 	ctx := r.Context()
 	now := s.clock()
 	var f riskFacts
-	if id, ok := s.deviceID(r); ok {
+	if id, ok := s.sessions.DeviceID(r); ok {
 		d, err := s.store.Device(ctx, tenantID, userID, device.HashDeviceID(id))
 		switch {
 		case err == nil:
@@ -104,7 +65,7 @@ func (s *Server) riskFacts(r *http.Request, tenantID, userID string) (riskFacts,
 func (s *Server) recordDevice(w http.ResponseWriter, r *http.Request, tenantID, userID string, remember time.Duration) error {
 	ctx := r.Context()
 	now := s.clock()
-	id := s.ensureDeviceID(w, r)
+	id := s.sessions.EnsureDeviceID(w, r)
 	d := &store.KnownDevice{TenantID: tenantID, UserID: userID, DeviceHash: device.HashDeviceID(id),
 		Label: device.Describe(r.UserAgent()).Label, IP: web.From(ctx).IP(), FirstSeen: now, LastSeen: now}
 	if remember > 0 {

@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/upstream"
 	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
@@ -146,8 +147,7 @@ func (s *Server) mfaURL(p *tenantProvider, arID string, extra url.Values) string
 }
 
 func (s *Server) mfaUnavailable(w http.ResponseWriter, r *http.Request, p *tenantProvider, what string, err error) {
-	s.log.Error("login: "+what, "tenant", p.tenant.Slug, "err", err)
-	s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+	s.pages.Unavailable(w, r, "login: "+what, err)
 }
 
 // finishSignIn creates the session, records the device and location, and
@@ -157,8 +157,8 @@ func (s *Server) finishSignIn(w http.ResponseWriter, r *http.Request, p *tenantP
 	ctx := r.Context()
 	amr := policy.AMRFor(methods...)
 	acr := policy.ACR(amr)
-	amr = withUpstreamAMR(amr, upstreamAMR)
-	sess, err := s.startSession(w, r, p, u, amr, acr)
+	amr = upstream.WithAMR(amr, upstreamAMR)
+	sess, err := s.sessions.Start(w, r, p.tenant, u.ID, amr, acr)
 	if err != nil {
 		s.mfaUnavailable(w, r, p, "start session", err)
 		return

@@ -1,21 +1,24 @@
 package idp
 
-import "net/http"
+import (
+	"net/http"
 
-// mfaRoutes mounts the second-factor pages. tp wraps a tenant handler with
-// metrics and the provider lookup; forms refuses cross-origin POSTs.
-func (s *Server) mfaRoutes(mux *routeMux, tp func(string, func(http.ResponseWriter, *http.Request, *tenantProvider)) http.Handler, forms *http.CrossOriginProtection) {
+	"github.com/gatehouse-idp/gatehouse/idp/web"
+)
+
+// mfaRoutes mounts the second-factor pages: all are sign-in pages.
+func (s *Server) mfaRoutes(mux web.Mux) {
 	post := func(pattern, route string, h func(http.ResponseWriter, *http.Request, *tenantProvider)) {
-		mux.Handle("POST "+pattern, forms.Handler(tp(route, h)))
+		mux.Page("POST "+pattern, route, s.legacy(h))
 	}
 	// The login transaction's second-factor step.
-	mux.Handle("GET /t/{tenant}/login/2fa", tp("login_2fa", s.mfaPage))
+	mux.Page("GET /t/{tenant}/login/2fa", "login_2fa", s.legacy(s.mfaPage))
 	post("/t/{tenant}/login/2fa", "login_2fa", s.mfaSubmit)
 	post("/t/{tenant}/login/2fa/send", "login_2fa", s.mfaSend)
 	post("/t/{tenant}/login/2fa/enroll", "login_2fa", s.mfaEnroll)
 	post("/t/{tenant}/login/2fa/enroll/verify", "login_2fa", s.mfaEnrollVerify)
 	post("/t/{tenant}/login/2fa/codes", "login_2fa", s.mfaCodesDone)
-	mux.Handle("GET /t/{tenant}/login/2fa/codes.txt", tp("login_2fa", s.mfaCodesFile))
+	mux.Page("GET /t/{tenant}/login/2fa/codes.txt", "login_2fa", s.legacy(s.mfaCodesFile))
 
 	// Passkeys: second factor, first-factor registration, passwordless.
 	post("/t/{tenant}/login/2fa/webauthn/begin", "login_webauthn", s.webauthnBegin)
@@ -29,8 +32,8 @@ func (s *Server) mfaRoutes(mux *routeMux, tp func(string, func(http.ResponseWrit
 	// reveals or removes a way in: it demands a fresh local second factor and
 	// emails the user once per action. Unwrapped account routes are on the
 	// commented allowlist of TestSensitiveRoutesAreGuarded (e2e).
-	mux.Handle("GET /t/{tenant}/account/security", tp("account_security", s.securityPage))
-	mux.Handle("GET /t/{tenant}/account/security/backup-codes.txt", tp("account_security", s.sensitive(s.securityCodesFile)))
+	mux.Page("GET /t/{tenant}/account/security", "account_security", s.legacy(s.securityPage))
+	mux.Page("GET /t/{tenant}/account/security/backup-codes.txt", "account_security", s.legacy(s.sensitive(s.securityCodesFile)))
 	post("/t/{tenant}/account/security/reauth", "account_security", s.securityReauth)
 	post("/t/{tenant}/account/security/enroll", "account_security", s.sensitive(s.securityEnroll))
 	post("/t/{tenant}/account/security/verify", "account_security", s.sensitive(s.securityVerify))
@@ -44,6 +47,6 @@ func (s *Server) mfaRoutes(mux *routeMux, tp func(string, func(http.ResponseWrit
 
 	// Dev only: what the server would have sent.
 	if s.dev && s.outbox != nil {
-		mux.HandleFunc("GET /dev/outbox", s.devOutbox)
+		mux.Handle("GET /dev/outbox", http.HandlerFunc(s.devOutbox))
 	}
 }

@@ -99,32 +99,6 @@ func TestNewRefusesBadMFAOptions(t *testing.T) {
 	}
 }
 
-// TestEmailsRender: every email template renders with its data and the
-// tenant's sender name.
-func TestEmailsRender(t *testing.T) {
-	out := notify.NewOutbox(0, nil)
-	s := newTestServer(t, Options{EmailSender: out})
-	tn := &store.Tenant{ID: "t1", Slug: "acme", Name: "Acme", Settings: store.TenantSettings{SenderName: "Acme IT"}}
-	s.tenants.Put(tn, time.Now())
-	for name, data := range map[string]map[string]any{
-		"code":             {"Code": "123456", "Minutes": 10, "Enroll": false},
-		"factor_added":     {"Email": "a@acme.test", "Factor": "Authenticator app", "Time": "now", "IP": "203.0.113.1", "Device": "Firefox"},
-		"factor_removed":   {"Email": "a@acme.test", "Factor": "Authenticator app", "Time": "now", "IP": "203.0.113.1", "Device": "Firefox"},
-		"backup_code_used": {"Email": "a@acme.test", "Remaining": 2, "Low": true, "Time": "now", "IP": "203.0.113.1", "Device": "Firefox"},
-	} {
-		if err := s.sendEmail(t.Context(), tn, "a@acme.test", name, data); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		m := out.Emails()[0]
-		if m.FromName != "Acme IT" || m.Subject == "" || m.Text == "" || m.HTML == "" {
-			t.Fatalf("%s: %+v", name, m)
-		}
-	}
-	if err := s.sendEmail(t.Context(), tn, "a@acme.test", "code", map[string]any{"Code": "1"}); err == nil {
-		t.Fatal("missing template data accepted")
-	}
-}
-
 // TestResetMFANotifies: an admin reset tells the user by email.
 func TestResetMFANotifies(t *testing.T) {
 	out := notify.NewOutbox(0, nil)

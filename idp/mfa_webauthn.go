@@ -39,7 +39,7 @@ func writeRawJSON(w http.ResponseWriter, status int, body []byte) {
 }
 
 func jsonError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg})
+	web.JSON(w, status, map[string]string{"error": msg})
 }
 
 // credentialForm reads the posted WebAuthn response.

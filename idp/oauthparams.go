@@ -200,5 +200,5 @@ func (s *Server) refuseParams(w http.ResponseWriter, r *http.Request, p *tenantP
 		s.renderError(w, r, perr.status, "Invalid request", "The application sent an invalid request: "+perr.desc+". Nothing was sent back to it.")
 		return
 	}
-	oauthError(w, perr.status, "invalid_request", perr.desc)
+	web.OAuthError(w, perr.status, "invalid_request", perr.desc)
 }

@@ -389,7 +389,7 @@ func (s *opStorage) TerminateSessionFromRequest(ctx context.Context, req *op.End
 			return nil
 		}
 		ended[sid] = true
-		if err := s.srv.endSession(ctx, s.tenant, sess, "logout"); err != nil { // backchannel.go: notifies the session's apps
+		if err := s.srv.sessions.End(ctx, s.tenant, sess, "logout"); err != nil { // notifies the session's apps
 			return err
 		}
 		s.srv.audit(ctx, &store.AuditEvent{TenantID: s.tid(), Type: audit.SessionLogout, UserID: sess.UserID,
@@ -397,12 +397,12 @@ func (s *opStorage) TerminateSessionFromRequest(ctx context.Context, req *op.End
 		return nil
 	}
 	if x != nil {
-		if sid, ok := s.srv.sessionCookie(x.R, s.tenant); ok {
+		if sid, ok := s.srv.sessions.Cookie(x.R, s.tenant); ok {
 			if err := end(sid); err != nil {
 				return "", err
 			}
 		}
-		s.srv.clearSessionCookie(x.W, s.tenant)
+		s.srv.sessions.ClearCookie(x.W, s.tenant)
 	}
 	if req.IDTokenHintClaims != nil {
 		if sid, _ := req.IDTokenHintClaims.Claims["sid"].(string); sid != "" {

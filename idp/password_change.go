@@ -132,8 +132,7 @@ func (s *Server) expiredChangeSubmit(w http.ResponseWriter, r *http.Request, p *
 		return
 	}
 	if err != nil {
-		s.log.Error("expired password: change", "tenant", p.tenant.Slug, "err", err)
-		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+		s.pages.Unavailable(w, r, "expired password: change", err)
 		return
 	}
 	s.finishPrimary(w, r, p, ar, u, []policy.Method{policy.MethodPassword})
@@ -204,8 +203,7 @@ func (s *Server) accountPasswordSubmit(w http.ResponseWriter, r *http.Request, p
 		return
 	}
 	if err != nil {
-		s.log.Error("account: change password", "tenant", p.tenant.Slug, "err", err)
-		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+		s.pages.Unavailable(w, r, "account: change password", err)
 		return
 	}
 	s.sensitiveDone(r, actPasswordChanged, "")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/factors"
+	"github.com/gatehouse-idp/gatehouse/idp/mailer"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/web"
@@ -35,7 +36,7 @@ import (
 // forgotURL is the login page's "Forgot password?" link; "" when no email
 // sender is configured (a link could never arrive).
 func (s *Server) forgotURL(p *tenantProvider, ar *store.AuthRequest) string {
-	if s.emailSender == nil {
+	if !s.mailer.CanSend() {
 		return ""
 	}
 	return s.tenantURL(p.tenant.Slug) + "/login/forgot?id=" + url.QueryEscape(ar.ID)
@@ -120,8 +121,8 @@ func (s *Server) sendResetLink(r *http.Request, p *tenantProvider, u *store.User
 		return
 	}
 	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.PasswordResetRequested, UserID: u.ID})
-	s.sendUserMail(ctx, p.tenant, u, mailPasswordReset, mailData{
-		Link: s.tenantURL(p.tenant.Slug) + "/login/reset?token=" + token, IP: web.From(ctx).IP(), Minutes: int(resetLinkTTL.Minutes())})
+	s.mailer.Notify(ctx, p.tenant, u, mailer.PasswordReset, map[string]any{
+		"Link": s.tenantURL(p.tenant.Slug) + "/login/reset?token=" + token, "Minutes": int(resetLinkTTL.Minutes())})
 }
 
 func (s *Server) resetData(p *tenantProvider, token string, r *http.Request, errMsg string) *passwordPageData {
@@ -166,8 +167,7 @@ func (s *Server) resetSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 			s.renderPage(w, http.StatusBadRequest, "password", s.resetData(p, token, r, msg))
 			return
 		}
-		s.log.Error("reset: check password", "err", err)
-		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+		s.pages.Unavailable(w, r, "reset: check password", err)
 		return
 	}
 	now := s.clock()
@@ -184,8 +184,7 @@ func (s *Server) resetSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 	}
 	need, err := s.factors.ResetNeedsSecondFactor(ctx, p.tenant, u)
 	if err != nil {
-		s.log.Error("reset: second factors", "tenant", p.tenant.Slug, "err", err)
-		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+		s.pages.Unavailable(w, r, "reset: second factors", err)
 		return
 	}
 	if need {
@@ -194,8 +193,7 @@ func (s *Server) resetSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 		switch {
 		case ferr == nil:
 		case msg == "":
-			s.log.Error("reset: check second factor", "tenant", p.tenant.Slug, "err", ferr)
-			s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+			s.pages.Unavailable(w, r, "reset: check second factor", ferr)
 			return
 		case status == http.StatusForbidden:
 			s.renderError(w, r, status, "Second factor required", msg)
@@ -223,8 +221,7 @@ func (s *Server) resetSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 		return
 	}
 	if err != nil {
-		s.log.Error("reset: change password", "tenant", p.tenant.Slug, "err", err)
-		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+		s.pages.Unavailable(w, r, "reset: change password", err)
 		return
 	}
 	// Proving the mailbox ends a brute-force lock on the account.

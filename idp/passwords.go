@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
+	"github.com/gatehouse-idp/gatehouse/idp/mailer"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
-	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
 // The tenant password policy, applied wherever a password is set: the
@@ -87,11 +87,10 @@ func (s *Server) changePassword(ctx context.Context, t *store.Tenant, u *store.U
 		}
 	}
 	u.PasswordHash, u.PasswordChangedAt = hash, now
-	ended := s.endUserSessions(ctx, t, u.ID, c.keepSession, "password_changed")
+	ended := s.sessions.EndAll(ctx, t, u.ID, c.keepSession, "password_changed")
 	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.UserPasswordChanged, UserID: u.ID, SessionID: c.keepSession,
 		Detail: map[string]string{"via": c.via, "sessions_ended": fmt.Sprint(ended)}})
-	x := web.From(ctx)
-	s.sendUserMail(ctx, t, u, mailPasswordChanged, mailData{IP: x.IP(), Device: deviceLabel(x.UserAgent())})
+	s.mailer.Notify(ctx, t, u, mailer.PasswordChanged, nil)
 	return nil
 }
 
@@ -123,29 +122,6 @@ func (s *Server) passwordExpired(ctx context.Context, p *tenantProvider, u *stor
 		return false
 	}
 	return PasswordPolicy(s.tenantSettings(ctx, p)).Expired(u.PasswordChangedAt, s.clock())
-}
-
-// endUserSessions ends every active session of the user except keep and
-// returns how many it ended.
-func (s *Server) endUserSessions(ctx context.Context, t *store.Tenant, userID, keep, reason string) int {
-	sessions, err := s.store.ListUserSessions(ctx, t.ID, userID)
-	if err != nil {
-		s.log.Error("list sessions", "tenant", t.Slug, "user_id", userID, "err", err)
-		return 0
-	}
-	n := 0
-	now := s.clock()
-	for _, ss := range sessions {
-		if ss.ID == keep || !ss.Active(now) {
-			continue
-		}
-		if err := s.endSession(ctx, t, ss, reason); err != nil {
-			s.log.Error("end session", "tenant", t.Slug, "session_id", ss.ID, "err", err)
-			continue
-		}
-		n++
-	}
-	return n
 }
 
 // rejection returns the text to show for a password error, or "" when err

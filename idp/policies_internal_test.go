@@ -47,67 +47,6 @@ func TestCheckSigninLockout(t *testing.T) {
 	}
 }
 
-func TestCheckBackchannelURI(t *testing.T) {
-	for uri, ok := range map[string]bool{
-		"https://desk.example.com/bcl":         true,
-		"https://desk.example.com/bcl?x=1":     true,
-		"http://127.0.0.1:8080/bcl":            true,
-		"http://localhost/bcl":                 true,
-		"http://desk.example.com/bcl":          false,
-		"https://desk.example.com/bcl#frag":    false,
-		"https://user:pw@desk.example.com/bcl": false,
-		"/relative":                            false,
-		"ftp://desk.example.com/":              false,
-		"https://" + strings.Repeat("a", 3000): false,
-	} {
-		if err := checkBackchannelURI(uri); (err == nil) != ok {
-			t.Errorf("checkBackchannelURI(%q) = %v, want ok=%v", uri, err, ok)
-		}
-	}
-}
-
-func TestPolicyEmails(t *testing.T) {
-	tmpl, err := parseEmails()
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := map[string]any{"TenantName": "Acme <Support>", "SenderName": "Acme", "Name": "Alice", "Email": "alice@acme.test",
-		"Time": "2 January 2030 03:04 UTC", "IP": "192.0.2.7", "Device": "Firefox 120 on Linux",
-		"Link": "https://id.example/t/acme/login/reset?token=abc", "Minutes": 30, "Failures": 10}
-	for _, kind := range []string{mailPasswordChanged, mailPasswordReset, mailAccountLocked} {
-		et, ok := tmpl[kind]
-		if !ok {
-			t.Fatalf("%s: not parsed", kind)
-		}
-		var subj, text, html strings.Builder
-		if err := et.text.ExecuteTemplate(&subj, "subject", d); err != nil {
-			t.Fatal(err)
-		}
-		if err := et.text.ExecuteTemplate(&text, "text", d); err != nil {
-			t.Fatal(err)
-		}
-		if err := et.html.ExecuteTemplate(&html, "html", d); err != nil {
-			t.Fatal(err)
-		}
-		if subj.Len() == 0 || strings.Contains(subj.String(), "\n") || !strings.Contains(text.String(), "Alice") || !strings.Contains(html.String(), "Alice") {
-			t.Errorf("%s: subject %q text %q", kind, subj.String(), text.String())
-		}
-		if strings.Contains(html.String(), "Acme <Support>") || !strings.Contains(html.String(), "Acme &lt;Support&gt;") {
-			t.Errorf("%s: html not escaped", kind)
-		}
-		switch kind {
-		case mailPasswordReset:
-			if !strings.Contains(text.String(), "https://id.example/t/acme/login/reset?token=abc") || !strings.Contains(text.String(), "30 minutes") {
-				t.Errorf("reset text: %s", text.String())
-			}
-		case mailAccountLocked:
-			if !strings.Contains(text.String(), "10 failed") || !strings.Contains(text.String(), "192.0.2.7") {
-				t.Errorf("lock text: %s", text.String())
-			}
-		}
-	}
-}
-
 func TestPasswordStep(t *testing.T) {
 	sealer, err := seal.New(make([]byte, 32), nil)
 	if err != nil {

@@ -1,23 +1,23 @@
 package idp
 
-import "net/http"
+import "github.com/gatehouse-idp/gatehouse/idp/web"
 
-// policyRoutes mounts the access-policy pages (issue 5). Every page is
+// policyRoutes mounts the access-policy pages. Every page is
 // behind the tenant's sign-in IP allowlist; s.sensitive marks the account
 // actions that change or restore a way in (sensitive.go).
-func (s *Server) policyRoutes(mux *routeMux, tp func(string, func(http.ResponseWriter, *http.Request, *tenantProvider)) http.Handler, forms *http.CrossOriginProtection) {
-	g := s.gateSignin
-	mux.Handle("GET /t/{tenant}/login/forgot", tp("password_forgot", g("password_forgot", s.forgotPage)))
-	mux.Handle("POST /t/{tenant}/login/forgot", forms.Handler(tp("password_forgot", g("password_forgot", s.forgotSubmit))))
-	mux.Handle("GET /t/{tenant}/login/reset", tp("password_reset", g("password_reset", s.resetPage)))
-	mux.Handle("POST /t/{tenant}/login/reset", forms.Handler(tp("password_reset", g("password_reset", s.resetSubmit))))
-	mux.Handle("POST /t/{tenant}/login/password-change", forms.Handler(tp("password_expired", g("password_expired", s.expiredChangeSubmit))))
-	mux.Handle("GET /t/{tenant}/account/password", tp("account_password", g("account_password", s.accountPasswordPage)))
-	mux.Handle("POST /t/{tenant}/account/password", forms.Handler(tp("account_password", g("account_password", s.sensitive(s.accountPasswordSubmit)))))
-	mux.Handle("GET /t/{tenant}/account/sessions", tp("account_sessions", g("account_sessions", s.sessionsPage)))
-	mux.Handle("POST /t/{tenant}/account/sessions/end", forms.Handler(tp("account_sessions", g("account_sessions", s.sessionEnd))))
-	mux.Handle("GET /t/{tenant}/account/devices", tp("account_devices", g("account_devices", s.devicesPage)))
-	mux.Handle("POST /t/{tenant}/account/devices", forms.Handler(tp("account_devices", g("account_devices", s.devicesSubmit)))) // block, forget
-	mux.Handle("POST /t/{tenant}/account/devices/unblock", forms.Handler(tp("account_devices", g("account_devices", s.sensitive(s.devicesUnblock)))))
-	mux.Handle("POST /t/{tenant}/account/sessions/end-others", forms.Handler(tp("account_sessions", g("account_sessions", s.sessionEndOthers))))
+func (s *Server) policyRoutes(mux web.Mux) {
+	L := s.legacy
+	mux.Page("GET /t/{tenant}/login/forgot", "password_forgot", L(s.forgotPage))
+	mux.Page("POST /t/{tenant}/login/forgot", "password_forgot", L(s.forgotSubmit))
+	mux.Page("GET /t/{tenant}/login/reset", "password_reset", L(s.resetPage))
+	mux.Page("POST /t/{tenant}/login/reset", "password_reset", L(s.resetSubmit))
+	mux.Page("POST /t/{tenant}/login/password-change", "password_expired", L(s.expiredChangeSubmit))
+	mux.Page("GET /t/{tenant}/account/password", "account_password", L(s.accountPasswordPage))
+	mux.Page("POST /t/{tenant}/account/password", "account_password", L(s.sensitive(s.accountPasswordSubmit)))
+	mux.Page("GET /t/{tenant}/account/sessions", "account_sessions", L(s.sessionsPage))
+	mux.Page("POST /t/{tenant}/account/sessions/end", "account_sessions", L(s.sessionEnd))
+	mux.Page("GET /t/{tenant}/account/devices", "account_devices", L(s.devicesPage))
+	mux.Page("POST /t/{tenant}/account/devices", "account_devices", L(s.devicesSubmit)) // block, forget
+	mux.Page("POST /t/{tenant}/account/devices/unblock", "account_devices", L(s.sensitive(s.devicesUnblock)))
+	mux.Page("POST /t/{tenant}/account/sessions/end-others", "account_sessions", L(s.sessionEndOthers))
 }

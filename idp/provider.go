@@ -2,7 +2,6 @@ package idp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -69,7 +68,7 @@ func (s *Server) newProvider(t *store.Tenant) (*tenantProvider, error) {
 		AuthMethodPost:           true,
 		GrantTypeRefreshToken:    true,
 		RequestObjectSupported:   false,
-		// Back-channel logout (backchannel.go): logout tokens carry sid.
+		// Back-channel logout (idp/session): logout tokens carry sid.
 		BackChannelLogoutSupported:        true,
 		BackChannelLogoutSessionSupported: true,
 		SupportedScopes:                   []string{"openid", "profile", "email", "offline_access"},
@@ -95,25 +94,6 @@ func (s *Server) captureHTTP(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(w, web.Rebind(w, r))
 	})
-}
-
-// withProvider resolves the tenant in the path and calls h with its provider;
-// an unknown tenant is a 404 page.
-func (s *Server) withProvider(h func(http.ResponseWriter, *http.Request, *tenantProvider)) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		p, err := s.provider(r.Context(), r.PathValue("tenant"))
-		if err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				s.renderError(w, r, http.StatusNotFound, "Unknown organisation", "There is no Gatehouse tenant at this address.")
-				return
-			}
-			s.log.Error("load tenant", "tenant", r.PathValue("tenant"), "err", err)
-			s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
-			return
-		}
-		ctx := op.ContextWithIssuer(r.Context(), s.tenantURL(p.tenant.Slug))
-		h(w, web.Rebind(w, r.WithContext(ctx)), p)
-	}
 }
 
 // serveOP hands the request to the tenant's zitadel provider, path relative

@@ -8,6 +8,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
 // revoke implements RFC 7009 token revocation. Gatehouse answers it itself
@@ -28,17 +29,17 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, p *tenantPr
 	c, ok := s.revocationClient(r, p)
 	if !ok {
 		w.Header().Set("WWW-Authenticate", `Basic realm="gatehouse"`)
-		oauthError(w, http.StatusUnauthorized, "invalid_client", "client authentication failed")
+		web.OAuthError(w, http.StatusUnauthorized, "invalid_client", "client authentication failed")
 		return
 	}
 	token := r.PostForm.Get("token")
 	if token == "" {
-		oauthError(w, http.StatusBadRequest, "invalid_request", "token missing")
+		web.OAuthError(w, http.StatusBadRequest, "invalid_request", "token missing")
 		return
 	}
 	if err := s.revokeIssuedTo(r.Context(), p, c.ID, token); err != nil {
 		s.log.Error("revoke", "tenant", p.tenant.Slug, "client_id", c.ID, "err", err)
-		oauthError(w, http.StatusInternalServerError, "server_error", "try again later")
+		web.OAuthError(w, http.StatusInternalServerError, "server_error", "try again later")
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")

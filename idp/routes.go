@@ -5,76 +5,85 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
 // Handler returns the whole HTTP application.
 func (s *Server) Handler() http.Handler {
-	mux := newRouteMux() // an http.ServeMux that remembers its patterns (route_table.go)
-	m := s.metrics
-	tp := func(route string, h func(http.ResponseWriter, *http.Request, *tenantProvider)) http.Handler {
-		return m.instrument(route, s.withProvider(h))
-	}
-	// Browser forms: cross-origin POSTs are refused (Fetch metadata / Origin).
-	forms := http.NewCrossOriginProtection()
+	mux := newRouter(s)
+	L := s.legacy
 
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
-	mux.HandleFunc("GET /readyz", s.ready)
-	mux.Handle("GET /metrics", m.Handler())
-	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(s.pages.static)))
+	mux.Handle("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) }))
+	mux.Handle("GET /readyz", http.HandlerFunc(s.ready))
+	mux.Handle("GET /metrics", s.metrics.Handler())
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(s.pages.Static)))
 
 	// OpenID provider endpoints (zitadel/oidc), per tenant. No method in the
 	// pattern where CORS preflights must reach zitadel's CORS handler.
-	mux.Handle("GET /t/{tenant}/.well-known/openid-configuration", tp("discovery", s.discovery))
-	mux.Handle("GET /t/{tenant}/keys", tp("jwks", s.keysHandler))
-	mux.Handle("GET /t/{tenant}/authorize/callback", tp("authorize_callback", s.serveOP))
-	mux.Handle("/t/{tenant}/userinfo", tp("userinfo", s.userinfo))
+	mux.Endpoint("GET /t/{tenant}/.well-known/openid-configuration", "discovery", L(s.discovery))
+	mux.Endpoint("GET /t/{tenant}/keys", "jwks", L(s.keysHandler))
+	mux.Endpoint("GET /t/{tenant}/authorize/callback", "authorize_callback", L(s.serveOP))
+	mux.Endpoint("/t/{tenant}/userinfo", "userinfo", L(s.userinfo))
 	// OAuth endpoints: every one reads its parameters through
 	// parseOAuthParams (oauthparams.go) before anything else looks at the
 	// request, the API allowlist included. TestOAuthEndpointsBehindParser
 	// enumerates them from discovery.
-	oauth := func(route string, kind endpointKind, h func(http.ResponseWriter, *http.Request, *tenantProvider)) http.Handler {
-		return tp(route, s.oauthParams(kind, h))
+	oauth := func(kind endpointKind, h func(http.ResponseWriter, *http.Request, *tenantProvider)) web.TenantHandler {
+		return L(s.oauthParams(kind, h))
 	}
-	mux.Handle("/t/{tenant}/authorize", oauth("authorize", kindAuthorize, s.authorize))
-	mux.Handle("/t/{tenant}/oauth/token", oauth("token", kindToken, s.gateAPI("token", true, s.serveOP)))
-	mux.Handle("/t/{tenant}/oauth/introspect", oauth("introspect", kindIntrospect, s.gateAPI("introspect", false, s.introspect)))
-	mux.Handle("/t/{tenant}/revoke", oauth("revoke", kindRevoke, s.revoke))
-	mux.Handle("/t/{tenant}/end_session", oauth("end_session", kindEndSession, s.endSessionRequest))
-	mux.Handle("POST /t/{tenant}/end_session/confirm", forms.Handler(oauth("end_session", kindEndSession, s.endSessionConfirm)))
+	mux.Endpoint("/t/{tenant}/authorize", "authorize", oauth(kindAuthorize, s.authorize))
+	mux.Endpoint("/t/{tenant}/oauth/token", "token", oauth(kindToken, s.gateAPI("token", true, s.serveOP)))
+	mux.Endpoint("/t/{tenant}/oauth/introspect", "introspect", oauth(kindIntrospect, s.gateAPI("introspect", false, s.introspect)))
+	mux.Endpoint("/t/{tenant}/revoke", "revoke", oauth(kindRevoke, s.revoke))
+	mux.Endpoint("/t/{tenant}/end_session", "end_session", oauth(kindEndSession, s.endSessionRequest))
+	mux.Form("POST /t/{tenant}/end_session/confirm", "end_session", oauth(kindEndSession, s.endSessionConfirm))
 
 	// Pages.
-	mux.Handle("GET /t/{tenant}/login", tp("login", s.gateSignin("login", s.loginPage)))
-	mux.Handle("POST /t/{tenant}/login", forms.Handler(tp("login", s.gateSignin("login", s.loginSubmit))))
-	mux.Handle("GET /t/{tenant}/setup", tp("setup", s.gateSignin("setup", s.setupPage)))
-	mux.Handle("POST /t/{tenant}/setup", forms.Handler(tp("setup", s.gateSignin("setup", s.setupSubmit))))
-	mux.Handle("GET /t/{tenant}/logged-out", tp("logged_out", s.loggedOut))
-	mux.Handle("GET /t/{tenant}/account", tp("account", s.gateSignin("account", s.accountPage)))
-	mux.Handle("POST /t/{tenant}/account/logout", forms.Handler(tp("account", s.gateSignin("account", s.accountLogout))))
+	mux.Page("GET /t/{tenant}/login", "login", L(s.loginPage))
+	mux.Page("POST /t/{tenant}/login", "login", L(s.loginSubmit))
+	mux.Page("GET /t/{tenant}/setup", "setup", L(s.setupPage))
+	mux.Page("POST /t/{tenant}/setup", "setup", L(s.setupSubmit))
+	mux.Endpoint("GET /t/{tenant}/logged-out", "logged_out", L(s.loggedOut))
+	mux.Page("GET /t/{tenant}/account", "account", L(s.accountPage))
+	mux.Page("POST /t/{tenant}/account/logout", "account", L(s.accountLogout))
 
-	// Access policies (issue 5): password reset and change, the sessions page.
-	s.policyRoutes(mux, tp, forms)
+	// Access policies: password reset and change, the sessions page.
+	s.policyRoutes(mux)
 
-	// Federation (issue 3): sign in with an upstream connection, prove and
-	// link, connected accounts. The callback is a cross-site GET redirect.
-	mux.Handle("POST /t/{tenant}/login/federated/{connection_id}/start", forms.Handler(tp("federated_start", s.gateSignin("federated_start", s.fedStart))))
-	mux.Handle("GET /t/{tenant}/login/federated/{connection_id}/callback", tp("federated_callback", s.gateSignin("federated_callback", s.fedCallback)))
-	mux.Handle("POST /t/{tenant}/login/federated/{connection_id}/link", forms.Handler(tp("federated_link", s.gateSignin("federated_link", s.fedLinkSubmit))))
-	mux.Handle("POST /t/{tenant}/login/federated/{connection_id}/link/send", forms.Handler(tp("federated_link", s.gateSignin("federated_link", s.fedLinkSend))))
-	mux.Handle("POST /t/{tenant}/login/federated/{connection_id}/link/webauthn/begin", forms.Handler(tp("federated_link", s.gateSignin("federated_link", s.fedLinkWebAuthnBegin))))
-	mux.Handle("POST /t/{tenant}/login/federated/{connection_id}/link/webauthn/finish", forms.Handler(tp("federated_link", s.gateSignin("federated_link", s.fedLinkWebAuthnFinish))))
-	mux.Handle("GET /t/{tenant}/account/connections", tp("account_connections", s.gateSignin("account_connections", s.accountConnections)))
-	mux.Handle("POST /t/{tenant}/account/connections/{connection_id}/connect", forms.Handler(tp("account_connections", s.gateSignin("account_connections", s.sensitive(s.accountConnect)))))
-	mux.Handle("POST /t/{tenant}/account/connections/disconnect", forms.Handler(tp("account_connections", s.gateSignin("account_connections", s.sensitive(s.accountDisconnect)))))
+	// Federation: sign in with an upstream connection, prove and link,
+	// connected accounts. The callback is a cross-site GET redirect.
+	mux.Page("POST /t/{tenant}/login/federated/{connection_id}/start", "federated_start", L(s.fedStart))
+	mux.Page("GET /t/{tenant}/login/federated/{connection_id}/callback", "federated_callback", L(s.fedCallback))
+	mux.Page("POST /t/{tenant}/login/federated/{connection_id}/link", "federated_link", L(s.fedLinkSubmit))
+	mux.Page("POST /t/{tenant}/login/federated/{connection_id}/link/send", "federated_link", L(s.fedLinkSend))
+	mux.Page("POST /t/{tenant}/login/federated/{connection_id}/link/webauthn/begin", "federated_link", L(s.fedLinkWebAuthnBegin))
+	mux.Page("POST /t/{tenant}/login/federated/{connection_id}/link/webauthn/finish", "federated_link", L(s.fedLinkWebAuthnFinish))
+	mux.Page("GET /t/{tenant}/account/connections", "account_connections", L(s.accountConnections))
+	mux.Page("POST /t/{tenant}/account/connections/{connection_id}/connect", "account_connections", L(s.sensitive(s.accountConnect)))
+	mux.Page("POST /t/{tenant}/account/connections/disconnect", "account_connections", L(s.sensitive(s.accountDisconnect)))
 	// Second factors (mfa_routes.go): the login step, passkeys, the account
-	// security page and, with --dev, the outbox. All are sign-in pages, so
-	// they get the tenant's sign-in IP allowlist (ipallow.go).
-	s.mfaRoutes(mux, func(route string, h func(http.ResponseWriter, *http.Request, *tenantProvider)) http.Handler {
-		return tp(route, s.gateSignin(route, h))
-	}, forms)
+	// security page and, with --dev, the outbox.
+	s.mfaRoutes(mux)
 
 	s.routePatterns = mux.patterns
-	return (&web.Middleware{Proxies: s.proxies, Log: s.log, Dev: s.dev}).Wrap(mux)
+	return (&web.Middleware{Proxies: s.proxies, Log: s.log, Dev: s.dev}).Wrap(mux.mux)
+}
+
+// legacy adapts a handler that still takes the tenant's provider; it goes
+// as the handlers move into idp/op, idp/login and idp/account.
+func (s *Server) legacy(h func(http.ResponseWriter, *http.Request, *tenantProvider)) web.TenantHandler {
+	return func(w http.ResponseWriter, r *http.Request, t *store.Tenant) {
+		p, err := s.provider(r.Context(), t.Slug)
+		if err != nil {
+			s.pages.Unavailable(w, r, "load tenant", err)
+			return
+		}
+		r = r.WithContext(op.ContextWithIssuer(r.Context(), s.tenantURL(t.Slug)))
+		h(w, web.Rebind(w, r), p)
+	}
 }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {

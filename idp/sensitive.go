@@ -10,8 +10,10 @@ import (
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/factors"
+	"github.com/gatehouse-idp/gatehouse/idp/mailer"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
 // The sensitive-action guard. Every account action that adds,
@@ -59,9 +61,6 @@ var (
 	actPasswordChanged  = sensitiveAction{"password.changed", "Your password was changed"}
 	actAccountChanged   = sensitiveAction{"account.changed", "The sign-in settings of your account were changed"}
 )
-
-// mailAccountChanged is the email of a sensitive action (templates/email).
-const mailAccountChanged = "account_changed"
 
 // recentAuth is how fresh a session must be to change a way in.
 const recentAuth = 10 * time.Minute
@@ -185,7 +184,7 @@ func (s *Server) refuseSensitive(w http.ResponseWriter, r *http.Request, p *tena
 		msg = "An email code is not enough for this change: confirm it's you with your authenticator app, phone or passkey."
 	}
 	if asJSON {
-		jsonError(w, http.StatusForbidden, msg)
+		web.JSONError(w, http.StatusForbidden, msg)
 		return
 	}
 	// The fresh sign-in returns to the account page the action was on.
@@ -219,7 +218,7 @@ func (s *Server) sensitiveDone(r *http.Request, a sensitiveAction, detail string
 
 // holdMail keeps a notice an action sends inside a guarded request, to be
 // sent as (or folded into) the action's one email. It reports false outside
-// the guard.
+// the guard. It is the mailer's Hold (idp.New).
 func holdMail(ctx context.Context, kind string, values map[string]any) bool {
 	op := guardedOp(ctx)
 	if op == nil {
@@ -249,7 +248,7 @@ func (s *Server) finishSensitive(ctx context.Context, p *tenantProvider, route s
 		Detail: map[string]string{"action": name, "freshness": op.verdict.Reason}})
 	if len(op.mails) == 1 { // the action's own notice names it (factor_added, password_changed...)
 		m := op.mails[0]
-		s.sendUserMailValues(ctx, p.tenant, op.u, m.kind, m.values)
+		s.mailer.SendValues(ctx, p.tenant, op.u, m.kind, m.values)
 		return
 	}
 	a := actAccountChanged // several notices and no action reported
@@ -263,7 +262,5 @@ func (s *Server) finishSensitive(ctx context.Context, p *tenantProvider, route s
 // (outside a guarded request: ctx must not carry an operation, else the
 // mail would be held for it).
 func (s *Server) notifyAction(ctx context.Context, t *store.Tenant, u *store.User, a sensitiveAction, detail string) {
-	values := s.mailValues(ctx, u, mailData{})
-	values["Action"], values["Detail"] = a.Label, detail
-	s.sendUserMailValues(ctx, t, u, mailAccountChanged, values)
+	s.mailer.Notify(ctx, t, u, mailer.AccountChanged, map[string]any{"Action": a.Label, "Detail": detail})
 }

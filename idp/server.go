@@ -14,11 +14,14 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/keys"
+	"github.com/gatehouse-idp/gatehouse/idp/mailer"
 	"github.com/gatehouse-idp/gatehouse/idp/notify"
 	"github.com/gatehouse-idp/gatehouse/idp/password"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
+	"github.com/gatehouse-idp/gatehouse/idp/session"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/tenant"
+	"github.com/gatehouse-idp/gatehouse/idp/upstream"
 	"github.com/gatehouse-idp/gatehouse/idp/web"
 	"github.com/gatehouse-idp/gatehouse/mfa/otp"
 )
@@ -44,8 +47,8 @@ type Options struct {
 	// relying parties; nil means a client with a 5 s timeout that follows no redirects.
 	BackchannelClient *http.Client
 	// UpstreamHTTPClient talks to upstream identity providers (federation:
-	// discovery, token, JWKS, userinfo). It must have a Timeout; default: a
-	// client with DefaultUpstreamTimeout.
+	// discovery, token, JWKS, userinfo). It must have a Timeout; default:
+	// upstream.DefaultClient, with upstream.DefaultTimeout.
 	UpstreamHTTPClient *http.Client
 
 	// Second factors (docs/mfa.md). EmailSender delivers email codes and
@@ -83,26 +86,22 @@ type Server struct {
 	metrics   *Metrics
 	auditor   *audit.Recorder
 	proxies   *web.Proxies
-	cookieKey []byte
+	sessions  *session.Service
 
-	bcl *http.Client // back-channel logout (backchannel.go)
-
-	background sync.WaitGroup // emails sent after the response (mail.go)
+	mailer *mailer.Service // security emails
 
 	tenants   *tenant.Tenants
 	clients   *tenant.Clients
 	users     *tenant.Users
 	providers sync.Map // tenant id -> *tenantProvider
-	pages     *pages
+	pages     *web.Pages
+	gate      *web.IPGate // the tenant IP allowlists
 
-	upstreamHTTP *http.Client    // federation
-	connectors   *connectorCache // federation: opened upstream connectors
-	factors      *factors.Service
+	upstream *upstream.Service // upstream connectors and the federation flow
+	factors  *factors.Service  // second factors and the credential guard
 
-	emailSender notify.EmailSender // nil: no email codes, no notifications
-	emails      map[string]emailTemplate
-	outbox      *notify.Outbox // dev only
-	locate      LocationFunc   // never nil after New
+	outbox *notify.Outbox // dev only
+	locate LocationFunc   // never nil after New
 
 	routePatterns []string // mounted by Handler (route_table.go)
 }
@@ -129,13 +128,16 @@ func New(o Options) (*Server, error) {
 		o.Metrics = NewMetrics(nil)
 	}
 	if o.UpstreamHTTPClient == nil {
-		o.UpstreamHTTPClient = defaultUpstreamClient()
+		o.UpstreamHTTPClient = upstream.DefaultClient()
+	}
+	if o.BackchannelClient == nil {
+		o.BackchannelClient = session.NewBackchannelClient()
 	}
 	proxies, err := web.NewProxies(o.TrustedProxies)
 	if err != nil {
 		return nil, err
 	}
-	pg, err := newPages()
+	pg, err := web.NewPages(o.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -152,30 +154,31 @@ func New(o Options) (*Server, error) {
 		metrics:   o.Metrics,
 		auditor:   &audit.Recorder{Store: o.Store, Clock: o.Clock, Logger: o.Logger, Request: web.RequestInfo},
 		proxies:   proxies,
-		cookieKey: o.Sealer.Derive("gatehouse/session-cookie/v1"),
 		pages:     pg,
-		bcl:       o.BackchannelClient,
-
-		upstreamHTTP: o.UpstreamHTTPClient,
-		connectors:   newConnectorCache(),
-
-		emailSender: o.EmailSender,
-		outbox:      o.Outbox,
-		locate:      o.Locate,
-	}
-	if s.emails, err = parseEmails(); err != nil {
-		return nil, err
+		outbox:    o.Outbox,
+		locate:    o.Locate,
 	}
 	if s.locate == nil {
 		s.locate = networkLocation
 	}
-	if s.bcl == nil {
-		s.bcl = defaultBackchannelClient()
-	}
+	s.gate = &web.IPGate{Pages: pg, Log: o.Logger, Refused: s.refuseIP}
+	s.upstream = &upstream.Service{Store: o.Store, Sealer: o.Sealer, HTTP: o.UpstreamHTTPClient, Clock: o.Clock, Rand: o.Rand,
+		Dev: o.Dev, TenantURL: s.tenantURL}
 	s.keys = keys.New(o.Store, o.Sealer, o.Clock, maxTokenLifetime)
 	s.tenants = tenant.NewTenants(o.Store, o.Clock)
 	s.clients = tenant.NewClients(o.Store, o.Clock)
 	s.users = tenant.NewUsers(o.Store, o.Clock)
+	tmpl, err := mailer.ParseTemplates()
+	if err != nil {
+		return nil, err
+	}
+	s.mailer = &mailer.Service{Sender: o.EmailSender, Templates: tmpl, Tenants: s.tenants, Clock: o.Clock, Logger: o.Logger,
+		Hold: holdMail}
+	s.sessions = &session.Service{
+		Store: o.Store, Tenants: s.tenants, Keys: s.keys, Audit: s.auditor, Log: o.Logger, Clock: o.Clock, Rand: o.Rand,
+		CookieKey: o.Sealer.Derive("gatehouse/session-cookie/v1"), Dev: o.Dev,
+		Backchannel: o.BackchannelClient, Issuer: s.tenantURL,
+	}
 	if s.factors, err = s.newFactors(o); err != nil {
 		return nil, err
 	}
@@ -203,14 +206,17 @@ func (s *Server) newFactors(o Options) (*factors.Service, error) {
 		Store: o.Store, Sealer: o.Sealer, Hasher: o.Hasher, Tenants: s.tenants, Audit: s.auditor,
 		Log: s.log, Clock: o.Clock, Rand: o.Rand,
 		SMS: o.SMSSenders, DefaultSMS: o.DefaultSMSProvider, Rules: rules, RP: rp, Pepper: pepper, CodeKey: codeKey,
-		Notify: s.notifyUser,
+		Notify: s.mailer.Notify,
 		Checks: s.metrics.verifications, Throttled: s.metrics.policy.throttled, Locks: s.metrics.policy.locks,
 	}
-	if o.EmailSender != nil {
-		f.SendEmail = s.sendEmail
+	if s.mailer.CanSend() {
+		f.SendEmail = s.mailer.Send
 	}
 	return f, nil
 }
+
+// Wait blocks until the emails sent in the background have gone out.
+func (s *Server) Wait() { s.mailer.Wait() }
 
 // Keys exposes key rotation to the CLI.
 func (s *Server) Keys() *keys.Manager { return s.keys }

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/gatehouse-idp/gatehouse/idp/session"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
 
@@ -13,7 +14,7 @@ import (
 // active sessions with device (parsed from the User-Agent), IP address,
 // location, first and last activity and the apps each signed into; the
 // user can end one, or every session but this one. Ending a session revokes
-// its refresh tokens and sends back-channel logout tokens (endSession).
+// its refresh tokens and sends back-channel logout tokens (idp/session).
 
 // sessionView is one row of the sessions page.
 type sessionView struct {
@@ -33,33 +34,9 @@ type sessionsPageData struct {
 	Others   bool
 }
 
-// SessionInfo is one active session as admins and the account page see it.
-type SessionInfo struct {
-	Session *store.Session
-	Device  string
-	Apps    []store.SessionClient
-}
-
-// ActiveSessions returns the user's active sessions, newest first, with
-// the device label and the apps each signed into.
-func (s *Server) ActiveSessions(ctx context.Context, t *store.Tenant, userID string) ([]SessionInfo, error) {
-	all, err := s.store.ListUserSessions(ctx, t.ID, userID)
-	if err != nil {
-		return nil, err
-	}
-	now := s.clock()
-	var out []SessionInfo
-	for _, ss := range all {
-		if !ss.Active(now) {
-			continue
-		}
-		apps, err := s.store.ListSessionClients(ctx, t.ID, ss.ID)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, SessionInfo{Session: ss, Device: deviceLabel(ss.UserAgent), Apps: apps})
-	}
-	return out, nil
+// ActiveSessions lists the user's active sessions (session.Service.ListActive) for the CLI.
+func (s *Server) ActiveSessions(ctx context.Context, t *store.Tenant, userID string) ([]session.Info, error) {
+	return s.sessions.ListActive(ctx, t, userID)
 }
 
 func (s *Server) sessionsPage(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
@@ -72,10 +49,9 @@ func (s *Server) sessionsPage(w http.ResponseWriter, r *http.Request, p *tenantP
 
 func (s *Server) renderSessions(w http.ResponseWriter, r *http.Request, p *tenantProvider, u *store.User, cur *store.Session, status int, msg, errMsg string) {
 	ctx := r.Context()
-	list, err := s.ActiveSessions(ctx, p.tenant, u.ID)
+	list, err := s.sessions.ListActive(ctx, p.tenant, u.ID)
 	if err != nil {
-		s.log.Error("sessions page", "tenant", p.tenant.Slug, "err", err)
-		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+		s.pages.Unavailable(w, r, "sessions page", err)
 		return
 	}
 	base := s.tenantURL(p.tenant.Slug) + "/account"
@@ -120,9 +96,8 @@ func (s *Server) sessionEnd(w http.ResponseWriter, r *http.Request, p *tenantPro
 		s.renderSessions(w, r, p, u, cur, http.StatusNotFound, "", "That session is not one of your active sessions (it may have ended already).")
 		return
 	}
-	if err := s.endSession(r.Context(), p.tenant, target, "ended_by_user"); err != nil {
-		s.log.Error("end session", "tenant", p.tenant.Slug, "err", err)
-		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+	if err := s.sessions.End(r.Context(), p.tenant, target, "ended_by_user"); err != nil {
+		s.pages.Unavailable(w, r, "end session", err)
 		return
 	}
 	s.renderSessions(w, r, p, u, cur, http.StatusOK, "The session was ended; its apps were signed out.", "")
@@ -134,7 +109,7 @@ func (s *Server) sessionEndOthers(w http.ResponseWriter, r *http.Request, p *ten
 	if !ok {
 		return
 	}
-	n := s.endUserSessions(r.Context(), p.tenant, u.ID, cur.ID, "ended_by_user")
+	n := s.sessions.EndAll(r.Context(), p.tenant, u.ID, cur.ID, "ended_by_user")
 	msg := "No other session was active."
 	if n > 0 {
 		msg = "Signed out everywhere else."
@@ -142,24 +117,9 @@ func (s *Server) sessionEndOthers(w http.ResponseWriter, r *http.Request, p *ten
 	s.renderSessions(w, r, p, u, cur, http.StatusOK, msg, "")
 }
 
-// RevokeSessions ends sessions of a user for an admin: one by id, or all
-// when id is "". It returns how many it ended.
+// RevokeSessions ends sessions of a user for an admin (session.Service.Revoke), for the CLI and e2e.
 func (s *Server) RevokeSessions(ctx context.Context, t *store.Tenant, userID, id string) (int, error) {
-	if id == "" {
-		n := s.endUserSessions(ctx, t, userID, "", "revoked_by_admin")
-		return n, nil
-	}
-	ss, err := s.store.SessionByID(ctx, t.ID, id)
-	if err != nil || ss.UserID != userID {
-		return 0, &InputError{Problems: []string{"no session " + id + " for this user"}}
-	}
-	if !ss.Active(s.clock()) {
-		return 0, &InputError{Problems: []string{"session " + id + " has already ended"}}
-	}
-	if err := s.endSession(ctx, t, ss, "revoked_by_admin"); err != nil {
-		return 0, err
-	}
-	return 1, nil
+	return s.sessions.Revoke(ctx, t, userID, id)
 }
 
 // locationOf is the label of an address's location (GeoIP city and

@@ -91,7 +91,7 @@ func (s *Server) setupSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 	}
 	hash, err := s.hasher.Hash(ctx, policy.NormalizePassword(pw))
 	if err != nil {
-		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+		s.pages.Unavailable(w, r, "setup: hash password", err)
 		return
 	}
 	now := s.clock()
@@ -115,8 +115,7 @@ func (s *Server) setupSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 			"This setup link is unknown, expired or was already used. Restart Gatehouse in dev mode, or run `gatehouse user create --role owner`, to get a new one.")
 		return
 	default:
-		s.log.Error("setup: create owner", "tenant", p.tenant.Slug, "err", err)
-		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+		s.pages.Unavailable(w, r, "setup: create owner", err)
 		return
 	}
 	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.UserCreated, UserID: u.ID, Detail: map[string]string{"via": "setup_link", "role": u.Role}})

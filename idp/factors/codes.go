@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
@@ -201,7 +200,7 @@ func (s *Service) SendCode(ctx context.Context, t *store.Tenant, u *store.User, 
 	}
 	minutes := int(s.Rules.TTL / time.Minute)
 	if f.Kind == store.FactorSMS {
-		body := fmt.Sprintf("%s: your sign-in code is %s. It expires in %d minutes. Never share it.", senderName(t, set), code, minutes)
+		body := fmt.Sprintf("%s: your sign-in code is %s. It expires in %d minutes. Never share it.", set.Sender(t.Name), code, minutes)
 		err = sms.SendSMS(ctx, notify.SMS{To: f.Destination, Body: body})
 	} else {
 		err = s.SendEmail(ctx, t, f.Destination, mailCode, map[string]any{"Code": code, "Minutes": minutes, "Enroll": purpose == store.OTPPurposeEnroll})
@@ -213,15 +212,6 @@ func (s *Service) SendCode(ctx context.Context, t *store.Tenant, u *store.User, 
 	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.MFACodeSent, UserID: u.ID,
 		Detail: map[string]string{"factor_id": f.ID, "kind": f.Kind, "purpose": purpose}})
 	return nil
-}
-
-// senderName is the name a tenant's messages come from: its sender name
-// setting, else its name (the emails apply the same rule).
-func senderName(t *store.Tenant, set store.TenantSettings) string {
-	if n := strings.TrimSpace(set.SenderName); n != "" {
-		return n
-	}
-	return t.Name
 }
 
 // checkFactorCode checks a typed code against factor f of user u: TOTP

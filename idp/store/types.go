@@ -1,6 +1,9 @@
 package store
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Roles inside a tenant.
 const (
@@ -92,6 +95,15 @@ func (s TenantSettings) IDTokenLifetime() time.Duration {
 // RefreshTokenLifetime bounds a refresh token family.
 func (s TenantSettings) RefreshTokenLifetime() time.Duration {
 	return time.Duration(orDefault(s.RefreshTokenDays, DefaultRefreshTokenDays)) * 24 * time.Hour
+}
+
+// Sender is the display name the tenant's emails and texts come from:
+// SenderName, or the tenant's name when it is blank.
+func (s TenantSettings) Sender(tenantName string) string {
+	if n := strings.TrimSpace(s.SenderName); n != "" {
+		return n
+	}
+	return tenantName
 }
 
 // User is a person who signs in to one tenant.
@@ -213,7 +225,7 @@ type Session struct {
 	EndedAt       *time.Time
 	EndReason     string
 	// CookieHash is the SHA-256 of the random value in the browser's session
-	// cookie; ReauthenticateSession replaces it (idp/cookies.go).
+	// cookie; ReauthenticateSession replaces it (idp/session).
 	CookieHash []byte
 }
 

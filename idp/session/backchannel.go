@@ -1,11 +1,11 @@
-package idp
+package session
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
 // OpenID Connect Back-Channel Logout 1.0. When a session ends (sign-out,
@@ -38,43 +39,33 @@ const logoutTokenTTL = 2 * time.Minute
 // backchannelTimeout bounds one delivery.
 const backchannelTimeout = 5 * time.Second
 
-func defaultBackchannelClient() *http.Client {
+// NewBackchannelClient is the default client for Service.Backchannel: a 5 s
+// timeout, and no redirect is followed (a logout token is never sent on to
+// another address).
+func NewBackchannelClient() *http.Client {
 	return &http.Client{Timeout: backchannelTimeout, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse // a logout token is never sent on to another address
+		return http.ErrUseLastResponse
 	}}
 }
 
-// endSession ends one session, revoking its refresh tokens (store), writes
-// the security event and notifies the relying parties it signed into.
-func (s *Server) endSession(ctx context.Context, t *store.Tenant, sess *store.Session, reason string) error {
-	if err := s.store.EndSession(ctx, t.ID, sess.ID, reason, s.clock()); err != nil {
-		return err
+// RecordClient notes that the session signed into the client: the sessions
+// page lists it and it gets a logout token when the session ends.
+// Gatehouse's own account pages are not an application; callers do not
+// record them.
+func (s *Service) RecordClient(ctx context.Context, t *store.Tenant, sess *store.Session, clientID string) {
+	if err := s.Store.RecordSessionClient(ctx, t.ID, sess.ID, clientID, s.Clock()); err != nil {
+		s.Log.Error("record session client", "tenant", t.Slug, "session_id", sess.ID, "err", err)
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.SessionEnded, UserID: sess.UserID, SessionID: sess.ID,
-		Detail: map[string]string{"reason": reason}})
-	s.notifySessionEnded(ctx, t, sess)
-	return nil
-}
-
-// notifySessionEnded sends the back-channel logout tokens of an ended
-// session (for code that ends sessions through the store itself).
-func (s *Server) notifySessionEnded(ctx context.Context, t *store.Tenant, sess *store.Session) {
-	clients, err := s.store.ListSessionClients(ctx, t.ID, sess.ID)
-	if err != nil {
-		s.log.Error("session clients", "tenant", t.Slug, "session_id", sess.ID, "err", err)
-		return
-	}
-	s.backchannelLogout(ctx, t, sess, clients)
 }
 
 // backchannelLogout posts a logout token to every client of the session
 // with a back-channel URI, in parallel, and waits for them all.
-func (s *Server) backchannelLogout(ctx context.Context, t *store.Tenant, sess *store.Session, clients []store.SessionClient) {
+func (s *Service) backchannelLogout(ctx context.Context, t *store.Tenant, sess *store.Session, clients []store.SessionClient) {
 	var wg sync.WaitGroup
 	for _, c := range clients {
-		uri, err := s.store.BackchannelLogoutURI(ctx, t.ID, c.ClientID)
+		uri, err := s.Store.BackchannelLogoutURI(ctx, t.ID, c.ClientID)
 		if err != nil {
-			s.log.Error("back-channel logout URI", "tenant", t.Slug, "client_id", c.ClientID, "err", err)
+			s.Log.Error("back-channel logout URI", "tenant", t.Slug, "client_id", c.ClientID, "err", err)
 			continue
 		}
 		if uri == "" {
@@ -86,11 +77,11 @@ func (s *Server) backchannelLogout(ctx context.Context, t *store.Tenant, sess *s
 			ev := &store.AuditEvent{TenantID: t.ID, Type: audit.SessionBackchannelLogout, UserID: sess.UserID, ClientID: clientID, SessionID: sess.ID,
 				Detail: map[string]string{"result": "delivered"}}
 			if err := s.postLogoutToken(ctx, t, sess, clientID, uri); err != nil {
-				s.log.Warn("back-channel logout failed", "tenant", t.Slug, "client_id", clientID, "err", err)
+				s.Log.Warn("back-channel logout failed", "tenant", t.Slug, "client_id", clientID, "err", err)
 				ev.Detail["result"] = "failed"
 				ev.Detail["error"] = truncate(err.Error(), 200)
 			}
-			s.audit(ctx, ev)
+			s.Audit.Record(ctx, ev)
 		}(c.ClientID, uri)
 	}
 	wg.Wait()
@@ -108,10 +99,10 @@ type logoutTokenClaims struct {
 	Events   map[string]map[string]any `json:"events"`
 }
 
-// LogoutToken signs a logout token for clientID about sess with the
+// logoutToken signs a logout token for clientID about sess with the
 // tenant's current key.
-func (s *Server) LogoutToken(ctx context.Context, t *store.Tenant, sess *store.Session, clientID string) (string, error) {
-	key, err := s.keys.SigningKey(ctx, t.ID)
+func (s *Service) logoutToken(ctx context.Context, t *store.Tenant, sess *store.Session, clientID string) (string, error) {
+	key, err := s.Keys.SigningKey(ctx, t.ID)
 	if err != nil {
 		return "", err
 	}
@@ -120,12 +111,12 @@ func (s *Server) LogoutToken(ctx context.Context, t *store.Tenant, sess *store.S
 	if err != nil {
 		return "", err
 	}
-	jti, err := seal.RandomToken(s.rand, 16)
+	jti, err := seal.RandomToken(s.Rand, 16)
 	if err != nil {
 		return "", err
 	}
-	now := s.clock()
-	claims := logoutTokenClaims{Issuer: s.tenantURL(t.Slug), Audience: clientID, IssuedAt: now.Unix(), Expiry: now.Add(logoutTokenTTL).Unix(),
+	now := s.Clock()
+	claims := logoutTokenClaims{Issuer: s.Issuer(t.Slug), Audience: clientID, IssuedAt: now.Unix(), Expiry: now.Add(logoutTokenTTL).Unix(),
 		JWTID: jti, Subject: sess.UserID, SID: sess.ID, Events: map[string]map[string]any{backchannelEvent: {}}}
 	payload, err := json.Marshal(claims)
 	if err != nil {
@@ -138,11 +129,13 @@ func (s *Server) LogoutToken(ctx context.Context, t *store.Tenant, sess *store.S
 	return jws.CompactSerialize()
 }
 
-func (s *Server) postLogoutToken(ctx context.Context, t *store.Tenant, sess *store.Session, clientID, uri string) error {
-	tok, err := s.LogoutToken(ctx, t, sess, clientID)
+func (s *Service) postLogoutToken(ctx context.Context, t *store.Tenant, sess *store.Session, clientID, uri string) error {
+	tok, err := s.logoutToken(ctx, t, sess, clientID)
 	if err != nil {
 		return err
 	}
+	// The delivery outlives a cancelled request: the session has ended
+	// either way, and its apps should hear of it.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), backchannelTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, uri, strings.NewReader(url.Values{"logout_token": {tok}}.Encode()))
@@ -150,7 +143,7 @@ func (s *Server) postLogoutToken(ctx context.Context, t *store.Tenant, sess *sto
 		return err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := s.bcl.Do(req)
+	resp, err := s.Backchannel.Do(req)
 	if err != nil {
 		return err
 	}
@@ -162,37 +155,44 @@ func (s *Server) postLogoutToken(ctx context.Context, t *store.Tenant, sess *sto
 	return nil
 }
 
-// recordSessionClient notes that the session signed into the client
-// (Gatehouse's own account pages are not an application).
-func (s *Server) recordSessionClient(ctx context.Context, p *tenantProvider, sess *store.Session, clientID string) {
-	if clientID == accountClientID {
-		return
-	}
-	if err := s.store.RecordSessionClient(ctx, p.tenant.ID, sess.ID, clientID, s.clock()); err != nil {
-		s.log.Error("record session client", "tenant", p.tenant.Slug, "session_id", sess.ID, "err", err)
-	}
-}
+// maxBackchannelURILen bounds a registered URI (the redirect URI limit).
+const maxBackchannelURILen = 2048
 
-// checkBackchannelURI enforces the registration rules for a back-channel
+// The registration problems CheckBackchannelURI reports, shown to the
+// admin registering the URI.
+const (
+	errURITooLong     = web.Message("too long")
+	errURINotAbsolute = web.Message("must be an absolute https URI")
+	errURIFragment    = web.Message("must not have a fragment")
+	errURIUserInfo    = web.Message("must not contain user information (user@)")
+	errURINotHTTPS    = web.Message("must use https (http only for loopback addresses)")
+)
+
+// CheckBackchannelURI enforces the registration rules for a back-channel
 // logout URI: absolute https (http only on loopback), no fragment (spec
 // section 2.2), no user information.
-func checkBackchannelURI(raw string) error {
-	if len(raw) > maxRedirectURILen {
-		return errors.New("too long")
+func CheckBackchannelURI(raw string) error {
+	if len(raw) > maxBackchannelURILen {
+		return errURITooLong
 	}
 	u, err := url.Parse(raw)
 	if err != nil || !u.IsAbs() || u.Host == "" {
-		return errors.New("must be an absolute https URI")
+		return errURINotAbsolute
 	}
 	switch {
 	case u.Fragment != "" || strings.Contains(raw, "#"):
-		return errors.New("must not have a fragment")
+		return errURIFragment
 	case u.User != nil:
-		return errors.New("must not contain user information (user@)")
+		return errURIUserInfo
 	case u.Scheme == "https":
 		return nil
-	case u.Scheme == "http" && (isLoopbackHost(u.Hostname()) || u.Hostname() == "localhost"):
+	case u.Scheme == "http" && (isLoopback(u.Hostname()) || u.Hostname() == "localhost"):
 		return nil
 	}
-	return errors.New("must use https (http only for loopback addresses)")
+	return errURINotHTTPS
+}
+
+func isLoopback(host string) bool {
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
