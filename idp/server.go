@@ -201,7 +201,7 @@ func (s *Server) newFactors(o Options) (*factors.Service, error) {
 	if err != nil {
 		s.log.Warn("passkeys are off", "err", err)
 	}
-	pepper, codeKey := factors.Keys(o.Sealer)
+	pepper, codeKey := factors.CodeKeys(o.Sealer)
 	f := &factors.Service{
 		Store: o.Store, Sealer: o.Sealer, Hasher: o.Hasher, Tenants: s.tenants, Audit: s.auditor,
 		Log: s.log, Clock: o.Clock, Rand: o.Rand,

@@ -42,7 +42,7 @@ type Service struct {
 	// RP is the passkey relying party; nil: passkeys are off.
 	RP *mfawebauthn.RelyingParty
 	// Pepper keys the backup codes' hashes and CodeKey the sent codes'
-	// (Keys derives both from the master key).
+	// (CodeKeys derives both from the master key).
 	Pepper, CodeKey []byte
 
 	// SendEmail renders email kind (templates/email) and delivers it to one
@@ -108,10 +108,10 @@ const (
 	mailAccountLocked  = "account_locked"
 )
 
-// Keys derives the HMAC keys of backup codes (pepper) and of sent codes
+// CodeKeys derives the HMAC keys of backup codes (pepper) and of sent codes
 // from the master key. Stored hashes depend on them: the purposes never
 // change.
-func Keys(sealer *seal.Sealer) (pepper, codeKey []byte) {
+func CodeKeys(sealer *seal.Sealer) (pepper, codeKey []byte) {
 	return sealer.Derive(seal.PurposeCodePepper), sealer.Derive(seal.PurposeCodePepper + "/sent-codes")
 }
 
