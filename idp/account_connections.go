@@ -59,12 +59,12 @@ func (s *Server) renderConnections(w http.ResponseWriter, r *http.Request, p *te
 	ctx := r.Context()
 	conns, err := s.store.ListConnections(ctx, p.tenant.ID)
 	if err != nil {
-		s.unavailable(w, r, "account: list connections", err)
+		s.pages.Unavailable(w, r, "account: list connections", err)
 		return
 	}
 	links, err := s.store.ListUserLinks(ctx, p.tenant.ID, u.ID)
 	if err != nil {
-		s.unavailable(w, r, "account: list links", err)
+		s.pages.Unavailable(w, r, "account: list links", err)
 		return
 	}
 	byID := map[string]*store.Connection{}
@@ -105,7 +105,7 @@ func (s *Server) accountConnect(w http.ResponseWriter, r *http.Request, p *tenan
 	connID := r.PathValue("connection_id")
 	f, err := s.upstream.NewFlow(upstream.FlowConnect, connID)
 	if err != nil {
-		s.unavailable(w, r, "account: new flow", err)
+		s.pages.Unavailable(w, r, "account: new flow", err)
 		return
 	}
 	f.UserID, f.SessionID = u.ID, sess.ID
@@ -147,12 +147,12 @@ func (s *Server) fedConnect(w http.ResponseWriter, r *http.Request, p *tenantPro
 			"This "+c.Name+" account is already connected to another account here.", nil)
 		return
 	case !errors.Is(err, store.ErrNotFound):
-		s.unavailable(w, r, "account: load link", err)
+		s.pages.Unavailable(w, r, "account: load link", err)
 		return
 	}
 	la, err := s.localAccount(ctx, p, c, u)
 	if err != nil {
-		s.unavailable(w, r, "account: load links", err)
+		s.pages.Unavailable(w, r, "account: load links", err)
 		return
 	}
 	if la.LinkedOnConnection {
@@ -184,7 +184,7 @@ func (s *Server) accountDisconnect(w http.ResponseWriter, r *http.Request, p *te
 	connID, iss, sub := r.PostForm.Get("connection_id"), r.PostForm.Get("issuer"), r.PostForm.Get("subject")
 	links, err := s.store.ListUserLinks(ctx, p.tenant.ID, u.ID)
 	if err != nil {
-		s.unavailable(w, r, "account: list links", err)
+		s.pages.Unavailable(w, r, "account: list links", err)
 		return
 	}
 	var target *store.Link
@@ -214,7 +214,7 @@ func (s *Server) accountDisconnect(w http.ResponseWriter, r *http.Request, p *te
 			s.renderConnections(w, r, p, u, http.StatusNotFound, "", "That connected account was not found.")
 			return
 		}
-		s.unavailable(w, r, "account: delete link", err)
+		s.pages.Unavailable(w, r, "account: delete link", err)
 		return
 	}
 	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.FederationUnlink, UserID: u.ID,

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
 // "Your devices": /t/{tenant}/account/devices (device_centre.go).
@@ -76,7 +77,7 @@ func (s *Server) devicesUnblock(w http.ResponseWriter, r *http.Request, p *tenan
 // renders the page; it reports whether the change was made.
 func (s *Server) changeDeviceForm(w http.ResponseWriter, r *http.Request, p *tenantProvider, u *store.User, action string) bool {
 	kind := r.PostForm.Get("kind")
-	err := s.ChangeDevice(r.Context(), p.tenant, u.ID, kind, truncate(r.PostForm.Get("id"), 256), action, r, "account")
+	err := s.ChangeDevice(r.Context(), p.tenant, u.ID, kind, web.Truncate(r.PostForm.Get("id"), 256), action, r, "account")
 	if msg := deviceProblem(err); msg != "" {
 		s.renderDevices(w, r, p, u, http.StatusBadRequest, "", msg)
 		return false

@@ -9,9 +9,11 @@ import (
 
 	"github.com/gatehouse-idp/gatehouse/federation"
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
+	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/upstream"
+	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
 // Sign-in with an upstream connection, inside the login transaction of one
@@ -64,7 +66,7 @@ type fedPage struct {
 	// The proof form (federation_proof.go): which proofs are offered.
 	SendAction   string
 	HasPassword  bool
-	ProofFactors []factorView
+	ProofFactors []factors.View
 	BackupLeft   int
 	ProofPasskey bool
 }
@@ -113,10 +115,6 @@ func (s *Server) fedRefuse(w http.ResponseWriter, r *http.Request, p *tenantProv
 		TenantName: p.tenant.Name, Error: msg, Back: back, BackLabel: label}})
 }
 
-func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, what string, err error) {
-	s.pages.Unavailable(w, r, what, err)
-}
-
 // redirectUpstream stores the flow and sends the browser to the upstream.
 func (s *Server) redirectUpstream(w http.ResponseWriter, r *http.Request, p *tenantProvider, c *store.Connection, f *upstream.Flow) {
 	ctx := r.Context()
@@ -131,7 +129,7 @@ func (s *Server) redirectUpstream(w http.ResponseWriter, r *http.Request, p *ten
 		return
 	}
 	if err := s.upstream.SaveFlow(ctx, w, p.tenant, f, upstream.FlowTTL); err != nil {
-		s.unavailable(w, r, "federation: save flow", err)
+		s.pages.Unavailable(w, r, "federation: save flow", err)
 		return
 	}
 	http.Redirect(w, r, authURL, http.StatusSeeOther)
@@ -152,14 +150,14 @@ func (s *Server) fedStart(w http.ResponseWriter, r *http.Request, p *tenantProvi
 	connID := r.PathValue("connection_id")
 	f, err := s.upstream.NewFlow(upstream.FlowLogin, connID)
 	if err != nil {
-		s.unavailable(w, r, "federation: new flow", err)
+		s.pages.Unavailable(w, r, "federation: new flow", err)
 		return
 	}
 	f.AuthRequestID = ar.ID
 	c, err := s.upstream.EnabledConnection(ctx, p.tenant, connID)
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
-			s.unavailable(w, r, "federation: load connection", err)
+			s.pages.Unavailable(w, r, "federation: load connection", err)
 			return
 		}
 		s.fedRefuse(w, r, p, f, connID, http.StatusNotFound, "connection_unavailable",
@@ -188,7 +186,7 @@ func (s *Server) fedCallback(w http.ResponseWriter, r *http.Request, p *tenantPr
 	// Single use, whatever the upstream answered.
 	if err := s.upstream.ConsumeFlow(ctx, p.tenant, f); err != nil {
 		if !errors.Is(err, store.ErrAlreadyUsed) && !errors.Is(err, store.ErrExpired) && !errors.Is(err, store.ErrNotFound) {
-			s.unavailable(w, r, "federation: consume state", err)
+			s.pages.Unavailable(w, r, "federation: consume state", err)
 			return
 		}
 		s.fedRefuse(w, r, p, f, connID, http.StatusBadRequest, upstream.RefusalReason(err),
@@ -202,7 +200,7 @@ func (s *Server) fedCallback(w http.ResponseWriter, r *http.Request, p *tenantPr
 	c, err := s.upstream.EnabledConnection(ctx, p.tenant, connID)
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
-			s.unavailable(w, r, "federation: load connection", err)
+			s.pages.Unavailable(w, r, "federation: load connection", err)
 			return
 		}
 		s.fedRefuse(w, r, p, f, connID, http.StatusForbidden, "connection_unavailable",
@@ -239,18 +237,18 @@ func (s *Server) fedLogin(w http.ResponseWriter, r *http.Request, p *tenantProvi
 	case err == nil:
 		facts.LinkedUserID = link.UserID
 	case !errors.Is(err, store.ErrNotFound):
-		s.unavailable(w, r, "federation: load link", err)
+		s.pages.Unavailable(w, r, "federation: load link", err)
 		return
 	case id.EmailVerified && federation.EmailKey(id.Email) != "":
 		u, err := s.store.UserByEmail(ctx, p.tenant.ID, federation.EmailKey(id.Email))
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			s.unavailable(w, r, "federation: load user", err)
+			s.pages.Unavailable(w, r, "federation: load user", err)
 			return
 		}
 		if u != nil {
 			la, err := s.localAccount(ctx, p, c, u)
 			if err != nil {
-				s.unavailable(w, r, "federation: load links", err)
+				s.pages.Unavailable(w, r, "federation: load links", err)
 				return
 			}
 			facts.EmailMatch = la
@@ -317,14 +315,14 @@ func (s *Server) fedCreateUser(w http.ResponseWriter, r *http.Request, p *tenant
 	}
 	now := s.clock()
 	u := &store.User{ID: store.NewID(), TenantID: p.tenant.ID, Email: email, EmailVerified: true,
-		Name: strings.ToValidUTF8(truncate(strings.TrimSpace(nu.Name), 200), ""), Role: nu.Role, CreatedAt: now, UpdatedAt: now}
+		Name: strings.ToValidUTF8(web.Truncate(strings.TrimSpace(nu.Name), 200), ""), Role: nu.Role, CreatedAt: now, UpdatedAt: now}
 	if err := s.store.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, store.ErrConflict) { // created meanwhile: do not attach silently
 			s.fedRefuse(w, r, p, f, c.ID, http.StatusConflict, "user_exists",
 				"An account with this email address was just created. Please start again.", err)
 			return
 		}
-		s.unavailable(w, r, "federation: create user", err)
+		s.pages.Unavailable(w, r, "federation: create user", err)
 		return
 	}
 	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.FederationJITCreated, UserID: u.ID, ClientID: ar.ClientID,
@@ -340,7 +338,7 @@ func (s *Server) createLink(w http.ResponseWriter, r *http.Request, p *tenantPro
 	ctx := r.Context()
 	now := s.clock()
 	err := s.store.CreateLink(ctx, &store.Link{TenantID: p.tenant.ID, ConnectionID: c.ID, Issuer: issuer, Subject: subject,
-		UserID: u.ID, Email: truncate(email, maxEmailLen), CreatedAt: now, LastUsedAt: now})
+		UserID: u.ID, Email: web.Truncate(email, web.MaxEmailLen), CreatedAt: now, LastUsedAt: now})
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		s.fedRefuse(w, r, p, f, c.ID, http.StatusConflict, "linked_to_other_user",
@@ -351,7 +349,7 @@ func (s *Server) createLink(w http.ResponseWriter, r *http.Request, p *tenantPro
 			"This sign-in option is no longer available.", err)
 		return false
 	case err != nil:
-		s.unavailable(w, r, "federation: create link", err)
+		s.pages.Unavailable(w, r, "federation: create link", err)
 		return false
 	}
 	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.FederationLink, UserID: u.ID,
@@ -362,7 +360,7 @@ func (s *Server) createLink(w http.ResponseWriter, r *http.Request, p *tenantPro
 // fedSignIn ends a federated sign-in in the common login transaction.
 func (s *Server) fedSignIn(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest, c *store.Connection, u *store.User, amr []string, upstreamMFA bool, extra ...policy.Method) {
 	if err := s.store.RecordFederatedLogin(r.Context(), p.tenant.ID, ar.ID, c.ID, s.clock()); err != nil {
-		s.unavailable(w, r, "federation: record login", err)
+		s.pages.Unavailable(w, r, "federation: record login", err)
 		return
 	}
 	s.metrics.logins.WithLabelValues("federated", "succeeded").Inc()

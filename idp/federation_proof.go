@@ -32,13 +32,13 @@ const maxProofAttempts = 5
 func (s *Server) askProof(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest, c *store.Connection, u *store.User, id federation.Identity) {
 	state, err := federation.NewState(s.rand)
 	if err != nil {
-		s.unavailable(w, r, "federation: proof token", err)
+		s.pages.Unavailable(w, r, "federation: proof token", err)
 		return
 	}
 	f := &upstream.Flow{Purpose: upstream.FlowProof, ConnectionID: c.ID, AuthRequestID: ar.ID, UserID: u.ID, State: state,
 		Identity: &upstream.Pending{Issuer: id.Issuer, Subject: id.Subject, Email: id.Email, AMR: id.AMR, UpstreamMFA: id.UpstreamMFA}}
 	if err := s.upstream.SaveFlow(r.Context(), w, p.tenant, f, upstream.ProofTTL); err != nil {
-		s.unavailable(w, r, "federation: save proof", err)
+		s.pages.Unavailable(w, r, "federation: save proof", err)
 		return
 	}
 	s.audit(r.Context(), &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.FederationProofRequired, UserID: u.ID, ClientID: ar.ClientID,
@@ -51,7 +51,7 @@ func (s *Server) askProof(w http.ResponseWriter, r *http.Request, p *tenantProvi
 func (s *Server) renderProof(w http.ResponseWriter, r *http.Request, status int, p *tenantProvider, c *store.Connection, f *upstream.Flow, u *store.User, errMsg, notice string) {
 	opts, err := s.proofOptions(r.Context(), p, u)
 	if err != nil {
-		s.unavailable(w, r, "federation: proof options", err)
+		s.pages.Unavailable(w, r, "federation: proof options", err)
 		return
 	}
 	var formActions []string // the sign-in may end at the app right after this form
@@ -66,7 +66,7 @@ func (s *Server) renderProof(w http.ResponseWriter, r *http.Request, status int,
 		HasPassword: opts.password, BackupLeft: opts.backupLeft, ProofPasskey: opts.passkey,
 	}
 	for _, pf := range opts.factors {
-		d.ProofFactors = append(d.ProofFactors, viewFactor(pf))
+		d.ProofFactors = append(d.ProofFactors, factors.ViewOf(pf))
 	}
 	s.renderPage(w, status, "federated", d)
 }
@@ -97,7 +97,7 @@ func (s *Server) proofRequest(w http.ResponseWriter, r *http.Request, p *tenantP
 	if err := s.upstream.ConsumeFlow(ctx, p.tenant, f); err != nil {
 		s.upstream.ClearFlow(w, p.tenant, upstream.FlowProof)
 		if !errors.Is(err, store.ErrAlreadyUsed) && !errors.Is(err, store.ErrExpired) && !errors.Is(err, store.ErrNotFound) {
-			s.unavailable(w, r, "federation: consume proof", err)
+			s.pages.Unavailable(w, r, "federation: consume proof", err)
 			return nil, nil, nil, nil, false
 		}
 		s.fedRefuse(w, r, p, f, connID, http.StatusBadRequest, upstream.RefusalReason(err),
@@ -125,11 +125,11 @@ func (s *Server) proofRequest(w http.ResponseWriter, r *http.Request, p *tenantP
 func (s *Server) reissueProof(w http.ResponseWriter, r *http.Request, p *tenantProvider, f *upstream.Flow) bool {
 	var err error
 	if f.State, err = federation.NewState(s.rand); err != nil {
-		s.unavailable(w, r, "federation: proof token", err)
+		s.pages.Unavailable(w, r, "federation: proof token", err)
 		return false
 	}
 	if err := s.upstream.SaveFlow(r.Context(), w, p.tenant, f, upstream.ProofTTL); err != nil {
-		s.unavailable(w, r, "federation: save proof", err)
+		s.pages.Unavailable(w, r, "federation: save proof", err)
 		return false
 	}
 	return true
@@ -151,7 +151,7 @@ func (s *Server) proofChecked(w http.ResponseWriter, r *http.Request, p *tenantP
 	ctx := r.Context()
 	if errors.Is(res.err, factors.ErrThrottleUnavailable) {
 		s.upstream.ClearFlow(w, p.tenant, upstream.FlowProof)
-		s.unavailable(w, r, "federation: proof counters", res.err)
+		s.pages.Unavailable(w, r, "federation: proof counters", res.err)
 		return
 	}
 	if errors.Is(res.err, errProofLocked) {
@@ -191,7 +191,7 @@ func (s *Server) proofChecked(w http.ResponseWriter, r *http.Request, p *tenantP
 	// linked on this connection meanwhile.
 	la, err := s.localAccount(ctx, p, c, u)
 	if err != nil {
-		s.unavailable(w, r, "federation: load links", err)
+		s.pages.Unavailable(w, r, "federation: load links", err)
 		return
 	}
 	if la.LinkedOnConnection {
@@ -221,7 +221,7 @@ func (s *Server) fedLinkSend(w http.ResponseWriter, r *http.Request, p *tenantPr
 	pf, err := s.proofFactor(ctx, p, u, r.PostForm.Get("factor"))
 	if err != nil || (pf.Kind != store.FactorSMS && pf.Kind != store.FactorEmail) {
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			s.unavailable(w, r, "federation: load factor", err)
+			s.pages.Unavailable(w, r, "federation: load factor", err)
 			return
 		}
 		s.renderProof(w, r, http.StatusBadRequest, p, c, f, u, "Choose where to send the code.", "")

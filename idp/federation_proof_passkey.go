@@ -101,7 +101,7 @@ func (s *Server) checkPasskeyProof(r *http.Request, p *tenantProvider, ar *store
 		res.err = err
 		return res
 	}
-	body, ok := credentialForm(r)
+	body, ok := factors.CredentialForm(r)
 	if !opts.passkey || !ok {
 		return proofResult{kind: "unknown", err: errUnknownProof}
 	}

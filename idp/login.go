@@ -16,12 +16,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
-)
-
-// Field limits for sign-in forms: generous, but bounded before any hashing.
-const (
-	maxEmailLen    = 254
-	maxPasswordLen = 1024
+	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
 // The login transaction of one authorization request:
@@ -158,8 +153,8 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 	}
 	email := strings.ToLower(strings.TrimSpace(r.PostForm.Get("email")))
 	pw := r.PostForm.Get("password")
-	if email == "" || pw == "" || len(email) > maxEmailLen || len(pw) > maxPasswordLen {
-		s.renderLogin(w, r, p, ar, http.StatusUnauthorized, truncate(email, maxEmailLen), failedLogin)
+	if email == "" || pw == "" || len(email) > web.MaxEmailLen || len(pw) > web.MaxPasswordLen {
+		s.renderLogin(w, r, p, ar, http.StatusUnauthorized, web.Truncate(email, web.MaxEmailLen), failedLogin)
 		return
 	}
 	// Unknown users, users without a password and disabled users cost the
@@ -176,7 +171,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 	// The attempt is reserved against the brute-force counters before the
 	// password is checked (factors.Service.SignInGuard).
 	verr := s.factors.VerifyThrottled(ctx, s.factors.SignInGuard(ctx, p.tenant, u, email, ar.ClientID), factors.PasswordCredential{Hash: hash, Password: pw})
-	if s.refusedAttempt(w, r, p, verr, func(status int, msg string) { s.renderLogin(w, r, p, ar, status, email, msg) }) {
+	if factors.RefusedAttempt(w, r, s.pages, verr, func(status int, msg string) { s.renderLogin(w, r, p, ar, status, email, msg) }) {
 		return
 	}
 	if verr != nil || u == nil || u.Disabled {
@@ -191,7 +186,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 	}
 	s.metrics.logins.WithLabelValues("password", "succeeded").Inc()
 	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.LoginPasswordSucceeded, UserID: u.ID, ClientID: ar.ClientID})
-	if s.passwordExpired(ctx, p, u) { // password_change.go: max age reached
+	if s.passwords.Expired(s.currentTenant(ctx, p), u) { // password_change.go: max age reached
 		s.startExpiredChange(w, r, p, ar, u, []policy.Method{policy.MethodPassword})
 		return
 	}
@@ -220,13 +215,6 @@ func (s *Server) finishPrimary(w http.ResponseWriter, r *http.Request, p *tenant
 		return
 	}
 	s.finishSignIn(w, r, p, ar, u, methods, upstreamAMR, 0)
-}
-
-func truncate(v string, n int) string {
-	if len(v) > n {
-		return v[:n]
-	}
-	return v
 }
 
 // completeLogin marks the request done with the session's facts and sends the

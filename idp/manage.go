@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
+	"github.com/gatehouse-idp/gatehouse/idp/manage"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/session"
@@ -244,7 +245,7 @@ func (s *Server) CreateUser(ctx context.Context, t *store.Tenant, spec UserSpec)
 		p = append(p, "name is too long (200 characters at most)")
 	}
 	if spec.Password != "" {
-		if err := PasswordPolicy(t.Settings).Check(spec.Password, userInputs(t, email, spec.Name)); err != nil {
+		if err := manage.PasswordPolicy(t.Settings).Check(spec.Password, manage.UserInputs(t, email, spec.Name)); err != nil {
 			p = append(p, "password: "+err.Error())
 		}
 	}

@@ -37,8 +37,8 @@ type securityData struct {
 	AccountURL string
 	Recent     bool // changes allowed now (the sensitive guard would pass)
 	Factors    []securityFactor
-	Kinds      []kindView
-	Enrolling  *factorView
+	Kinds      []factors.KindView
+	Enrolling  *factors.View
 	Replaces   string
 	QR         template.URL
 	Secret     string
@@ -55,7 +55,7 @@ type securityData struct {
 }
 
 type securityFactor struct {
-	factorView
+	factors.View
 	Name     string
 	Created  time.Time
 	LastUsed *time.Time
@@ -92,7 +92,7 @@ func (s *Server) loadSecurity(w http.ResponseWriter, r *http.Request, p *tenantP
 	sc := &securityCtx{u: u, sess: sess, mp: s.factors.TenantPolicy(ctx, p.tenant)}
 	h, err := s.factors.Holdings(ctx, p.tenant.ID, u.ID, sc.mp)
 	if err != nil {
-		s.mfaUnavailable(w, r, p, "account: list factors", err)
+		s.pages.Unavailable(w, r, "account: list factors", err)
 		return nil, false
 	}
 	sc.factors = h.Verified
@@ -129,10 +129,10 @@ func (s *Server) renderSecurity(w http.ResponseWriter, r *http.Request, p *tenan
 		Message: securityNotices[notice], Action: s.securityURL(p)}, User: sc.u, Session: sc.sess, SignedIn: sc.sess.AuthTime},
 		Base: s.securityURL(p), AccountURL: s.tenantURL(p.tenant.Slug) + "/account", Recent: sc.recent}
 	for _, f := range sc.factors {
-		d.Factors = append(d.Factors, securityFactor{factorView: viewFactor(f), Name: f.Name, Created: f.CreatedAt, LastUsed: f.LastUsedAt})
+		d.Factors = append(d.Factors, securityFactor{View: factors.ViewOf(f), Name: f.Name, Created: f.CreatedAt, LastUsed: f.LastUsedAt})
 	}
 	for _, m := range sc.mp.Methods {
-		if k, ok := kindViews[m]; ok {
+		if k, ok := factors.KindViews[m]; ok {
 			d.Kinds = append(d.Kinds, k)
 			d.Script = d.Script || m == policy.MethodWebAuthn
 		}
@@ -146,7 +146,7 @@ func (s *Server) renderSecurity(w http.ResponseWriter, r *http.Request, p *tenan
 			}
 		}
 	} else if !errors.Is(err, store.ErrNotFound) {
-		s.mfaUnavailable(w, r, p, "account: backup codes", err)
+		s.pages.Unavailable(w, r, "account: backup codes", err)
 		return
 	}
 	if devs, err := s.store.ListDevices(ctx, p.tenant.ID, sc.u.ID); err == nil {
@@ -184,7 +184,7 @@ func (s *Server) securityReauth(w http.ResponseWriter, r *http.Request, p *tenan
 		ar.ACRValues = []string{policy.ACRMFA} // a second factor, whatever the tenant's mode
 	}
 	if err := s.createBoundAuthRequest(w, r, p.tenant, ar); err != nil {
-		s.mfaUnavailable(w, r, p, "account: reauth request", err)
+		s.pages.Unavailable(w, r, "account: reauth request", err)
 		return
 	}
 	http.Redirect(w, r, s.tenantURL(p.tenant.Slug)+"/login?id="+ar.ID, http.StatusSeeOther)
@@ -211,7 +211,7 @@ func (s *Server) securityEnroll(w http.ResponseWriter, r *http.Request, p *tenan
 	if err != nil {
 		msg, ok := web.PublicText(err)
 		if !ok {
-			s.mfaUnavailable(w, r, p, "account: enroll", err)
+			s.pages.Unavailable(w, r, "account: enroll", err)
 			return
 		}
 		s.renderSecurity(w, r, p, sc, http.StatusBadRequest, msg, "", nil)
@@ -225,12 +225,12 @@ func (s *Server) renderEnrolling(w http.ResponseWriter, r *http.Request, p *tena
 	var secret string
 	if f.Kind == store.FactorTOTP {
 		if err := s.totpView(p.tenant, sc.u, f, &qr, &secret); err != nil {
-			s.mfaUnavailable(w, r, p, "account: totp view", err)
+			s.pages.Unavailable(w, r, "account: totp view", err)
 			return
 		}
 	}
 	s.renderSecurity(w, r, p, sc, status, errMsg, "", func(d *securityData) {
-		v := viewFactor(f)
+		v := factors.ViewOf(f)
 		d.Enrolling, d.Replaces, d.QR, d.Secret = &v, replaces, qr, secret
 	})
 }
@@ -266,7 +266,7 @@ func (s *Server) securityVerify(w http.ResponseWriter, r *http.Request, p *tenan
 			Detail: map[string]string{"kind": f.Kind}})
 		msg, ok := web.PublicText(err)
 		if !ok {
-			s.mfaUnavailable(w, r, p, "account: confirm enrollment", err)
+			s.pages.Unavailable(w, r, "account: confirm enrollment", err)
 			return
 		}
 		s.renderEnrolling(w, r, p, sc, f, replaces, http.StatusUnauthorized, msg)
@@ -291,7 +291,7 @@ func (s *Server) afterEnroll(w http.ResponseWriter, r *http.Request, p *tenantPr
 	if _, err := s.store.BackupCodeSet(ctx, p.tenant.ID, sc.u.ID); errors.Is(err, store.ErrNotFound) {
 		codes, err := s.factors.NewBackupCodes(ctx, p.tenant, sc.u)
 		if err != nil {
-			s.mfaUnavailable(w, r, p, "account: backup codes", err)
+			s.pages.Unavailable(w, r, "account: backup codes", err)
 			return
 		}
 		sc2, ok := s.loadSecurity(w, r, p)
@@ -326,7 +326,7 @@ func (s *Server) securitySend(w http.ResponseWriter, r *http.Request, p *tenantP
 	if err := s.factors.SendCode(r.Context(), p.tenant, sc.u, f, store.OTPPurposeEnroll, f.ID); err != nil {
 		public, ok := web.PublicText(err)
 		if !ok {
-			s.mfaUnavailable(w, r, p, "account: send code", err)
+			s.pages.Unavailable(w, r, "account: send code", err)
 			return
 		}
 		msg, status = public, http.StatusTooManyRequests
@@ -360,7 +360,7 @@ func (s *Server) securityFactorAction(w http.ResponseWriter, r *http.Request, p 
 	case "rename":
 		f.Name = factors.CleanName(r.PostForm.Get("name"), f.Kind)
 		if err := s.store.UpdateFactor(ctx, f); err != nil {
-			s.mfaUnavailable(w, r, p, "account: rename", err)
+			s.pages.Unavailable(w, r, "account: rename", err)
 			return
 		}
 		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.MFAFactorRenamed, UserID: sc.u.ID, Detail: map[string]string{"factor_id": f.ID}})
@@ -368,7 +368,7 @@ func (s *Server) securityFactorAction(w http.ResponseWriter, r *http.Request, p 
 		done = "renamed"
 	case "default":
 		if err := s.store.SetDefaultFactor(ctx, p.tenant.ID, sc.u.ID, f.ID); err != nil {
-			s.mfaUnavailable(w, r, p, "account: default", err)
+			s.pages.Unavailable(w, r, "account: default", err)
 			return
 		}
 		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.MFAFactorDefault, UserID: sc.u.ID, Detail: map[string]string{"factor_id": f.ID}})

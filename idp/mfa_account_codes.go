@@ -22,7 +22,7 @@ func (s *Server) securityRegenerate(w http.ResponseWriter, r *http.Request, p *t
 	}
 	codes, err := s.factors.NewBackupCodes(r.Context(), p.tenant, sc.u)
 	if err != nil {
-		s.mfaUnavailable(w, r, p, "account: regenerate codes", err)
+		s.pages.Unavailable(w, r, "account: regenerate codes", err)
 		return
 	}
 	s.sensitiveDone(r, actCodesRegenerated, "")
@@ -37,7 +37,7 @@ func (s *Server) securityCodesFile(w http.ResponseWriter, r *http.Request, p *te
 	if !ok {
 		return
 	}
-	if !s.serveCodesFile(w, r, p.tenant, sc.u) {
+	if !s.factors.ServeBackupCodes(w, r, p.tenant, sc.u) {
 		s.renderSecurity(w, r, p, sc, http.StatusGone, "These codes can no longer be downloaded. Generate a new set if you lost them.", "", nil)
 		return
 	}
@@ -52,7 +52,7 @@ func (s *Server) securityForgetDevices(w http.ResponseWriter, r *http.Request, p
 	}
 	ctx := r.Context()
 	if err := s.store.ForgetRememberedDevices(ctx, p.tenant.ID, sc.u.ID); err != nil {
-		s.mfaUnavailable(w, r, p, "account: forget devices", err)
+		s.pages.Unavailable(w, r, "account: forget devices", err)
 		return
 	}
 	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.MFADevicesForgotten, UserID: sc.u.ID})
@@ -68,7 +68,7 @@ func (s *Server) securityCodesSaved(w http.ResponseWriter, r *http.Request, p *t
 	ctx := r.Context()
 	if set, err := s.store.BackupCodeSet(ctx, p.tenant.ID, sc.u.ID); err == nil {
 		if err := s.store.AcknowledgeBackupCodes(ctx, p.tenant.ID, sc.u.ID, set.ID, s.clock()); err != nil {
-			s.mfaUnavailable(w, r, p, "account: acknowledge codes", err)
+			s.pages.Unavailable(w, r, "account: acknowledge codes", err)
 			return
 		}
 	}

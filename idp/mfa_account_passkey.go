@@ -75,7 +75,7 @@ func (s *Server) securityWebAuthnFinish(w http.ResponseWriter, r *http.Request, 
 			}
 		}
 	}
-	body, ok := credentialForm(r)
+	body, ok := factors.CredentialForm(r)
 	if sess == nil || !ok || !sc.mp.Allows(store.FactorWebAuthn) {
 		s.renderSecurity(w, r, p, sc, http.StatusBadRequest, "The passkey did not answer in time. Try again.", "", nil)
 		return

@@ -28,7 +28,7 @@ func (s *Server) factorRefused(w http.ResponseWriter, r *http.Request, p *tenant
 	var te *factors.ThrottledError
 	switch {
 	case errors.Is(err, factors.ErrThrottleUnavailable):
-		s.mfaUnavailable(w, r, p, "count attempt", err)
+		s.pages.Unavailable(w, r, "count attempt", err)
 	case !errors.As(err, &te):
 		return false
 	case te.Reason == "exhausted":

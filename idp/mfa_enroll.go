@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
@@ -16,25 +15,6 @@ import (
 // Enrolment of a first factor inside the login transaction (a user who
 // must use a second factor but has none), and the backup codes that follow
 // it. The enrolment itself is factors.Service's.
-
-// serveCodesFile sends the .txt download and marks the set saved.
-func (s *Server) serveCodesFile(w http.ResponseWriter, r *http.Request, t *store.Tenant, u *store.User) bool {
-	ctx := r.Context()
-	body, set, err := s.factors.BackupCodesFile(ctx, t, u)
-	if err != nil {
-		return false
-	}
-	if err := s.store.AcknowledgeBackupCodes(ctx, t.ID, u.ID, set.ID, s.clock()); err != nil {
-		s.log.Error("mfa: acknowledge backup codes", "tenant", t.Slug, "err", err)
-	}
-	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.MFABackupCodesDownloaded, UserID: u.ID})
-	h := w.Header()
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	h.Set("Content-Disposition", `attachment; filename="`+t.Slug+`-backup-codes.txt"`)
-	h.Set("Cache-Control", "no-store")
-	_, _ = w.Write(body)
-	return true
-}
 
 // mfaEnroll starts enrolling a TOTP, SMS or email factor during sign-in.
 func (s *Server) mfaEnroll(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
@@ -74,7 +54,7 @@ func (s *Server) enrollError(w http.ResponseWriter, r *http.Request, p *tenantPr
 		s.renderEnroll(w, r, p, txn, http.StatusBadRequest, msg, "")
 		return
 	}
-	s.mfaUnavailable(w, r, p, "enroll", err)
+	s.pages.Unavailable(w, r, "enroll", err)
 }
 
 // mfaEnrollVerify confirms the factor being enrolled with its first code.
@@ -100,7 +80,7 @@ func (s *Server) mfaEnrollVerify(w http.ResponseWriter, r *http.Request, p *tena
 		s.factorFailed(r, p, txn, f.Kind, err)
 		msg, ok := web.PublicText(err)
 		if !ok {
-			s.mfaUnavailable(w, r, p, "confirm enrollment", err)
+			s.pages.Unavailable(w, r, "confirm enrollment", err)
 			return
 		}
 		s.renderEnroll(w, r, p, txn, http.StatusUnauthorized, msg, "")
@@ -126,7 +106,7 @@ func (s *Server) enrolledInLogin(w http.ResponseWriter, r *http.Request, p *tena
 		return
 	}
 	if !errors.Is(err, store.ErrNotFound) {
-		s.mfaUnavailable(w, r, p, "load backup codes", err)
+		s.pages.Unavailable(w, r, "load backup codes", err)
 		return
 	}
 	txn.st.Step, txn.st.Methods, txn.st.Ceremony = stepCodes, encodeMethods(methods, upstream), nil
@@ -136,7 +116,7 @@ func (s *Server) enrolledInLogin(w http.ResponseWriter, r *http.Request, p *tena
 	}
 	codes, err := s.factors.NewBackupCodes(ctx, p.tenant, txn.u)
 	if err != nil {
-		s.mfaUnavailable(w, r, p, "backup codes", err)
+		s.pages.Unavailable(w, r, "backup codes", err)
 		return
 	}
 	s.renderCodes(w, r, p, txn, codes, http.StatusOK)
@@ -175,7 +155,7 @@ func (s *Server) mfaCodesFile(w http.ResponseWriter, r *http.Request, p *tenantP
 	if !ok {
 		return
 	}
-	if !s.serveCodesFile(w, r, p.tenant, txn.u) {
+	if !s.factors.ServeBackupCodes(w, r, p.tenant, txn.u) {
 		s.renderCodes(w, r, p, txn, nil, http.StatusGone)
 	}
 }

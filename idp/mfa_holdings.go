@@ -24,7 +24,7 @@ func (s *Server) mayEnrolAtSignIn(w http.ResponseWriter, r *http.Request, p *ten
 		if asJSON {
 			jsonError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
 		} else {
-			s.mfaUnavailable(w, r, p, "enrolment: load factors", err)
+			s.pages.Unavailable(w, r, "enrolment: load factors", err)
 		}
 		return false
 	}

@@ -64,7 +64,7 @@ func (s *Server) secondFactorStep(w http.ResponseWriter, r *http.Request, p *ten
 	mp := s.factors.Policy(set)
 	facts, err := s.riskFacts(r, p.tenant.ID, u.ID)
 	if err != nil {
-		s.mfaUnavailable(w, r, p, "risk facts", err)
+		s.pages.Unavailable(w, r, "risk facts", err)
 		return true
 	}
 	have := policy.ACR(policy.AMRFor(methods...))
@@ -84,7 +84,7 @@ func (s *Server) secondFactorStep(w http.ResponseWriter, r *http.Request, p *ten
 	}
 	h, err := s.factors.Holdings(ctx, p.tenant.ID, u.ID, mp)
 	if err != nil {
-		s.mfaUnavailable(w, r, p, "list factors", err)
+		s.pages.Unavailable(w, r, "list factors", err)
 		return true
 	}
 	var step string
@@ -101,7 +101,7 @@ func (s *Server) secondFactorStep(w http.ResponseWriter, r *http.Request, p *ten
 	st := &store.LoginState{TenantID: p.tenant.ID, AuthRequestID: ar.ID, UserID: u.ID, Methods: encodeMethods(methods, upstreamAMR),
 		Step: step, Reason: reason, CreatedAt: now, ExpiresAt: ar.ExpiresAt}
 	if err := s.store.PutLoginState(ctx, st); err != nil {
-		s.mfaUnavailable(w, r, p, "save login state", err)
+		s.pages.Unavailable(w, r, "save login state", err)
 		return true
 	}
 	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.MFARequired, UserID: u.ID, ClientID: ar.ClientID,
@@ -146,10 +146,6 @@ func (s *Server) mfaURL(p *tenantProvider, arID string, extra url.Values) string
 	return s.tenantURL(p.tenant.Slug) + "/login/2fa?" + q.Encode()
 }
 
-func (s *Server) mfaUnavailable(w http.ResponseWriter, r *http.Request, p *tenantProvider, what string, err error) {
-	s.pages.Unavailable(w, r, "login: "+what, err)
-}
-
 // finishSignIn creates the session, records the device and location, and
 // completes the request. remember > 0 skips the second factor on this
 // browser for that long.
@@ -160,7 +156,7 @@ func (s *Server) finishSignIn(w http.ResponseWriter, r *http.Request, p *tenantP
 	amr = upstream.WithAMR(amr, upstreamAMR)
 	sess, err := s.sessions.Start(w, r, p.tenant, u.ID, amr, acr)
 	if err != nil {
-		s.mfaUnavailable(w, r, p, "start session", err)
+		s.pages.Unavailable(w, r, "start session", err)
 		return
 	}
 	s.noteNewDeviceLocation(r, p, u) // device_centre.go: new browser or place is emailed

@@ -14,31 +14,6 @@ import (
 
 // Rendering of the /login/2fa pages (templates/pages/mfa.html).
 
-type factorView struct {
-	ID      string
-	Kind    string
-	Label   string
-	Default bool
-}
-
-func viewFactor(f *store.Factor) factorView {
-	return factorView{ID: f.ID, Kind: f.Kind, Label: factors.Label(f), Default: f.IsDefault}
-}
-
-// kindView is one method a user can set up.
-type kindView struct {
-	Kind  string
-	Label string
-	Help  string
-}
-
-var kindViews = map[policy.Method]kindView{
-	policy.MethodTOTP:     {store.FactorTOTP, "Authenticator app", "Google Authenticator, Microsoft Authenticator, 1Password, Aegis…"},
-	policy.MethodWebAuthn: {store.FactorWebAuthn, "Passkey or security key", "Touch ID, Windows Hello, a phone or a YubiKey."},
-	policy.MethodSMS:      {store.FactorSMS, "Text message", "A code sent to your mobile phone."},
-	policy.MethodEmail:    {store.FactorEmail, "Email code", "A code sent to your email address (the weakest method)."},
-}
-
 type mfaData struct {
 	pageData
 	Base   string // tenant URL
@@ -46,15 +21,15 @@ type mfaData struct {
 	Script bool // the page needs static/webauthn.js
 
 	// challenge
-	Factor       *factorView
-	Alternatives []factorView
+	Factor       *factors.View
+	Alternatives []factors.View
 	Backup       bool // the backup-code form is shown
 	BackupLeft   int
 	RememberDays int
 
 	// enrollment
-	Kinds     []kindView
-	Enrolling *factorView
+	Kinds     []factors.KindView
+	Enrolling *factors.View
 	QR        template.URL
 	Secret    string
 	Account   string
@@ -77,7 +52,7 @@ func (s *Server) renderChallenge(w http.ResponseWriter, r *http.Request, p *tena
 	ctx := r.Context()
 	usable, err := s.factors.UsableFactors(ctx, p.tenant.ID, txn.u.ID, txn.mp)
 	if err != nil {
-		s.mfaUnavailable(w, r, p, "list factors", err)
+		s.pages.Unavailable(w, r, "list factors", err)
 		return
 	}
 	d := s.mfaData(p, txn, status, "Verify it's you", errMsg, notice)
@@ -87,7 +62,7 @@ func (s *Server) renderChallenge(w http.ResponseWriter, r *http.Request, p *tena
 	}
 	d.Backup = factorID == "backup" || (len(usable) == 0 && d.BackupLeft > 0)
 	for _, f := range usable {
-		v := viewFactor(f)
+		v := factors.ViewOf(f)
 		if d.Factor == nil && !d.Backup && (factorID == "" || factorID == f.ID) {
 			d.Factor = &v
 			continue
@@ -95,7 +70,7 @@ func (s *Server) renderChallenge(w http.ResponseWriter, r *http.Request, p *tena
 		d.Alternatives = append(d.Alternatives, v)
 	}
 	if d.Factor == nil && !d.Backup && len(usable) > 0 { // unknown id: the default
-		v := viewFactor(usable[0])
+		v := factors.ViewOf(usable[0])
 		d.Factor, d.Alternatives = &v, d.Alternatives[1:]
 	}
 	d.Script = d.Factor != nil && d.Factor.Kind == store.FactorWebAuthn
@@ -105,7 +80,7 @@ func (s *Server) renderChallenge(w http.ResponseWriter, r *http.Request, p *tena
 func (s *Server) renderEnroll(w http.ResponseWriter, r *http.Request, p *tenantProvider, txn *loginTxn, status int, errMsg, notice string) {
 	d := s.mfaData(p, txn, status, "Set up a second sign-in method", errMsg, notice)
 	for _, m := range txn.mp.Methods {
-		if k, ok := kindViews[m]; ok {
+		if k, ok := factors.KindViews[m]; ok {
 			d.Kinds = append(d.Kinds, k)
 			d.Script = d.Script || m == policy.MethodWebAuthn
 		}
@@ -118,11 +93,11 @@ func (s *Server) renderEnroll(w http.ResponseWriter, r *http.Request, p *tenantP
 	if txn.st.FactorID != "" {
 		f, err := s.store.FactorByID(r.Context(), p.tenant.ID, txn.u.ID, txn.st.FactorID)
 		if err == nil && !f.Verified {
-			v := viewFactor(f)
+			v := factors.ViewOf(f)
 			d.Enrolling = &v
 			if f.Kind == store.FactorTOTP {
 				if err := s.totpView(p.tenant, txn.u, f, &d.QR, &d.Secret); err != nil {
-					s.mfaUnavailable(w, r, p, "totp enrollment", err)
+					s.pages.Unavailable(w, r, "totp enrollment", err)
 					return
 				}
 				d.Account = txn.u.Email

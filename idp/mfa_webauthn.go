@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
+	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/web"
@@ -26,9 +27,6 @@ import (
 // typed code. static/webauthn.js does the navigator.credentials part; the
 // ceremonies themselves are factors.Service's.
 
-// maxCredentialJSON bounds a posted WebAuthn response.
-const maxCredentialJSON = 16 << 10
-
 // writeRawJSON writes JSON that is already encoded (WebAuthn options).
 func writeRawJSON(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
@@ -40,15 +38,6 @@ func writeRawJSON(w http.ResponseWriter, status int, body []byte) {
 
 func jsonError(w http.ResponseWriter, status int, msg string) {
 	web.JSON(w, status, map[string]string{"error": msg})
-}
-
-// credentialForm reads the posted WebAuthn response.
-func credentialForm(r *http.Request) ([]byte, bool) {
-	c := r.PostForm.Get("credential")
-	if c == "" || len(c) > maxCredentialJSON {
-		return nil, false
-	}
-	return []byte(c), true
 }
 
 // webauthnStep starts a WebAuthn ceremony of a pending sign-in: the login
@@ -110,7 +99,7 @@ func (s *Server) webauthnFinish(w http.ResponseWriter, r *http.Request, p *tenan
 		return
 	}
 	ctx := r.Context()
-	body, ok := credentialForm(r)
+	body, ok := factors.CredentialForm(r)
 	if !ok || !txn.mp.CanVerify(store.FactorWebAuthn) {
 		s.renderChallenge(w, r, p, txn, "", http.StatusBadRequest, "The passkey did not answer. Try again.", "")
 		return
@@ -122,7 +111,7 @@ func (s *Server) webauthnFinish(w http.ResponseWriter, r *http.Request, p *tenan
 	}
 	c, err := s.factors.PasskeyCredential(ctx, p.tenant.ID, txn.u, sess, body)
 	if err != nil {
-		s.mfaUnavailable(w, r, p, "webauthn user", err)
+		s.pages.Unavailable(w, r, "webauthn user", err)
 		return
 	}
 	err = s.factors.VerifyThrottled(ctx, s.loginFactorGuard(p, txn), c)
@@ -176,7 +165,7 @@ func (s *Server) webauthnRegisterFinish(w http.ResponseWriter, r *http.Request, 
 		return
 	}
 	ctx := r.Context()
-	body, ok := credentialForm(r)
+	body, ok := factors.CredentialForm(r)
 	if !ok || !txn.mp.Allows(store.FactorWebAuthn) {
 		s.renderEnroll(w, r, p, txn, http.StatusBadRequest, "The passkey did not answer. Try again.", "")
 		return
@@ -233,7 +222,7 @@ func (s *Server) passkeyFinish(w http.ResponseWriter, r *http.Request, p *tenant
 		return
 	}
 	ctx := r.Context()
-	body, ok := credentialForm(r)
+	body, ok := factors.CredentialForm(r)
 	if !ok {
 		s.renderLogin(w, r, p, txn.ar, http.StatusBadRequest, "", "The passkey did not answer. Try again.")
 		return

@@ -5,7 +5,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,8 +12,10 @@ import (
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/factors"
+	"github.com/gatehouse-idp/gatehouse/idp/manage"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
 // Changing a password: the expired-password step of sign-in and the
@@ -25,25 +26,6 @@ import (
 // form carries a step value binding the auth request, the user and a
 // deadline under a MAC keyed from the master key; the request itself must
 // still be pending, so once the sign-in completes the value is worthless.
-
-// passwordPageData is what password.html renders.
-type passwordPageData struct {
-	pageData
-	Step        string
-	NeedCurrent bool
-	Rules       string
-	// AskCode shows the second-factor code field (reset form, factors.Service.CheckResetFactor).
-	AskCode bool
-}
-
-// rulesText describes the tenant's rules under the form.
-func rulesText(pol policy.PasswordPolicy) string {
-	txt := fmt.Sprintf("At least %d characters; common passwords and ones built from your name or email are refused.", pol.MinLength)
-	if pol.HistoryCount > 0 {
-		txt += fmt.Sprintf(" You cannot reuse your last %d passwords.", pol.HistoryCount)
-	}
-	return txt
-}
 
 func (s *Server) stepMAC(payload string) string {
 	m := hmac.New(sha256.New, s.sealer.Derive("gatehouse/password-step/v1"))
@@ -91,10 +73,10 @@ func (s *Server) startExpiredChange(w http.ResponseWriter, r *http.Request, p *t
 }
 
 func (s *Server) renderExpired(w http.ResponseWriter, ctx context.Context, p *tenantProvider, ar *store.AuthRequest, email, step string, status int, errMsg string) {
-	d := &passwordPageData{pageData: pageData{Title: "Choose a new password", TenantName: p.tenant.Name,
+	d := &web.PasswordPage{Page: web.Page{Title: "Choose a new password", TenantName: p.tenant.Name,
 		Action: s.tenantURL(p.tenant.Slug) + "/login/password-change", AuthRequestID: ar.ID, Email: email, Error: errMsg,
 		Message: "Your password has expired. Choose a new one to finish signing in."},
-		Step: step, Rules: rulesText(PasswordPolicy(s.tenantSettings(ctx, p)))}
+		Step: step, Rules: manage.RulesText(manage.PasswordPolicy(s.tenantSettings(ctx, p)))}
 	s.renderPage(w, status, "password", d)
 }
 
@@ -122,12 +104,12 @@ func (s *Server) expiredChangeSubmit(w http.ResponseWriter, r *http.Request, p *
 		return
 	}
 	pw, confirm := r.PostForm.Get("password"), r.PostForm.Get("confirm")
-	if msg := newPasswordInputProblem(pw, confirm); msg != "" {
+	if msg := manage.NewPasswordInputProblem(pw, confirm); msg != "" {
 		s.renderExpired(w, ctx, p, ar, u.Email, step, http.StatusBadRequest, msg)
 		return
 	}
-	err = s.changePassword(ctx, p.tenant, u, pw, passwordChange{via: "expired"})
-	if msg := rejection(err); msg != "" {
+	err = s.passwords.Change(ctx, p.tenant, u, pw, manage.PasswordChange{Via: "expired"})
+	if msg := manage.Rejection(err); msg != "" {
 		s.renderExpired(w, ctx, p, ar, u.Email, step, http.StatusBadRequest, msg)
 		return
 	}
@@ -138,26 +120,13 @@ func (s *Server) expiredChangeSubmit(w http.ResponseWriter, r *http.Request, p *
 	s.finishPrimary(w, r, p, ar, u, []policy.Method{policy.MethodPassword})
 }
 
-// newPasswordInputProblem checks the two new-password fields before any hashing.
-func newPasswordInputProblem(pw, confirm string) string {
-	switch {
-	case pw == "":
-		return "Enter a new password."
-	case len(pw) > maxPasswordLen:
-		return fmt.Sprintf("Use at most %d characters.", policy.CeilingMaxLength)
-	case pw != confirm:
-		return "The two new passwords are not the same."
-	}
-	return ""
-}
-
 // ---- account page ----
 
-func (s *Server) accountPasswordData(p *tenantProvider, u *store.User, ctx context.Context, status string, errMsg string) *passwordPageData {
+func (s *Server) accountPasswordData(p *tenantProvider, u *store.User, ctx context.Context, status string, errMsg string) *web.PasswordPage {
 	base := s.tenantURL(p.tenant.Slug) + "/account"
-	return &passwordPageData{pageData: pageData{Title: "Change your password", TenantName: p.tenant.Name, Action: base + "/password",
+	return &web.PasswordPage{Page: web.Page{Title: "Change your password", TenantName: p.tenant.Name, Action: base + "/password",
 		Email: u.Email, Error: errMsg, Message: status, Back: base, BackLabel: "Back to your account"},
-		NeedCurrent: true, Rules: rulesText(PasswordPolicy(s.tenantSettings(ctx, p)))}
+		NeedCurrent: true, Rules: manage.RulesText(manage.PasswordPolicy(s.tenantSettings(ctx, p)))}
 }
 
 func (s *Server) accountPasswordPage(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
@@ -182,14 +151,14 @@ func (s *Server) accountPasswordSubmit(w http.ResponseWriter, r *http.Request, p
 		s.renderPage(w, status, "password", s.accountPasswordData(p, u, ctx, "", msg))
 	}
 	cur, pw, confirm := r.PostForm.Get("current"), r.PostForm.Get("password"), r.PostForm.Get("confirm")
-	if msg := newPasswordInputProblem(pw, confirm); msg != "" {
+	if msg := manage.NewPasswordInputProblem(pw, confirm); msg != "" {
 		again(http.StatusBadRequest, msg)
 		return
 	}
 	// Guessing the current password from a signed-in browser counts against
 	// the account like failed sign-ins (factors.Service.AccountGuard).
 	err := s.factors.VerifyThrottled(ctx, s.factors.AccountGuard(ctx, p.tenant, u, u.Email), factors.PasswordCredential{Hash: u.PasswordHash, Password: cur})
-	if s.refusedAttempt(w, r, p, err, again) {
+	if factors.RefusedAttempt(w, r, s.pages, err, again) {
 		return
 	}
 	if err != nil {
@@ -197,8 +166,8 @@ func (s *Server) accountPasswordSubmit(w http.ResponseWriter, r *http.Request, p
 		again(http.StatusUnauthorized, "Your current password is not correct.")
 		return
 	}
-	err = s.changePassword(ctx, p.tenant, u, pw, passwordChange{voluntary: true, keepSession: sess.ID, via: "account"})
-	if msg := rejection(err); msg != "" {
+	err = s.passwords.Change(ctx, p.tenant, u, pw, manage.PasswordChange{Voluntary: true, KeepSession: sess.ID, Via: "account"})
+	if msg := manage.Rejection(err); msg != "" {
 		again(http.StatusBadRequest, msg)
 		return
 	}
@@ -209,3 +178,6 @@ func (s *Server) accountPasswordSubmit(w http.ResponseWriter, r *http.Request, p
 	s.sensitiveDone(r, actPasswordChanged, "")
 	s.renderAccount(w, http.StatusOK, "account", p, u, sess, "Your password was changed. Your other sessions were signed out.")
 }
+
+// stepTTL bounds the expired-password step of a sign-in.
+const stepTTL = 10 * time.Minute

@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/mailer"
+	"github.com/gatehouse-idp/gatehouse/idp/manage"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/web"
@@ -63,7 +64,7 @@ func (s *Server) forgotData(p *tenantProvider, arID, email, errMsg string) *page
 }
 
 func (s *Server) forgotPage(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
-	s.render(w, http.StatusOK, "forgot", s.forgotData(p, truncate(r.URL.Query().Get("id"), 64), "", ""))
+	s.render(w, http.StatusOK, "forgot", s.forgotData(p, web.Truncate(r.URL.Query().Get("id"), 64), "", ""))
 }
 
 func (s *Server) forgotSubmit(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
@@ -72,11 +73,11 @@ func (s *Server) forgotSubmit(w http.ResponseWriter, r *http.Request, p *tenantP
 		s.renderError(w, r, http.StatusBadRequest, "Invalid request", "The form could not be read.")
 		return
 	}
-	arID := truncate(r.PostForm.Get("id"), 64)
+	arID := web.Truncate(r.PostForm.Get("id"), 64)
 	email := strings.ToLower(strings.TrimSpace(r.PostForm.Get("email")))
 	if err := validEmail(email); err != nil {
 		// Only the shape of the input decides this answer, never the account.
-		s.render(w, http.StatusBadRequest, "forgot", s.forgotData(p, arID, truncate(email, maxEmailLen), err.Error()))
+		s.render(w, http.StatusBadRequest, "forgot", s.forgotData(p, arID, web.Truncate(email, web.MaxEmailLen), err.Error()))
 		return
 	}
 	u, err := s.store.UserByEmail(ctx, p.tenant.ID, email)
@@ -125,10 +126,10 @@ func (s *Server) sendResetLink(r *http.Request, p *tenantProvider, u *store.User
 		"Link": s.tenantURL(p.tenant.Slug) + "/login/reset?token=" + token, "Minutes": int(resetLinkTTL.Minutes())})
 }
 
-func (s *Server) resetData(p *tenantProvider, token string, r *http.Request, errMsg string) *passwordPageData {
-	return &passwordPageData{pageData: pageData{Title: "Choose a new password", TenantName: p.tenant.Name,
+func (s *Server) resetData(p *tenantProvider, token string, r *http.Request, errMsg string) *web.PasswordPage {
+	return &web.PasswordPage{Page: web.Page{Title: "Choose a new password", TenantName: p.tenant.Name,
 		Action: s.tenantURL(p.tenant.Slug) + "/login/reset", Token: token, Error: errMsg},
-		Rules: rulesText(PasswordPolicy(s.tenantSettings(r.Context(), p))), AskCode: true}
+		Rules: manage.RulesText(manage.PasswordPolicy(s.tenantSettings(r.Context(), p))), AskCode: true}
 }
 
 func (s *Server) resetPage(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
@@ -157,13 +158,13 @@ func (s *Server) resetSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 		s.resetLinkInvalid(w, r)
 		return
 	}
-	if msg := newPasswordInputProblem(pw, confirm); msg != "" {
+	if msg := manage.NewPasswordInputProblem(pw, confirm); msg != "" {
 		s.renderPage(w, http.StatusBadRequest, "password", s.resetData(p, token, r, msg))
 		return
 	}
 	// Rules that do not depend on the account, before the link is spent.
-	if err := PasswordPolicy(s.tenantSettings(ctx, p)).Check(pw, []string{p.tenant.Name}); err != nil {
-		if msg := rejection(err); msg != "" {
+	if err := manage.PasswordPolicy(s.tenantSettings(ctx, p)).Check(pw, []string{p.tenant.Name}); err != nil {
+		if msg := manage.Rejection(err); msg != "" {
 			s.renderPage(w, http.StatusBadRequest, "password", s.resetData(p, token, r, msg))
 			return
 		}
@@ -209,8 +210,8 @@ func (s *Server) resetSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 			return
 		}
 	}
-	err = s.changePassword(ctx, p.tenant, u, pw, passwordChange{via: "reset"})
-	if msg := rejection(err); msg != "" {
+	err = s.passwords.Change(ctx, p.tenant, u, pw, manage.PasswordChange{Via: "reset"})
+	if msg := manage.Rejection(err); msg != "" {
 		next, terr := s.reissueResetToken(r, p, at)
 		if terr != nil {
 			s.log.Error("reset: reissue token", "err", terr)

@@ -159,7 +159,7 @@ func (s *Server) sensitive(h func(http.ResponseWriter, *http.Request, *tenantPro
 		ctx := r.Context()
 		v, err := s.sessionFreshness(ctx, p, u, sess)
 		if err != nil {
-			s.unavailable(w, r, "account: sensitive guard", err)
+			s.pages.Unavailable(w, r, "account: sensitive guard", err)
 			return
 		}
 		if !v.OK {

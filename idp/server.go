@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/keys"
 	"github.com/gatehouse-idp/gatehouse/idp/mailer"
+	"github.com/gatehouse-idp/gatehouse/idp/manage"
 	"github.com/gatehouse-idp/gatehouse/idp/notify"
 	"github.com/gatehouse-idp/gatehouse/idp/password"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
@@ -87,6 +88,7 @@ type Server struct {
 	auditor   *audit.Recorder
 	proxies   *web.Proxies
 	sessions  *session.Service
+	passwords *manage.Passwords
 
 	mailer *mailer.Service // security emails
 
@@ -179,6 +181,11 @@ func New(o Options) (*Server, error) {
 		CookieKey: o.Sealer.Derive("gatehouse/session-cookie/v1"), Dev: o.Dev,
 		Backchannel: o.BackchannelClient, Issuer: s.tenantURL,
 	}
+	s.passwords = &manage.Passwords{Store: o.Store, Tenants: s.tenants, Hasher: o.Hasher, Sessions: s.sessions,
+		Audit: s.auditor, Log: o.Logger, Clock: o.Clock,
+		Changed: func(ctx context.Context, t *store.Tenant, u *store.User) {
+			s.mailer.Notify(ctx, t, u, mailer.PasswordChanged, nil)
+		}}
 	if s.factors, err = s.newFactors(o); err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gatehouse-idp/gatehouse/idp/session"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
 // "Where you're signed in": /t/{tenant}/account/sessions lists the user's
@@ -89,7 +90,7 @@ func (s *Server) sessionEnd(w http.ResponseWriter, r *http.Request, p *tenantPro
 		s.renderError(w, r, http.StatusBadRequest, "Invalid request", "The form could not be read.")
 		return
 	}
-	id := truncate(r.PostForm.Get("session"), 64)
+	id := web.Truncate(r.PostForm.Get("session"), 64)
 	target, err := s.store.SessionByID(r.Context(), p.tenant.ID, id)
 	// Another user's session is "not found": ids are not a way to probe.
 	if err != nil || target.UserID != u.ID || !target.Active(s.clock()) || target.ID == cur.ID {

@@ -10,9 +10,11 @@ import (
 	"time"
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
+	"github.com/gatehouse-idp/gatehouse/idp/manage"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
 // setupLinkTTL is how long a first-owner link works.
@@ -59,7 +61,7 @@ func (s *Server) hasOwner(ctx context.Context, tenantID string) (bool, error) {
 
 func (s *Server) setupPage(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
 	s.render(w, http.StatusOK, "setup", &pageData{Title: "Set up your organisation", TenantName: p.tenant.Name,
-		Action: s.tenantURL(p.tenant.Slug) + "/setup", Token: truncate(r.URL.Query().Get("token"), 128)})
+		Action: s.tenantURL(p.tenant.Slug) + "/setup", Token: web.Truncate(r.URL.Query().Get("token"), 128)})
 }
 
 func (s *Server) setupSubmit(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
@@ -74,8 +76,8 @@ func (s *Server) setupSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 	pw := r.PostForm.Get("password")
 	again := func(msg string) {
 		s.render(w, http.StatusBadRequest, "setup", &pageData{Title: "Set up your organisation", TenantName: p.tenant.Name,
-			Action: s.tenantURL(p.tenant.Slug) + "/setup", Token: truncate(token, 128), Email: truncate(email, maxEmailLen),
-			Name: truncate(name, 200), Error: msg})
+			Action: s.tenantURL(p.tenant.Slug) + "/setup", Token: web.Truncate(token, 128), Email: web.Truncate(email, web.MaxEmailLen),
+			Name: web.Truncate(name, 200), Error: msg})
 	}
 	if err := validEmail(email); err != nil {
 		again(err.Error())
@@ -85,7 +87,7 @@ func (s *Server) setupSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 		again("The name is too long (200 characters at most).")
 		return
 	}
-	if err := PasswordPolicy(s.tenantSettings(ctx, p)).Check(pw, userInputs(p.tenant, email, name)); err != nil {
+	if err := manage.PasswordPolicy(s.tenantSettings(ctx, p)).Check(pw, manage.UserInputs(p.tenant, email, name)); err != nil {
 		again(err.Error())
 		return
 	}
@@ -130,7 +132,7 @@ func validEmail(email string) error {
 		return errors.New("Enter an email address.")
 	}
 	a, err := mail.ParseAddress(email)
-	if err != nil || a.Address != email || len(email) > maxEmailLen || !strings.Contains(email[strings.LastIndexByte(email, '@')+1:], ".") && !strings.HasSuffix(email, "@localhost") {
+	if err != nil || a.Address != email || len(email) > web.MaxEmailLen || !strings.Contains(email[strings.LastIndexByte(email, '@')+1:], ".") && !strings.HasSuffix(email, "@localhost") {
 		return errors.New("Enter a valid email address, like agent@example.com.")
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-idp/gatehouse/idp"
+	"github.com/gatehouse-idp/gatehouse/idp/manage"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
@@ -300,7 +301,7 @@ func passwordSettings(fs *flag.FlagSet) func(*store.TenantSettings, func(string)
 		check("login-max-failures", maxFail, 3, 100, &s.LoginMaxFailures)
 		check("login-window-minutes", window, 1, 24*60, &s.LoginWindowMinutes)
 		check("login-lock-minutes", lock, 1, 24*60, &s.LoginLockMinutes)
-		if err := idp.PasswordPolicy(*s).Validate(); err != nil {
+		if err := manage.PasswordPolicy(*s).Validate(); err != nil {
 			p = append(p, strings.Split(err.Error(), "\n")...)
 		}
 		return p
@@ -309,7 +310,7 @@ func passwordSettings(fs *flag.FlagSet) func(*store.TenantSettings, func(string)
 
 // policyEffectiveSettings adds the access-policy settings to `tenant show`.
 func policyEffectiveSettings(m map[string]any, s store.TenantSettings) {
-	pol := idp.PasswordPolicy(s)
+	pol := manage.PasswordPolicy(s)
 	m["password_strength"] = string(pol.Strength)
 	m["password_min_length"] = pol.MinLength
 	m["password_min_age_days"] = pol.MinAgeDays

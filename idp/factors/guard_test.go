@@ -33,7 +33,7 @@ var guardedCalls = []struct {
 	{"hasher", "Verify", []string{"idp/factors.PasswordCredential.verifyNow",
 		// Not an authentication: a new password (after the current one or
 		// a reset link passed) compared with the user's previous hashes.
-		"idp.Server.reusesHistory"}, "password hash check"},
+		"idp/manage.Passwords.reusesHistory"}, "password hash check"},
 	{"", "checkFactorCode", []string{"idp/factors.CodeCredential.verifyNow"}, "typed second-factor code"},
 	{"", "useBackupCode", []string{"idp/factors.CodeCredential.verifyNow"}, "backup code"},
 	{"", "checkTOTP", []string{"idp/factors.Service.checkFactorCode"}, "authenticator code"},

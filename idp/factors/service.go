@@ -97,6 +97,7 @@ type Store interface {
 
 	ListUserSessions(ctx context.Context, tenantID, userID string) ([]*store.Session, error)
 	EndSession(ctx context.Context, tenantID, id, reason string, now time.Time) error
+	AcknowledgeBackupCodes(ctx context.Context, tenantID, userID, setID string, now time.Time) error
 }
 
 // Emails the service sends or asks for (templates/email).

@@ -135,3 +135,29 @@ func CSP(d any) string {
 	// script-src/connect-src 'self': static/webauthn.js and its option fetches (passkeys).
 	return fmt.Sprintf("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; form-action %s; frame-ancestors 'none'; base-uri 'none'", fa)
 }
+
+// Field limits for sign-in and account forms: generous, but bounded before
+// any hashing.
+const (
+	MaxEmailLen    = 254
+	MaxPasswordLen = 1024
+)
+
+// Truncate cuts v to at most n bytes (stored user input: names, labels).
+func Truncate(v string, n int) string {
+	if len(v) > n {
+		return v[:n]
+	}
+	return v
+}
+
+// PasswordPage is what password.html renders: a new-password form (the
+// reset link, the expired-password step, the account page).
+type PasswordPage struct {
+	Page
+	Step        string
+	NeedCurrent bool
+	Rules       string
+	// AskCode shows the second-factor code field (the reset form).
+	AskCode bool
+}
