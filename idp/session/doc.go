@@ -3,7 +3,10 @@
 // session at the end of a sign-in or re-authenticating the browser's own
 // one in place, the browser's current session, ending one session, all of a
 // user's sessions or all but one, OpenID Connect back-channel logout when a
-// session ends, and the device cookie that names a browser across sign-ins.
+// session ends, the device cookie that names a browser across sign-ins, and
+// the browser half of a sign-in request: the login-binding cookie that ties
+// an authorization request to the browser that started it
+// (CreateAuthRequest, BoundToBrowser; authrequest.go).
 //
 // The root builds one Service (idp.New) and the page handlers call it. It
 // decides nothing about a sign-in itself: which methods, factors and risk

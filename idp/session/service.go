@@ -13,12 +13,13 @@ import (
 )
 
 // Store is what the service reads and writes: the sessions, the
-// applications each signed into, and the clients' back-channel logout URIs.
-// store.Store satisfies it.
+// applications each signed into, the clients' back-channel logout URIs, and
+// new sign-in requests (bound to their browser). store.Store satisfies it.
 type Store interface {
 	store.Sessions
 	store.SessionClients
 	BackchannelLogoutURI(ctx context.Context, tenantID, clientID string) (string, error)
+	CreateAuthRequest(ctx context.Context, r *store.AuthRequest) error
 }
 
 // Tenants returns a tenant as it is now (tenant.Tenants, cached briefly), so
