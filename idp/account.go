@@ -8,14 +8,14 @@ import (
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/tenant"
 )
 
 // The account pages (/t/{tenant}/account/...) are Gatehouse's own app. Signing
 // in to them runs the same login transaction as any relying party: an
-// internal authorization request whose client is accountClientID and whose
-// "redirect" is the account page itself, so every step a tenant demands of a
-// sign-in (second factor, risk checks) applies here too.
-const accountClientID = "_gatehouse_account"
+// internal authorization request whose client is tenant.AccountClientID and
+// whose "redirect" is the account page itself, so every step a tenant
+// demands of a sign-in (second factor, risk checks) applies here too.
 
 // accountUser returns the signed-in user and session, or starts a sign-in
 // and returns ok=false after redirecting.
@@ -30,7 +30,7 @@ func (s *Server) accountUser(w http.ResponseWriter, r *http.Request, p *tenantPr
 		}
 	}
 	ar := &store.AuthRequest{
-		ID: store.NewID(), TenantID: p.tenant.ID, ClientID: accountClientID,
+		ID: store.NewID(), TenantID: p.tenant.ID, ClientID: tenant.AccountClientID,
 		RedirectURI: s.tenantURL(p.tenant.Slug) + "/account", Scopes: []string{oidc.ScopeOpenID},
 		ResponseType: string(oidc.ResponseTypeCode), CreatedAt: now, ExpiresAt: now.Add(authRequestTTL),
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/tenant"
 	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
@@ -69,7 +70,7 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, p *tenantPr
 // form-action to every redirect that follows a form POST, so a sign-in
 // form must allow it, or the browser stops before the app gets its code.
 func redirectOrigin(ar *store.AuthRequest) string {
-	if ar.ClientID == accountClientID {
+	if ar.ClientID == tenant.AccountClientID {
 		return ""
 	}
 	u, err := url.Parse(ar.RedirectURI)
@@ -228,7 +229,7 @@ func (s *Server) completeLogin(w http.ResponseWriter, r *http.Request, p *tenant
 		return
 	}
 	s.attachFederatedSession(r.Context(), p, ar, sess) // federation: remember the connection's sessions
-	if ar.ClientID == accountClientID {
+	if ar.ClientID == tenant.AccountClientID {
 		// Gatehouse's own account pages: no code, the session is the result,
 		// and they are not an application the session signed into.
 		http.Redirect(w, r, ar.RedirectURI, http.StatusFound)

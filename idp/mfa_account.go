@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/tenant"
 	"github.com/gatehouse-idp/gatehouse/idp/web"
 	"github.com/gatehouse-idp/gatehouse/mfa/backupcodes"
 )
@@ -176,7 +177,7 @@ func (s *Server) securityReauth(w http.ResponseWriter, r *http.Request, p *tenan
 		back = s.tenantURL(p.tenant.Slug) + "/account/" + ret
 	}
 	ar := &store.AuthRequest{
-		ID: store.NewID(), TenantID: p.tenant.ID, ClientID: accountClientID, RedirectURI: back,
+		ID: store.NewID(), TenantID: p.tenant.ID, ClientID: tenant.AccountClientID, RedirectURI: back,
 		Scopes: []string{oidc.ScopeOpenID}, ResponseType: string(oidc.ResponseTypeCode), Prompt: []string{oidc.PromptLogin},
 		HintUserID: sc.u.ID, LoginHint: sc.u.Email, CreatedAt: now, ExpiresAt: now.Add(authRequestTTL),
 	}
