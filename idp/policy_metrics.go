@@ -2,7 +2,7 @@ package idp
 
 import "github.com/prometheus/client_golang/prometheus"
 
-// policyMetrics are the access-policy series (issue 5).
+// policyMetrics are the access-policy series.
 type policyMetrics struct {
 	ipRefusals *prometheus.CounterVec
 	throttled  *prometheus.CounterVec

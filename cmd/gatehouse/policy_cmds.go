@@ -14,7 +14,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
 
-// Access-policy commands (issue 5):
+// Access-policy commands:
 //
 //	gatehouse ip-allowlist add|remove|list --tenant SLUG --scope signin|api [CIDR] [--note TEXT] [--my-ip IP] [--force]
 //	gatehouse user unlock --tenant SLUG --email EMAIL

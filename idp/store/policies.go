@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// The access-policy aggregates (issue 5): brute-force counters, password
+// The access-policy aggregates: brute-force counters, password
 // history, which apps a session signed into, and clients' back-channel
 // logout addresses. Their tables are migration 00004.
 

@@ -2,7 +2,7 @@ package store
 
 import "time"
 
-// PolicySettings are the access-policy part of TenantSettings (issue 5),
+// PolicySettings are the access-policy part of TenantSettings,
 // embedded there so they sit in the same JSON document. Zero values mean
 // the default; docs/policies.md explains each default.
 type PolicySettings struct {

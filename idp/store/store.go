@@ -164,18 +164,18 @@ type Store interface {
 	Keys
 	ActionTokens
 	AuditEvents
-	Connections // federation: upstream connections (issue 3)
-	Links       // federation: upstream-account links (issue 3)
+	Connections // federation: upstream connections
+	Links       // federation: upstream-account links
 	Factors
 	OTPChallenges
 	LoginStates
 	BackupCodes
 	Devices
-	LoginThrottles    // policies.go (issue 5)
-	PasswordHistories // policies.go (issue 5)
-	SessionClients    // policies.go (issue 5)
-	ClientLogouts     // policies.go (issue 5)
-	DeviceCentre      // device_centre.go (issue 5)
+	LoginThrottles    // policies.go
+	PasswordHistories // policies.go
+	SessionClients    // policies.go
+	ClientLogouts     // policies.go
+	DeviceCentre      // device_centre.go
 	// Ping checks the database connection (readiness).
 	Ping(ctx context.Context) error
 	Close() error

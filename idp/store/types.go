@@ -41,7 +41,7 @@ type TenantSettings struct {
 	// RefreshTokenDays bounds a refresh-token family (a session ending ends it sooner).
 	RefreshTokenDays int `json:"refresh_token_days,omitempty"`
 
-	PolicySettings // access policies (issue 5): policy_settings.go
+	PolicySettings // access policies: policy_settings.go
 	// Second factors (docs/mfa.md). MFAMode is never|always|new-device|
 	// new-location (empty: always); MFAMethods the factors users may enroll
 	// (empty: totp, webauthn); RememberDeviceDays lets a user skip the second

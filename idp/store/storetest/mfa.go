@@ -10,7 +10,7 @@ import (
 )
 
 // Conformance tests for second factors: factors, OTP challenges, login
-// states, backup codes, known devices and locations (issue 4).
+// states, backup codes, known devices and locations.
 
 func mkFactor(t *testing.T, s store.Store, tenantID, userID, kind string, mut func(f *store.Factor)) *store.Factor {
 	t.Helper()

@@ -30,7 +30,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Sessions", testSessions},
 		{"TouchSession", testTouchSession},
 		{"EndSession", testEndSession},
-		{"ReauthenticateSession", testReauthenticateSession}, // session cookie rotation (issue 8)
+		{"ReauthenticateSession", testReauthenticateSession}, // session cookie rotation
 		{"RefreshTokens", testRefreshTokens},
 		{"RotateRefreshToken", testRotateRefreshToken},
 		{"RefreshTokenReuse", testRefreshTokenReuse},
@@ -47,8 +47,8 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ConcurrentConsumeAuthCode", testConcurrentConsumeAuthCode},
 		{"ConcurrentRotateRefreshToken", testConcurrentRotateRefreshToken},
 		{"ConcurrentConsumeActionToken", testConcurrentConsumeActionToken},
-		{"CreateFirstOwner", testCreateFirstOwner}, {"ConcurrentCreateFirstOwner", testConcurrentCreateFirstOwner}, // setup links (issue 8)
-		{"Connections", testConnections}, {"Links", testLinks}, {"FederationStates", testFederationStates}, {"FederatedSessions", testFederatedSessions}, {"FederationIsolation", testFederationIsolation}, // federation (issue 3)
+		{"CreateFirstOwner", testCreateFirstOwner}, {"ConcurrentCreateFirstOwner", testConcurrentCreateFirstOwner}, // setup links
+		{"Connections", testConnections}, {"Links", testLinks}, {"FederationStates", testFederationStates}, {"FederatedSessions", testFederatedSessions}, {"FederationIsolation", testFederationIsolation}, // federation
 		{"LoginFailures", testLoginFailures}, {"ConcurrentLoginFailures", testConcurrentLoginFailures}, {"LoginReservations", testLoginReservations}, {"ConcurrentLoginReservations", testConcurrentLoginReservations}, {"PasswordHistory", testPasswordHistory}, {"SessionClients", testSessionClients}, {"ClientLogouts", testClientLogouts}, {"DeviceCentre", testDeviceCentre}, // policies.go, device_centre.go
 		{"Factors", testFactors}, {"OTPChallenges", testOTPChallenges}, {"LoginStates", testLoginStates}, {"BackupCodes", testBackupCodes}, {"Devices", testDevices}, {"ResetSecondFactors", testResetSecondFactors}, {"MFATenantIsolation", testMFATenantIsolation}, {"ConcurrentTOTPStep", testConcurrentTOTPStep}, {"ConcurrentAttemptCounters", testConcurrentAttemptCounters}, {"FactorReservations", testFactorReservations}, {"ConcurrentFactorReservations", testConcurrentFactorReservations},
 	}
