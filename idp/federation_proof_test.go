@@ -9,6 +9,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/notify"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/store/sqlite/sqlitetest"
 	"github.com/gatehouse-idp/gatehouse/idp/upstream"
 )
 
@@ -18,10 +19,7 @@ import (
 // another user is never checked.
 func TestProofCodesBoundToProof(t *testing.T) {
 	out := notify.NewOutbox(0, nil)
-	st, err := sqliteStore(t)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := sqlitetest.Open(t)
 	s := newTestServer(t, Options{Store: st, EmailSender: out})
 	ctx := t.Context()
 	tn, err := s.CreateTenant(ctx, "acme", "Acme")

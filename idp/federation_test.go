@@ -11,19 +11,12 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
-	"github.com/gatehouse-idp/gatehouse/idp/store/sqlite"
+	"github.com/gatehouse-idp/gatehouse/idp/store/sqlite/sqlitetest"
 )
 
 func testServer(t *testing.T, now *time.Time) *Server {
 	t.Helper()
-	st, err := sqlite.Open(t.Context(), sqlite.Memory, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	st := sqlitetest.Open(t)
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	sealer, err := seal.New(key, nil)

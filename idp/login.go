@@ -135,10 +135,7 @@ func (s *Server) trySSO(w http.ResponseWriter, r *http.Request, p *tenantProvide
 }
 
 func (s *Server) tenantSettings(ctx context.Context, p *tenantProvider) store.TenantSettings {
-	if t, err := s.tenants.ByID(ctx, p.tenant.ID); err == nil {
-		return t.Settings
-	}
-	return p.tenant.Settings
+	return s.currentTenant(ctx, p).Settings
 }
 
 func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, p *tenantProvider) {

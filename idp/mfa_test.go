@@ -12,7 +12,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
-	"github.com/gatehouse-idp/gatehouse/idp/store/sqlite"
+	"github.com/gatehouse-idp/gatehouse/idp/store/sqlite/sqlitetest"
 	"github.com/gatehouse-idp/gatehouse/mfa/otp"
 )
 
@@ -102,10 +102,7 @@ func TestNewRefusesBadMFAOptions(t *testing.T) {
 // TestResetMFANotifies: an admin reset tells the user by email.
 func TestResetMFANotifies(t *testing.T) {
 	out := notify.NewOutbox(0, nil)
-	st, err := sqliteStore(t)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := sqlitetest.Open(t)
 	s := newTestServer(t, Options{Store: st, EmailSender: out})
 	ctx := t.Context()
 	tn, err := s.CreateTenant(ctx, "acme", "Acme")
@@ -131,14 +128,4 @@ func TestResetMFANotifies(t *testing.T) {
 	if _, err := s.ResetMFA(ctx, tn, "nobody@acme.test"); !errors.As(err, &ie) {
 		t.Fatalf("unknown user: %v", err)
 	}
-}
-
-func sqliteStore(t *testing.T) (*sqlite.Store, error) {
-	st, err := sqlite.Open(t.Context(), sqlite.Memory, sqlite.Options{})
-	if err != nil {
-		return nil, err
-	}
-	t.Cleanup(func() { st.Close() })
-	_, err = st.Migrate(t.Context())
-	return st, err
 }

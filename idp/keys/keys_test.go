@@ -12,7 +12,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/keys"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
-	"github.com/gatehouse-idp/gatehouse/idp/store/sqlite"
+	"github.com/gatehouse-idp/gatehouse/idp/store/sqlite/sqlitetest"
 )
 
 // sign makes a compact JWS with the tenant's current signing key.
@@ -54,14 +54,7 @@ func verify(m *keys.Manager, tenantID, compact string) ([]byte, error) {
 // when it meets the new kid.
 func TestRotateKeepsOldTokensVerifiable(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, sqlite.Memory, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := sqlitetest.Open(t)
 	master := make([]byte, 32)
 	_, _ = rand.Read(master)
 	sealer, err := seal.New(master, nil)

@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/store/sqlite"
+	"github.com/gatehouse-idp/gatehouse/idp/store/sqlite/sqlitetest"
 )
 
 // fixture is a Service on an in-memory store with tenants alpha and bravo
@@ -29,14 +30,7 @@ type fixture struct {
 func newFixture(t *testing.T, now *time.Time) *fixture {
 	t.Helper()
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, sqlite.Memory, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := sqlitetest.Open(t)
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	sealer, err := seal.New(key, nil)
