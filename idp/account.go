@@ -7,6 +7,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
+	"github.com/gatehouse-idp/gatehouse/idp/session"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/tenant"
 )
@@ -32,7 +33,7 @@ func (s *Server) accountUser(w http.ResponseWriter, r *http.Request, p *tenantPr
 	ar := &store.AuthRequest{
 		ID: store.NewID(), TenantID: p.tenant.ID, ClientID: tenant.AccountClientID,
 		RedirectURI: s.tenantURL(p.tenant.Slug) + "/account", Scopes: []string{oidc.ScopeOpenID},
-		ResponseType: string(oidc.ResponseTypeCode), CreatedAt: now, ExpiresAt: now.Add(authRequestTTL),
+		ResponseType: string(oidc.ResponseTypeCode), CreatedAt: now, ExpiresAt: now.Add(session.AuthRequestTTL),
 	}
 	if err := s.createBoundAuthRequest(w, r, p.tenant, ar); err != nil {
 		s.pages.Unavailable(w, r, "account: create sign-in request", err)

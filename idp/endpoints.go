@@ -1,7 +1,6 @@
 package idp
 
 import (
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/tenant"
 	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
@@ -78,12 +78,12 @@ func registeredURI(c *store.Client, registered []string, uri string) bool {
 	// RFC 8252 7.3: the port of a loopback http URI may vary; every other
 	// byte must match a registered loopback http URI.
 	got, err := url.Parse(uri)
-	if err != nil || got.Scheme != "http" || !isLoopbackHost(got.Hostname()) || got.User != nil || got.Port() == "" && strings.HasSuffix(got.Host, ":") {
+	if err != nil || got.Scheme != "http" || !tenant.IsLoopbackHost(got.Hostname()) || got.User != nil || got.Port() == "" && strings.HasSuffix(got.Host, ":") {
 		return false
 	}
 	for _, reg := range registered {
 		want, err := url.Parse(reg)
-		if err != nil || want.Scheme != "http" || !isLoopbackHost(want.Hostname()) || want.Hostname() != got.Hostname() {
+		if err != nil || want.Scheme != "http" || !tenant.IsLoopbackHost(want.Hostname()) || want.Hostname() != got.Hostname() {
 			continue
 		}
 		wantRest, ok1 := strings.CutPrefix(reg, "http://"+want.Host)
@@ -93,11 +93,6 @@ func registeredURI(c *store.Client, registered []string, uri string) bool {
 		}
 	}
 	return false
-}
-
-func isLoopbackHost(h string) bool {
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }
 
 // introspection is the RFC 7662 response, encoded in one pass.

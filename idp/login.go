@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
+	"github.com/gatehouse-idp/gatehouse/idp/session"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/tenant"
 	"github.com/gatehouse-idp/gatehouse/idp/web"
@@ -220,7 +221,7 @@ func (s *Server) finishPrimary(w http.ResponseWriter, r *http.Request, p *tenant
 func (s *Server) completeLogin(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest, sess *store.Session) {
 	now := s.clock()
 	ar.UserID, ar.SessionID, ar.AuthTime, ar.AMR, ar.ACR = sess.UserID, sess.ID, sess.AuthTime, sess.AMR, sess.ACR
-	ar.ExpiresAt = now.Add(authCodeTTL)
+	ar.ExpiresAt = now.Add(session.AuthCodeTTL)
 	if err := s.store.CompleteAuthRequest(r.Context(), ar, now); err != nil {
 		s.expiredLogin(w, r)
 		return

@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/session"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/tenant"
 )
 
 // Management operations shared by the CLI and the admin API. Each validates
@@ -187,7 +188,7 @@ func validateClientSpec(spec *ClientSpec) error {
 // wildcard, no userinfo; https, or http on a loopback address; native apps
 // may also use a private-use scheme (RFC 8252 7.1).
 func checkRedirectURI(raw, appType string) error {
-	if len(raw) > maxRedirectURILen {
+	if len(raw) > tenant.MaxRedirectURILen {
 		return errors.New("too long")
 	}
 	u, err := url.Parse(raw)
@@ -209,7 +210,7 @@ func checkRedirectURI(raw, appType string) error {
 		}
 		return nil
 	case "http":
-		if isLoopbackHost(u.Hostname()) || u.Hostname() == "localhost" {
+		if tenant.IsLoopbackHost(u.Hostname()) || u.Hostname() == "localhost" {
 			return nil
 		}
 		return errors.New("http is allowed only for loopback addresses (127.0.0.1, [::1], localhost); use https")

@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
+	"github.com/gatehouse-idp/gatehouse/idp/session"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/tenant"
 	"github.com/gatehouse-idp/gatehouse/idp/web"
@@ -179,7 +180,7 @@ func (s *Server) securityReauth(w http.ResponseWriter, r *http.Request, p *tenan
 	ar := &store.AuthRequest{
 		ID: store.NewID(), TenantID: p.tenant.ID, ClientID: tenant.AccountClientID, RedirectURI: back,
 		Scopes: []string{oidc.ScopeOpenID}, ResponseType: string(oidc.ResponseTypeCode), Prompt: []string{oidc.PromptLogin},
-		HintUserID: sc.u.ID, LoginHint: sc.u.Email, CreatedAt: now, ExpiresAt: now.Add(authRequestTTL),
+		HintUserID: sc.u.ID, LoginHint: sc.u.Email, CreatedAt: now, ExpiresAt: now.Add(session.AuthRequestTTL),
 	}
 	if len(sc.factors) > 0 {
 		ar.ACRValues = []string{policy.ACRMFA} // a second factor, whatever the tenant's mode

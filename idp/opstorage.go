@@ -15,6 +15,7 @@ import (
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
+	"github.com/gatehouse-idp/gatehouse/idp/session"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
@@ -22,9 +23,6 @@ import (
 // Limits on authorization request parameters (anything longer is refused).
 const (
 	maxParamLen       = 2048
-	authRequestTTL    = 30 * time.Minute // login must finish within this
-	authCodeTTL       = 2 * time.Minute  // a code must be redeemed within this
-	maxRedirectURILen = 2048
 	maxScopeCount     = 32
 	codeChallengeS256 = "S256"
 	// touchInterval: session activity is recorded at most this often, which
@@ -103,7 +101,7 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 		HintUserID:          hintUserID,
 		ACRValues:           req.ACRValues,
 		CreatedAt:           now,
-		ExpiresAt:           now.Add(authRequestTTL),
+		ExpiresAt:           now.Add(session.AuthRequestTTL),
 	}
 	if req.MaxAge != nil {
 		v := int64(*req.MaxAge)

@@ -31,6 +31,10 @@ import (
 // expires this long after it was created.
 const AuthRequestTTL = 30 * time.Minute
 
+// AuthCodeTTL is how long the code of a completed request may wait to be
+// redeemed: the request is marked done with this expiry.
+const AuthCodeTTL = 2 * time.Minute
+
 // bindingBytes is the size of the random binding cookie value.
 const bindingBytes = 32
 
