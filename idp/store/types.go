@@ -292,16 +292,42 @@ type ActionToken struct {
 	UsedAt    *time.Time
 }
 
-// AuditEvent is one append-only security event.
+// AuditEvent is one append-only security event. It never holds a secret,
+// code, token or password.
 type AuditEvent struct {
-	ID        string
-	TenantID  string
-	Type      string // one of the catalogue in idp/audit, e.g. "login.password.failed"
-	UserID    string
+	ID       string
+	TenantID string
+	// Seq is the event's position in its tenant's chain, from 1; set by
+	// AppendAuditEvent.
+	Seq     int64
+	Type    string // one of the catalogue in idp/audit, e.g. "login.password.failed"
+	Outcome string // AuditSuccess, AuditFailure or "" (a plain fact)
+	// ActorKind and ActorID say who acted: a user (ActorID: user id), a
+	// client (client id), the CLI, or the system (sweeper, policy).
+	ActorKind string
+	ActorID   string
+	UserID    string // the user the event is about ("" when none)
 	ClientID  string
 	SessionID string
 	IP        string
-	UserAgent string
+	UserAgent string // a summary ("Firefox 133 on Linux"), not the raw header
+	Location  string // named when GeoIP is configured
+	RequestID string
 	Detail    map[string]string
 	CreatedAt time.Time
+	// PrevHash is the previous event's Hash (nil for a chain's first event);
+	// Hash is AuditHash(PrevHash, this event). Both set by AppendAuditEvent.
+	PrevHash []byte
+	Hash     []byte
 }
+
+// Audit outcomes and actor kinds.
+const (
+	AuditSuccess = "success"
+	AuditFailure = "failure"
+
+	ActorUser   = "user"
+	ActorClient = "client"
+	ActorCLI    = "cli"
+	ActorSystem = "system"
+)
