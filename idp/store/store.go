@@ -190,6 +190,30 @@ type AuditChain struct {
 	AnchorHash []byte
 }
 
+// AuditExports is the history of audit log exports and, for an export made
+// in the background, its file, kept in chunks until it expires (so any
+// replica can serve the download, and no shared disk is needed).
+type AuditExports interface {
+	CreateAuditExport(ctx context.Context, x *AuditExport) error
+	// ProgressAuditExport records how many rows a running export wrote.
+	ProgressAuditExport(ctx context.Context, tenantID, id string, rows int64) error
+	// FinishAuditExport records the outcome of a running export (Status,
+	// Rows, Bytes, SHA256, Error, FinishedAt); ErrNotFound when it is not
+	// running.
+	FinishAuditExport(ctx context.Context, x *AuditExport) error
+	AuditExportByID(ctx context.Context, tenantID, id string) (*AuditExport, error)
+	// ListAuditExports returns the newest exports first; limit <= 0 means 100.
+	ListAuditExports(ctx context.Context, tenantID string, limit int) ([]*AuditExport, error)
+	// AppendAuditExportChunk stores chunk n (from 0) of a running export's file.
+	AppendAuditExportChunk(ctx context.Context, tenantID, id string, n int, data []byte) error
+	// ReadAuditExport calls fn with each chunk of a ready export's file, in
+	// order, one at a time.
+	ReadAuditExport(ctx context.Context, tenantID, id string, fn func(chunk []byte) error) error
+	// ExpireAuditExports deletes the files of exports whose ExpiresAt has
+	// passed (of every tenant) and marks them expired; the history stays.
+	ExpireAuditExports(ctx context.Context, now time.Time) (int, error)
+}
+
 // Store is what a backend provides. Code that needs one aggregate asks for
 // that interface, not for Store.
 type Store interface {
@@ -203,6 +227,7 @@ type Store interface {
 	Keys
 	ActionTokens
 	AuditEvents
+	AuditExports
 	Connections // federation: upstream connections
 	Links       // federation: upstream-account links
 	Factors

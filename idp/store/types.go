@@ -331,3 +331,35 @@ const (
 	ActorCLI    = "cli"
 	ActorSystem = "system"
 )
+
+// AuditExport is one export of a tenant's audit log: who asked, for which
+// period and format, and what came of it.
+type AuditExport struct {
+	ID       string
+	TenantID string
+	// ActorKind and ActorID: who asked (a user, a client, the CLI).
+	ActorKind string
+	ActorID   string
+	Format    string // "jsonl" or "csv"
+	Since     time.Time
+	Until     time.Time
+	// Stored: the file is kept (in chunks) for download; an export the CLI
+	// wrote to a local file keeps only its history.
+	Stored     bool
+	Status     string // ExportRunning, ExportReady, ExportFailed, ExportExpired
+	Rows       int64
+	Bytes      int64
+	SHA256     string // hex, of the file
+	Error      string // why it failed, for people (no internals)
+	CreatedAt  time.Time
+	FinishedAt *time.Time
+	ExpiresAt  time.Time // the stored file is deleted after this
+}
+
+// Audit export states.
+const (
+	ExportRunning = "running"
+	ExportReady   = "ready"
+	ExportFailed  = "failed"
+	ExportExpired = "expired"
+)
