@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	stdio "io"
 	"maps"
@@ -22,6 +23,23 @@ import (
 // management command).
 var auditCmds = map[string]func(context.Context, []string, *cmdIO) error{
 	"list": cmdAuditList, "verify": cmdAuditVerify, "export": cmdAuditExport, "exports": cmdAuditExports,
+}
+
+// auditSettings: how long the tenant's audit log is kept.
+func auditSettings(fs *flag.FlagSet) func(*store.TenantSettings, func(string) bool) []string {
+	days := fs.Int("audit-retention-days", 0, fmt.Sprintf("keep audit events this many days, %d to %d (default %d)",
+		store.MinAuditRetentionDays, store.MaxAuditRetentionDays, store.DefaultAuditRetentionDays))
+	return func(s *store.TenantSettings, set func(string) bool) []string {
+		if !set("audit-retention-days") {
+			return nil
+		}
+		if *days < store.MinAuditRetentionDays || *days > store.MaxAuditRetentionDays {
+			return []string{fmt.Sprintf("--audit-retention-days must be between %d and %d but is %d",
+				store.MinAuditRetentionDays, store.MaxAuditRetentionDays, *days)}
+		}
+		s.AuditRetentionDays = *days
+		return nil
+	}
 }
 
 // parseWhen reads a time flag: RFC 3339, or a date (midnight UTC).

@@ -55,17 +55,31 @@ func TestCLIAudit(t *testing.T) {
 		t.Fatalf("unknown user: %d %s", code, errs)
 	}
 
-	if code, out, errs := cli(t, "", "audit", "verify", "--tenant", "acme"); code != 0 || !strings.Contains(out, "intact: 4 events") {
+	// Retention: 30 to 3650 days, shown with the tenant's settings.
+	if code, _, errs := cli(t, "", "tenant", "update", "acme", "--audit-retention-days", "10"); code != 1 || !strings.Contains(errs, "--audit-retention-days must be between 30 and 3650 but is 10") {
+		t.Fatalf("retention too short: %d %s", code, errs)
+	}
+	if _, out, _ := cli(t, "", "tenant", "show", "acme"); !strings.Contains(out, "audit_retention_days         365") {
+		t.Fatalf("default retention:\n%s", out)
+	}
+	if code, _, errs := cli(t, "", "tenant", "update", "acme", "--audit-retention-days", "90"); code != 0 {
+		t.Fatalf("retention: %d %s", code, errs)
+	}
+	if _, out, _ := cli(t, "", "tenant", "show", "acme"); !strings.Contains(out, "audit_retention_days         90") {
+		t.Fatalf("retention not kept:\n%s", out)
+	}
+
+	if code, out, errs := cli(t, "", "audit", "verify", "--tenant", "acme"); code != 0 || !strings.Contains(out, "intact: 5 events") {
 		t.Fatalf("verify: %d %s %s", code, out, errs)
 	}
 
 	// Exports, to files, then the history.
 	since, until := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
 	jsonl, csvFile := filepath.Join(dir, "a.jsonl"), filepath.Join(dir, "a.csv")
-	if code, _, errs := cli(t, "", "audit", "export", "--tenant", "acme", "--since", since, "--until", until, "--out", jsonl); code != 0 || !strings.Contains(errs, "exported 4 events") {
+	if code, _, errs := cli(t, "", "audit", "export", "--tenant", "acme", "--since", since, "--until", until, "--out", jsonl); code != 0 || !strings.Contains(errs, "exported 5 events") {
 		t.Fatalf("export jsonl: %d %s", code, errs)
 	}
-	if b, _ := os.ReadFile(jsonl); strings.Count(string(b), "\n") != 4 || !strings.Contains(string(b), `"type":"user.created"`) {
+	if b, _ := os.ReadFile(jsonl); strings.Count(string(b), "\n") != 5 || !strings.Contains(string(b), `"type":"user.created"`) {
 		t.Fatalf("jsonl file:\n%s", b)
 	}
 	if code, _, errs := cli(t, "", "audit", "export", "--tenant", "acme", "--since", since, "--until", until, "--format", "csv", "--out", csvFile); code != 0 {
@@ -74,7 +88,7 @@ func TestCLIAudit(t *testing.T) {
 	f, _ := os.Open(csvFile)
 	rows, err := csv.NewReader(f).ReadAll()
 	f.Close()
-	if err != nil || len(rows) != 6 || rows[0][0] != "seq" { // header, 4 events, the first export's own event
+	if err != nil || len(rows) != 7 || rows[0][0] != "seq" { // header, 5 events, the first export's own event
 		t.Fatalf("csv file: %v %v", err, rows)
 	}
 	if code, _, errs := cli(t, "", "audit", "export", "--tenant", "acme", "--since", since, "--until", until, "--out", csvFile); code != 1 || !strings.Contains(errs, "exists") {

@@ -54,6 +54,9 @@ type TenantSettings struct {
 	// webhook; empty: the server's default).
 	SenderName  string `json:"sender_name,omitempty"`
 	SMSProvider string `json:"sms_provider,omitempty"`
+	// AuditRetentionDays is how long the tenant's audit events are kept
+	// (30 to 3650; 0: DefaultAuditRetentionDays).
+	AuditRetentionDays int `json:"audit_retention_days,omitempty"`
 }
 
 // Defaults applied where a setting is zero.
@@ -63,6 +66,9 @@ const (
 	DefaultAccessTokenMinutes   = 10
 	DefaultIDTokenMinutes       = 10
 	DefaultRefreshTokenDays     = 30
+	DefaultAuditRetentionDays   = 365
+	MinAuditRetentionDays       = 30
+	MaxAuditRetentionDays       = 3650
 )
 
 func orDefault(v, d int) int {
@@ -70,6 +76,11 @@ func orDefault(v, d int) int {
 		return d
 	}
 	return v
+}
+
+// AuditRetention is how long audit events are kept.
+func (s TenantSettings) AuditRetention() time.Duration {
+	return time.Duration(orDefault(s.AuditRetentionDays, DefaultAuditRetentionDays)) * 24 * time.Hour
 }
 
 // SessionIdle is the idle timeout.
