@@ -30,9 +30,9 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 func newRecorder(a *appender, logs *bytes.Buffer) *Recorder {
 	return &Recorder{
-		Store:   a,
-		Clock:   func() time.Time { return t0 },
-		Logger:  slog.New(slog.NewTextHandler(logs, nil)),
+		Store:  a,
+		Clock:  func() time.Time { return t0 },
+		Logger: slog.New(slog.NewTextHandler(logs, nil)),
 		Request: func(context.Context) (string, string, string) {
 			return "203.0.113.7", "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0", "req-1"
 		},
