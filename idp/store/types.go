@@ -159,9 +159,12 @@ type Client struct {
 	RedirectURIs           []string
 	PostLogoutRedirectURIs []string
 	GrantTypes             []string
-	Disabled               bool
-	CreatedAt              time.Time
-	UpdatedAt              time.Time
+	// Scopes are the non-OpenID scopes the client may ask for, such as
+	// "gatehouse.audit" (the tenant's audit log API); empty: none.
+	Scopes    []string
+	Disabled  bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // HasGrant reports whether the client may use grant g.
