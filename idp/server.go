@@ -89,6 +89,7 @@ type Server struct {
 	proxies   *web.Proxies
 	sessions  *session.Service
 	passwords *manage.Passwords
+	manage    *manage.Service // tenants, clients, users, connections, ... for the CLI
 
 	mailer *mailer.Service // security emails
 
@@ -189,6 +190,9 @@ func New(o Options) (*Server, error) {
 	if s.factors, err = s.newFactors(o); err != nil {
 		return nil, err
 	}
+	s.manage = &manage.Service{Store: o.Store, Tenants: s.tenants, Keys: s.keys, Hasher: o.Hasher, Sessions: s.sessions,
+		Upstream: s.upstream, Audit: s.auditor, Clock: o.Clock, Rand: o.Rand, TenantURL: s.tenantURL, Locate: s.locate,
+		ResetFactors: s.factors.ResetMFA, ClearFailures: s.factors.ClearFailures}
 	return s, nil
 }
 
@@ -225,8 +229,9 @@ func (s *Server) newFactors(o Options) (*factors.Service, error) {
 // Wait blocks until the emails sent in the background have gone out.
 func (s *Server) Wait() { s.mailer.Wait() }
 
-// Keys exposes key rotation to the CLI.
-func (s *Server) Keys() *keys.Manager { return s.keys }
+// Manage is the management service behind the CLI (tenants, clients,
+// users, connections, allowlists, sessions, devices, setup links).
+func (s *Server) Manage() *manage.Service { return s.manage }
 
 // tenantURL is the issuer of a tenant.
 func (s *Server) tenantURL(slug string) string { return s.publicURL + "/t/" + slug }
