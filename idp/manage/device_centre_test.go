@@ -32,8 +32,8 @@ func TestChangeDevice(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := hex.EncodeToString(hash)
-	events := func(typ string) []*store.AuditEvent {
-		evs, err := st.ListAuditEvents(ctx, tn.ID, store.AuditQuery{Type: typ})
+	events := func(types ...string) []*store.AuditEvent {
+		evs, err := st.ListAuditEvents(ctx, tn.ID, store.AuditQuery{Types: types})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -53,7 +53,7 @@ func TestChangeDevice(t *testing.T) {
 	if err := s.ChangeDevice(ctx, tn, u.ID, "device", "zz", "block", nil, "cli"); !errors.Is(err, ErrDeviceUnknown) {
 		t.Errorf("id not hex: %v", err)
 	}
-	if evs := events(""); len(evs) != 2 { // tenant.created and user.created only
+	if evs := events(); len(evs) != 2 { // tenant.created and user.created only
 		t.Fatalf("refused changes wrote events: %d", len(evs))
 	}
 

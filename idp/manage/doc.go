@@ -17,8 +17,10 @@
 //
 // Audit events name the path a change came through in their "via" detail
 // ("cli", "account", ...): callers pass it where more than one path exists
-// (ChangeDevice); the CLI-only operations write "cli". An acting
-// administrator, when the console arrives, belongs next to it.
+// (ChangeDevice); the CLI-only operations write "cli". The actor is left
+// to audit.Recorder (who a request is about, or its Outside kind); when the
+// console and the API call these operations, the acting administrator is
+// set on the event next to "via", without changing any check.
 //
 // Its store is Store: the aggregate interfaces it manages whole and five
 // methods of others, not store.Store.
