@@ -1,4 +1,4 @@
-package idp
+package manage
 
 import (
 	"strings"
