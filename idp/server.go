@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse-idp/gatehouse/idp/admin"
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/keys"
@@ -103,6 +104,7 @@ type Server struct {
 	gate    *web.IPGate // the tenant IP allowlists
 
 	op       *op.Handler       // the OpenID provider of every tenant
+	admin    *admin.Handler    // the admin API (the audit log)
 	upstream *upstream.Service // upstream connectors and the federation flow
 	factors  *factors.Service  // second factors and the credential guard
 
@@ -199,6 +201,7 @@ func New(o Options) (*Server, error) {
 	s.manage = &manage.Service{Store: o.Store, Tenants: s.tenants, Keys: s.keys, Hasher: o.Hasher, Sessions: s.sessions,
 		Upstream: s.upstream, Audit: s.auditor, Clock: o.Clock, Rand: o.Rand, TenantURL: s.tenantURL, Locate: s.locate,
 		ResetFactors: s.factors.ResetMFA, ClearFailures: s.factors.ClearFailures}
+	s.admin = s.newAdmin()
 	return s, nil
 }
 
@@ -233,7 +236,10 @@ func (s *Server) newFactors(o Options) (*factors.Service, error) {
 }
 
 // Wait blocks until the emails sent in the background have gone out.
-func (s *Server) Wait() { s.mailer.Wait() }
+func (s *Server) Wait() {
+	s.admin.Exports.Wait() // an export's end sends an email
+	s.mailer.Wait()
+}
 
 // Manage is the management service behind the CLI (tenants, clients,
 // users, connections, allowlists, sessions, devices, setup links).

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -474,12 +475,22 @@ func (s *opStorage) ClientCredentials(ctx context.Context, clientID, secret stri
 	return s.opClient(ctx, c), nil
 }
 
-func (s *opStorage) ClientCredentialsTokenRequest(_ context.Context, clientID string, scopes []string) (op.TokenRequest, error) {
-	// Machine tokens carry no OpenID scopes: there is no user.
+func (s *opStorage) ClientCredentialsTokenRequest(ctx context.Context, clientID string, scopes []string) (op.TokenRequest, error) {
+	// Machine tokens carry no OpenID scopes: there is no user. Any other
+	// scope must have been granted to the client (store.Client.Scopes):
+	// zitadel asks no one before putting it in the token.
+	c, err := s.h.Clients.Get(ctx, s.tid(), clientID)
+	if err != nil {
+		return nil, err
+	}
 	kept := scopes[:0:0]
 	for _, sc := range scopes {
-		if sc != oidc.ScopeOpenID && sc != oidc.ScopeOfflineAccess && sc != oidc.ScopeProfile && sc != oidc.ScopeEmail {
+		switch {
+		case sc == oidc.ScopeOpenID || sc == oidc.ScopeOfflineAccess || sc == oidc.ScopeProfile || sc == oidc.ScopeEmail:
+		case slices.Contains(c.Scopes, sc):
 			kept = append(kept, sc)
+		default:
+			return nil, oidc.ErrInvalidScope().WithDescription("the client may not ask for scope %q", sc)
 		}
 	}
 	return &clientCredentialsRequest{clientID: clientID, scopes: kept}, nil
