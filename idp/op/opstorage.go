@@ -389,11 +389,10 @@ func (s *opStorage) TerminateSessionFromRequest(ctx context.Context, req *op.End
 			return nil
 		}
 		ended[sid] = true
-		if err := s.h.Sessions.End(ctx, s.tenant, sess, "logout"); err != nil { // notifies the session's apps
+		// One event (session.logout, naming the app) and the apps' logout tokens.
+		if err := s.h.Sessions.Logout(ctx, s.tenant, sess, req.ClientID); err != nil {
 			return err
 		}
-		s.h.Audit.Record(ctx, &store.AuditEvent{TenantID: s.tid(), Type: audit.SessionLogout, UserID: sess.UserID,
-			ClientID: req.ClientID, SessionID: sid, IP: x.IP(), UserAgent: x.UserAgent()})
 		return nil
 	}
 	if x != nil {
