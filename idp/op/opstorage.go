@@ -475,22 +475,30 @@ func (s *opStorage) ClientCredentials(ctx context.Context, clientID, secret stri
 }
 
 func (s *opStorage) ClientCredentialsTokenRequest(ctx context.Context, clientID string, scopes []string) (op.TokenRequest, error) {
-	// Machine tokens carry no OpenID scopes: there is no user. Any other
-	// scope must have been granted to the client (store.Client.Scopes):
-	// zitadel asks no one before putting it in the token.
-	c, err := s.h.Clients.Get(ctx, s.tid(), clientID)
-	if err != nil {
-		return nil, err
-	}
+	// Machine tokens carry no OpenID scopes: there is no user. Gatehouse's
+	// own scopes (gatehouse.*: the audit API) must have been granted to the
+	// client (store.Client.Scopes): zitadel asks no one before putting a
+	// scope in the token. Other scopes are the relying parties' own (an API
+	// of the helpdesk) and pass as before.
+	var granted []string
 	kept := scopes[:0:0]
 	for _, sc := range scopes {
 		switch {
 		case sc == oidc.ScopeOpenID || sc == oidc.ScopeOfflineAccess || sc == oidc.ScopeProfile || sc == oidc.ScopeEmail:
-		case slices.Contains(c.Scopes, sc):
-			kept = append(kept, sc)
-		default:
-			return nil, oidc.ErrInvalidScope().WithDescription("the client may not ask for scope %q", sc)
+			continue
+		case strings.HasPrefix(sc, store.ScopePrefix):
+			if granted == nil {
+				c, err := s.h.Clients.Get(ctx, s.tid(), clientID)
+				if err != nil {
+					return nil, err
+				}
+				granted = append(c.Scopes, "") // non-nil: looked up
+			}
+			if !slices.Contains(granted, sc) {
+				return nil, oidc.ErrInvalidScope().WithDescription("the client was not granted scope %q", sc)
+			}
 		}
+		kept = append(kept, sc)
 	}
 	return &clientCredentialsRequest{clientID: clientID, scopes: kept}, nil
 }

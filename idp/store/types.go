@@ -177,6 +177,9 @@ type Client struct {
 // Scopes a client may be granted (Client.Scopes), for its own tokens
 // (client credentials).
 const (
+	// ScopePrefix starts every Gatehouse scope: a client's token carries
+	// one only when the client was granted it.
+	ScopePrefix = "gatehouse."
 	// ScopeAudit reads and exports the tenant's audit log (the audit API).
 	ScopeAudit = "gatehouse.audit"
 )
