@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatehouse-idp/gatehouse/idp/account"
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/keys"
@@ -102,6 +103,8 @@ type Server struct {
 	upstream *upstream.Service // upstream connectors and the federation flow
 	factors  *factors.Service  // second factors and the credential guard
 
+	account *account.Handler // the self-service pages (account.go)
+
 	outbox *notify.Outbox // dev only
 	locate LocationFunc   // never nil after New
 
@@ -175,7 +178,7 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s.mailer = &mailer.Service{Sender: o.EmailSender, Templates: tmpl, Tenants: s.tenants, Clock: o.Clock, Logger: o.Logger,
-		Hold: holdMail}
+		Hold: account.HoldMail}
 	s.sessions = &session.Service{
 		Store: o.Store, Tenants: s.tenants, Keys: s.keys, Audit: s.auditor, Log: o.Logger, Clock: o.Clock, Rand: o.Rand,
 		CookieKey: o.Sealer.Derive("gatehouse/session-cookie/v1"), Dev: o.Dev,
@@ -189,6 +192,7 @@ func New(o Options) (*Server, error) {
 	if s.factors, err = s.newFactors(o); err != nil {
 		return nil, err
 	}
+	s.account = s.newAccount()
 	return s, nil
 }
 
