@@ -71,13 +71,6 @@ func (s *Server) fedConnect(w http.ResponseWriter, r *http.Request, p *tenantPro
 	}
 	// The connect was started behind the sensitive guard; it completes here,
 	// on the upstream's redirect, so this is where the user is told.
-	s.account.Connected(ctx, p.tenant, u, c.Name+accountSuffix(id.Email))
+	s.account.Connected(ctx, p.tenant, u, c.Name, id.Email)
 	http.Redirect(w, r, base+"?done=connected", http.StatusSeeOther)
-}
-
-func accountSuffix(email string) string {
-	if email == "" {
-		return ""
-	}
-	return " (" + email + ")"
 }

@@ -18,8 +18,8 @@ func (s *Server) newAccount() *account.Handler {
 		Store: s.store, Sessions: s.sessions, Factors: s.factors, Passwords: s.passwords, Upstream: s.upstream,
 		Mailer: s.mailer, Audit: s.auditor, Pages: s.pages, Sealer: s.sealer, Log: s.log, Clock: s.clock, Dev: s.dev,
 		TenantURL: s.tenantURL, Locate: s.locate,
-		SignedOut: s.legacy(s.loggedOut),
-		StartUpstream: func(w http.ResponseWriter, r *http.Request, t *store.Tenant, c *store.Connection, f *upstream.Flow) {
+		LoggedOut: s.legacy(s.loggedOut),
+		RedirectUpstream: func(w http.ResponseWriter, r *http.Request, t *store.Tenant, c *store.Connection, f *upstream.Flow) {
 			s.legacy(func(w http.ResponseWriter, r *http.Request, p *tenantProvider) { s.redirectUpstream(w, r, p, c, f) })(w, r, t)
 		},
 		UserDevices:   s.accountDevices,

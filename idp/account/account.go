@@ -79,5 +79,5 @@ func (h *Handler) accountLogout(w http.ResponseWriter, r *http.Request, t *store
 		}
 	}
 	h.Sessions.ClearCookie(w, t)
-	h.SignedOut(w, r, t) // the OP's signed-out page
+	h.LoggedOut(w, r, t) // the OP's signed-out page
 }

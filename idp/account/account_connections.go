@@ -114,7 +114,7 @@ func (h *Handler) accountConnect(w http.ResponseWriter, r *http.Request, t *stor
 		h.renderConnections(w, r, t, u, http.StatusNotFound, "", "This sign-in option is not available.")
 		return
 	}
-	h.StartUpstream(w, r, t, c, f)
+	h.RedirectUpstream(w, r, t, c, f)
 }
 
 // accountDisconnect removes one of the user's links, unless it is the

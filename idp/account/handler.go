@@ -82,14 +82,14 @@ type Handler struct {
 
 	// What the account pages need from their siblings, wired by the root:
 
-	// SignedOut renders the OP's "you are signed out" page (idp/op) after
+	// LoggedOut renders the OP's "you are signed out" page (idp/op) after
 	// the account page's sign-out.
-	SignedOut web.TenantHandler
-	// StartUpstream stores the federation flow f and redirects the browser
+	LoggedOut web.TenantHandler
+	// RedirectUpstream stores the federation flow f and redirects the browser
 	// to connection c: connecting an account is a round trip through the
 	// sign-in side's federated callback (idp/login), which finishes it and
 	// calls Connected.
-	StartUpstream func(w http.ResponseWriter, r *http.Request, t *store.Tenant, c *store.Connection, f *upstream.Flow)
+	RedirectUpstream func(w http.ResponseWriter, r *http.Request, t *store.Tenant, c *store.Connection, f *upstream.Flow)
 	// UserDevices and ChangeDevice are the device centre (idp/manage's
 	// service): list a user's known browsers and locations; block, unblock
 	// or forget one. DeviceProblem is the text of a ChangeDevice error for

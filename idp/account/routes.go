@@ -28,7 +28,7 @@ func (h *Handler) Mount(mux web.Mux) {
 	mux.Page("POST /t/{tenant}/account/devices/unblock", "account_devices", guard(h.devicesUnblock))
 
 	// Connected accounts; a connect finishes on the sign-in side's
-	// federated callback (StartUpstream, Connected).
+	// federated callback (RedirectUpstream, Connected).
 	mux.Page("GET /t/{tenant}/account/connections", "account_connections", h.accountConnections)
 	mux.Page("POST /t/{tenant}/account/connections/{connection_id}/connect", "account_connections", guard(h.accountConnect))
 	mux.Page("POST /t/{tenant}/account/connections/disconnect", "account_connections", guard(h.accountDisconnect))

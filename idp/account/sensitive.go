@@ -258,12 +258,13 @@ func (h *Handler) finishSensitive(ctx context.Context, t *store.Tenant, route st
 	h.notifyAction(ctx, t, op.u, a, op.detail)
 }
 
-// Connected tells the user that an upstream account (detail: its
-// connection and email) was connected to theirs. A connect is started here
-// behind the guard but completes on the sign-in side's federated callback,
-// outside any guarded request, so the root wires this into that callback.
-func (h *Handler) Connected(ctx context.Context, t *store.Tenant, u *store.User, detail string) {
-	h.notifyAction(ctx, t, u, actConnected, detail)
+// Connected tells the user that an upstream account of connection (with
+// email, "" when the upstream shared none) was connected to theirs: the
+// action's one email. A connect is started here behind the guard but
+// completes on the sign-in side's federated callback, outside any guarded
+// request, so the root wires this into that callback.
+func (h *Handler) Connected(ctx context.Context, t *store.Tenant, u *store.User, connection, email string) {
+	h.notifyAction(ctx, t, u, actConnected, connection+accountSuffix(email))
 }
 
 // notifyAction emails the user that action a happened on their account
