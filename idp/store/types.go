@@ -15,6 +15,13 @@ const (
 // ValidRole reports whether r is one of the three tenant roles.
 func ValidRole(r string) bool { return r == RoleOwner || r == RoleAdmin || r == RoleAgent }
 
+// RoleAtLeast reports whether role r includes role min (owner > admin >
+// agent); an unknown role includes nothing.
+func RoleAtLeast(r, min string) bool {
+	rank := map[string]int{RoleAgent: 1, RoleAdmin: 2, RoleOwner: 3}
+	return rank[r] > 0 && rank[r] >= rank[min]
+}
+
 // Tenant is one helpdesk customer account and one OpenID issuer
 // ({public_url}/t/{slug}).
 type Tenant struct {
