@@ -14,7 +14,9 @@ import (
 
 // Connected accounts (/t/{tenant}/account/connections): the signed-in user
 // sees their links, connects another upstream account with a full upstream
-// round trip, and disconnects one.
+// round trip, and disconnects one. The round trip ends on the sign-in
+// side's federated callback (fedConnect), which links the account and
+// calls Connected for the action's one email.
 //
 // An explicit connect links whatever upstream account the user signs in
 // with, without comparing emails or requiring email_verified: the person
