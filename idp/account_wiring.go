@@ -1,7 +1,6 @@
 package idp
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/gatehouse-idp/gatehouse/idp/account"
@@ -11,8 +10,8 @@ import (
 
 // newAccount wires the self-service pages (idp/account). What they need
 // from their tier-3 siblings is wired here to the code that still lives in
-// this package: the signed-out page (idp/op's), the upstream redirect of a
-// connect (idp/login's federation flow) and the device centre (idp/manage's).
+// this package: the signed-out page (idp/op's) and the upstream redirect of
+// a connect (idp/login's federation flow).
 func (s *Server) newAccount() *account.Handler {
 	return &account.Handler{
 		Store: s.store, Sessions: s.sessions, Factors: s.factors, Passwords: s.passwords, Upstream: s.upstream,
@@ -22,21 +21,6 @@ func (s *Server) newAccount() *account.Handler {
 		RedirectUpstream: func(w http.ResponseWriter, r *http.Request, t *store.Tenant, c *store.Connection, f *upstream.Flow) {
 			s.legacy(func(w http.ResponseWriter, r *http.Request, p *tenantProvider) { s.redirectUpstream(w, r, p, c, f) })(w, r, t)
 		},
-		UserDevices:   s.accountDevices,
-		ChangeDevice:  s.ChangeDevice,
-		DeviceProblem: deviceProblem,
+		Devices: s.manage,
 	}
-}
-
-// accountDevices is UserDevices in the account page's view.
-func (s *Server) accountDevices(ctx context.Context, t *store.Tenant, userID string, r *http.Request) ([]account.DeviceView, error) {
-	list, err := s.UserDevices(ctx, t, userID, r)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]account.DeviceView, len(list))
-	for i, v := range list {
-		out[i] = account.DeviceView(v)
-	}
-	return out, nil
 }

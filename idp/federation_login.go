@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/federation"
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/factors"
+	"github.com/gatehouse-idp/gatehouse/idp/manage"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/upstream"
@@ -308,7 +309,7 @@ func (s *Server) localAccount(ctx context.Context, p *tenantProvider, c *store.C
 func (s *Server) fedCreateUser(w http.ResponseWriter, r *http.Request, p *tenantProvider, f *upstream.Flow, ar *store.AuthRequest, c *store.Connection, id federation.Identity, nu federation.NewUser) {
 	ctx := r.Context()
 	email := federation.EmailKey(nu.Email)
-	if err := validEmail(email); err != nil {
+	if err := manage.ValidEmail(email); err != nil {
 		s.fedRefuse(w, r, p, f, c.ID, http.StatusForbidden, "email_invalid",
 			"Your identity provider shared an email address we cannot use. Please ask your administrator.", err)
 		return

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-idp/gatehouse/idp/factors"
+	"github.com/gatehouse-idp/gatehouse/idp/manage"
 	"github.com/gatehouse-idp/gatehouse/idp/notify"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/store/sqlite/sqlitetest"
@@ -22,15 +23,15 @@ func TestProofCodesBoundToProof(t *testing.T) {
 	st := sqlitetest.Open(t)
 	s := newTestServer(t, Options{Store: st, EmailSender: out})
 	ctx := t.Context()
-	tn, err := s.CreateTenant(ctx, "acme", "Acme")
+	tn, err := s.Manage().CreateTenant(ctx, "acme", "Acme")
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := s.CreateUser(ctx, tn, UserSpec{Email: "a@acme.test", Role: "agent"})
+	u, err := s.Manage().CreateUser(ctx, tn, manage.UserSpec{Email: "a@acme.test", Role: "agent"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := s.CreateUser(ctx, tn, UserSpec{Email: "b@acme.test", Role: "agent"})
+	other, err := s.Manage().CreateUser(ctx, tn, manage.UserSpec{Email: "b@acme.test", Role: "agent"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,7 +75,7 @@ func (s *Server) forgotSubmit(w http.ResponseWriter, r *http.Request, p *tenantP
 	}
 	arID := web.Truncate(r.PostForm.Get("id"), 64)
 	email := strings.ToLower(strings.TrimSpace(r.PostForm.Get("email")))
-	if err := validEmail(email); err != nil {
+	if err := manage.ValidEmail(email); err != nil {
 		// Only the shape of the input decides this answer, never the account.
 		s.render(w, http.StatusBadRequest, "forgot", s.forgotData(p, arID, web.Truncate(email, web.MaxEmailLen), err.Error()))
 		return

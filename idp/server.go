@@ -90,6 +90,7 @@ type Server struct {
 	proxies   *web.Proxies
 	sessions  *session.Service
 	passwords *manage.Passwords
+	manage    *manage.Service // tenants, clients, users, connections, ... for the CLI
 
 	mailer *mailer.Service // security emails
 
@@ -103,7 +104,7 @@ type Server struct {
 	upstream *upstream.Service // upstream connectors and the federation flow
 	factors  *factors.Service  // second factors and the credential guard
 
-	account *account.Handler // the self-service pages (account.go)
+	account *account.Handler // the self-service pages (account_wiring.go)
 
 	outbox *notify.Outbox // dev only
 	locate LocationFunc   // never nil after New
@@ -192,6 +193,9 @@ func New(o Options) (*Server, error) {
 	if s.factors, err = s.newFactors(o); err != nil {
 		return nil, err
 	}
+	s.manage = &manage.Service{Store: o.Store, Tenants: s.tenants, Keys: s.keys, Hasher: o.Hasher, Sessions: s.sessions,
+		Upstream: s.upstream, Audit: s.auditor, Clock: o.Clock, Rand: o.Rand, TenantURL: s.tenantURL, Locate: s.locate,
+		ResetFactors: s.factors.ResetMFA, ClearFailures: s.factors.ClearFailures}
 	s.account = s.newAccount()
 	return s, nil
 }
@@ -229,8 +233,9 @@ func (s *Server) newFactors(o Options) (*factors.Service, error) {
 // Wait blocks until the emails sent in the background have gone out.
 func (s *Server) Wait() { s.mailer.Wait() }
 
-// Keys exposes key rotation to the CLI.
-func (s *Server) Keys() *keys.Manager { return s.keys }
+// Manage is the management service behind the CLI (tenants, clients,
+// users, connections, allowlists, sessions, devices, setup links).
+func (s *Server) Manage() *manage.Service { return s.manage }
 
 // tenantURL is the issuer of a tenant.
 func (s *Server) tenantURL(slug string) string { return s.publicURL + "/t/" + slug }

@@ -1,13 +1,10 @@
 package idp
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/mail"
 	"strings"
-	"time"
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/manage"
@@ -16,48 +13,6 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
-
-// setupLinkTTL is how long a first-owner link works.
-const setupLinkTTL = 24 * time.Hour
-
-// SetupLink creates a single-use link that lets the first owner of a tenant
-// set their email and password. It returns "" when the tenant has an owner.
-func (s *Server) SetupLink(ctx context.Context, tenantID string) (string, error) {
-	t, err := s.store.TenantByID(ctx, tenantID)
-	if err != nil {
-		return "", err
-	}
-	has, err := s.hasOwner(ctx, tenantID)
-	if err != nil || has {
-		return "", err
-	}
-	token, err := seal.RandomToken(s.rand, 32)
-	if err != nil {
-		return "", err
-	}
-	now := s.clock()
-	err = s.store.CreateActionToken(ctx, &store.ActionToken{
-		Hash: seal.HashToken(token), TenantID: tenantID, Kind: store.ActionSetupOwner,
-		CreatedAt: now, ExpiresAt: now.Add(setupLinkTTL),
-	})
-	if err != nil {
-		return "", err
-	}
-	return s.tenantURL(t.Slug) + "/setup?token=" + token, nil
-}
-
-func (s *Server) hasOwner(ctx context.Context, tenantID string) (bool, error) {
-	users, err := s.store.ListUsers(ctx, tenantID)
-	if err != nil {
-		return false, err
-	}
-	for _, u := range users {
-		if u.Role == store.RoleOwner {
-			return true, nil
-		}
-	}
-	return false, nil
-}
 
 func (s *Server) setupPage(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
 	s.render(w, http.StatusOK, "setup", &pageData{Title: "Set up your organisation", TenantName: p.tenant.Name,
@@ -79,7 +34,7 @@ func (s *Server) setupSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 			Action: s.tenantURL(p.tenant.Slug) + "/setup", Token: web.Truncate(token, 128), Email: web.Truncate(email, web.MaxEmailLen),
 			Name: web.Truncate(name, 200), Error: msg})
 	}
-	if err := validEmail(email); err != nil {
+	if err := manage.ValidEmail(email); err != nil {
 		again(err.Error())
 		return
 	}
@@ -124,16 +79,4 @@ func (s *Server) setupSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 	s.render(w, http.StatusOK, "message", &pageData{Title: "Owner account created", TenantName: p.tenant.Name,
 		Message: fmt.Sprintf("%s is the owner of %s. Register your helpdesk app as an OpenID client with issuer %s, then sign in from it.",
 			email, p.tenant.Name, s.tenantURL(p.tenant.Slug))})
-}
-
-// validEmail accepts a bare address (no display name), at most 254 bytes.
-func validEmail(email string) error {
-	if email == "" {
-		return errors.New("Enter an email address.")
-	}
-	a, err := mail.ParseAddress(email)
-	if err != nil || a.Address != email || len(email) > web.MaxEmailLen || !strings.Contains(email[strings.LastIndexByte(email, '@')+1:], ".") && !strings.HasSuffix(email, "@localhost") {
-		return errors.New("Enter a valid email address, like agent@example.com.")
-	}
-	return nil
 }

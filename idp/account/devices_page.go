@@ -3,17 +3,17 @@ package account
 import (
 	"net/http"
 
+	"github.com/gatehouse-idp/gatehouse/idp/manage"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
 // "Your devices": /t/{tenant}/account/devices. The device centre itself
-// (listing, blocking, unblocking, forgetting, their audit events) is a
-// service the root wires into UserDevices, ChangeDevice and DeviceProblem;
-// this page only shows and asks.
+// (listing, blocking, unblocking, forgetting, their audit events) is
+// manage.Service's (Handler.Devices); this page only shows and asks.
 
 type deviceRow struct {
-	DeviceView
+	manage.DeviceView
 	Action string
 }
 
@@ -31,7 +31,7 @@ func (h *Handler) devicesPage(w http.ResponseWriter, r *http.Request, t *store.T
 }
 
 func (h *Handler) renderDevices(w http.ResponseWriter, r *http.Request, t *store.Tenant, u *store.User, status int, msg, errMsg string) {
-	list, err := h.UserDevices(r.Context(), t, u.ID, r)
+	list, err := h.Devices.UserDevices(r.Context(), t, u.ID, r)
 	if err != nil {
 		h.Pages.Unavailable(w, r, "devices page", err)
 		return
@@ -61,7 +61,7 @@ func (h *Handler) devicesSubmit(w http.ResponseWriter, r *http.Request, t *store
 		h.changeDeviceForm(w, r, t, u, action)
 		return
 	}
-	h.renderDevices(w, r, t, u, http.StatusBadRequest, "", msgUnknownDeviceAction)
+	h.renderDevices(w, r, t, u, http.StatusBadRequest, "", manage.ErrDeviceAction.Error())
 }
 
 // devicesUnblock lifts a block (sensitive: it restores a way in).
@@ -80,8 +80,8 @@ func (h *Handler) devicesUnblock(w http.ResponseWriter, r *http.Request, t *stor
 // renders the page; it reports whether the change was made.
 func (h *Handler) changeDeviceForm(w http.ResponseWriter, r *http.Request, t *store.Tenant, u *store.User, action string) bool {
 	kind := r.PostForm.Get("kind")
-	err := h.ChangeDevice(r.Context(), t, u.ID, kind, web.Truncate(r.PostForm.Get("id"), 256), action, r, "account")
-	if msg := h.DeviceProblem(err); msg != "" {
+	err := h.Devices.ChangeDevice(r.Context(), t, u.ID, kind, web.Truncate(r.PostForm.Get("id"), 256), action, r, "account")
+	if msg := manage.DeviceProblem(err); msg != "" {
 		h.renderDevices(w, r, t, u, http.StatusBadRequest, "", msg)
 		return false
 	}

@@ -16,6 +16,7 @@
 //
 // Tier 3 (docs/architecture.md): it imports tier 0–2 packages only, never
 // package idp nor its tier-3 siblings idp/op, idp/login and idp/admin. What
-// it needs from them (the signed-out page, the upstream redirect, the
-// device centre) is a function field on Handler that the root wires.
+// it needs from them (the signed-out page, the upstream redirect of a
+// connect) is a function field on Handler that the root wires. The device
+// centre and the password rules are idp/manage's (tier 2), used directly.
 package account

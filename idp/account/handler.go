@@ -45,19 +45,12 @@ type Store interface {
 	ForgetRememberedDevices(ctx context.Context, tenantID, userID string) error
 }
 
-// DeviceView is one known device or location as the devices page shows
-// it: the device centre's view (UserDevices).
-type DeviceView struct {
-	Kind       string // device | location
-	ID         string // hex of the device hash, or the location key
-	Label      string
-	IP         string
-	FirstSeen  time.Time
-	LastSeen   time.Time
-	Remembered bool
-	Blocked    bool
-	BlockedAt  time.Time
-	Current    bool
+// Devices is the device centre the devices page shows and changes
+// (manage.Service's): list a user's known browsers and locations; block,
+// unblock or forget one, audited.
+type Devices interface {
+	UserDevices(ctx context.Context, t *store.Tenant, userID string, r *http.Request) ([]manage.DeviceView, error)
+	ChangeDevice(ctx context.Context, t *store.Tenant, userID, kind, id, action string, current *http.Request, via string) error
 }
 
 // Handler serves the self-service pages under /t/{tenant}/account. Every
@@ -67,6 +60,7 @@ type Handler struct {
 	Sessions  *session.Service  // the SSO session, sign-in requests bound to the browser
 	Factors   *factors.Service  // second factors, backup codes, passkeys, the credential guard
 	Passwords *manage.Passwords // the tenant password policy and history
+	Devices   Devices           // the device centre (manage.Service)
 	Upstream  *upstream.Service // connections and the federation flow
 	Mailer    *mailer.Service   // the one email of a sensitive action
 	Audit     *audit.Recorder
@@ -90,18 +84,7 @@ type Handler struct {
 	// sign-in side's federated callback (idp/login), which finishes it and
 	// calls Connected.
 	RedirectUpstream func(w http.ResponseWriter, r *http.Request, t *store.Tenant, c *store.Connection, f *upstream.Flow)
-	// UserDevices and ChangeDevice are the device centre (idp/manage's
-	// service): list a user's known browsers and locations; block, unblock
-	// or forget one. DeviceProblem is the text of a ChangeDevice error for
-	// people, or "" for an error that is not theirs to fix.
-	UserDevices   func(ctx context.Context, t *store.Tenant, userID string, r *http.Request) ([]DeviceView, error)
-	ChangeDevice  func(ctx context.Context, t *store.Tenant, userID, kind, id, action string, current *http.Request, via string) error
-	DeviceProblem func(err error) string
 }
-
-// msgUnknownDeviceAction answers a devices form that neither blocks nor
-// forgets: unblocking has its own guarded route.
-const msgUnknownDeviceAction = "Unknown action."
 
 // totpView fills the QR code and the secret of a TOTP factor being enrolled.
 func (h *Handler) totpView(t *store.Tenant, u *store.User, f *store.Factor, qr *template.URL, secret *string) error {
