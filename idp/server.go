@@ -70,6 +70,10 @@ type Options struct {
 	// login.example.com) so passkeys work across its subdomains. Passkeys
 	// are off when it is an IP address (browsers refuse those).
 	WebAuthnRPID string
+	// OutsideActor is the audit actor of what happens outside any HTTP
+	// request: store.ActorCLI for a CLI command's process; empty means
+	// store.ActorSystem (the server's own background work).
+	OutsideActor string
 }
 
 // Server is the Gatehouse HTTP application: one OpenID provider per tenant,
@@ -158,11 +162,12 @@ func New(o Options) (*Server, error) {
 		rand:      o.Rand,
 		log:       o.Logger,
 		metrics:   o.Metrics,
-		auditor:   &audit.Recorder{Store: o.Store, Clock: o.Clock, Logger: o.Logger, Request: web.RequestInfo},
-		proxies:   proxies,
-		pages:     pg,
-		outbox:    o.Outbox,
-		locate:    o.Locate,
+		auditor: &audit.Recorder{Store: o.Store, Clock: o.Clock, Logger: o.Logger, Request: web.RequestInfo,
+			Outside: o.OutsideActor},
+		proxies: proxies,
+		pages:   pg,
+		outbox:  o.Outbox,
+		locate:  o.Locate,
 	}
 	if s.locate == nil {
 		s.locate = networkLocation
