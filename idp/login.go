@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
-	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/factors"
@@ -129,7 +128,7 @@ func (s *Server) trySSO(w http.ResponseWriter, r *http.Request, p *tenantProvide
 	}
 	if slices.Contains(ar.Prompt, oidc.PromptNone) {
 		// OpenID Connect Core 3.1.2.6: no UI may be shown.
-		op.AuthRequestError(w, r, &authRequest{r: ar}, oidc.ErrLoginRequired().WithDescription("no active session"), p.op)
+		s.op.LoginRequired(w, r, p.tenant, ar)
 		return true
 	}
 	return false
@@ -235,9 +234,4 @@ func (s *Server) completeLogin(w http.ResponseWriter, r *http.Request, p *tenant
 	}
 	s.sessions.RecordClient(r.Context(), p.tenant, sess, ar.ClientID) // the sessions page and logout tokens
 	http.Redirect(w, r, s.tenantURL(p.tenant.Slug)+"/authorize/callback?id="+ar.ID, http.StatusFound)
-}
-
-func (s *Server) loggedOut(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
-	s.render(w, http.StatusOK, "message", &pageData{Title: "Signed out", TenantName: p.tenant.Name,
-		Message: "You have signed out. You can close this window."})
 }

@@ -1,13 +1,11 @@
 package idp
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
-	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
 // Sign-in transactions are bound to the browser that started them. The
@@ -99,13 +97,4 @@ func (s *Server) loadPendingRequest(r *http.Request, p *tenantProvider, id strin
 		return nil, false
 	}
 	return ar, true
-}
-
-// httpRequest is the HTTP request behind a zitadel storage callback.
-func httpRequest(ctx context.Context) (http.ResponseWriter, *http.Request, bool) {
-	x := web.From(ctx)
-	if x == nil || x.R == nil || x.W == nil {
-		return nil, nil, false
-	}
-	return x.W, x.R, true
 }

@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/zitadel/oidc/v3/pkg/op"
-
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
@@ -25,32 +23,15 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("GET /dev/outbox", s.pages.Outbox(s.outbox))
 	}
 
-	// OpenID provider endpoints (zitadel/oidc), per tenant. No method in the
-	// pattern where CORS preflights must reach zitadel's CORS handler.
-	mux.Endpoint("GET /t/{tenant}/.well-known/openid-configuration", "discovery", L(s.discovery))
-	mux.Endpoint("GET /t/{tenant}/keys", "jwks", L(s.keysHandler))
-	mux.Endpoint("GET /t/{tenant}/authorize/callback", "authorize_callback", L(s.serveOP))
-	mux.Endpoint("/t/{tenant}/userinfo", "userinfo", L(s.userinfo))
-	// OAuth endpoints: every one reads its parameters through
-	// parseOAuthParams (oauthparams.go) before anything else looks at the
-	// request, the API allowlist included. TestOAuthEndpointsBehindParser
-	// enumerates them from discovery.
-	oauth := func(kind endpointKind, h func(http.ResponseWriter, *http.Request, *tenantProvider)) web.TenantHandler {
-		return L(s.oauthParams(kind, h))
-	}
-	mux.Endpoint("/t/{tenant}/authorize", "authorize", oauth(kindAuthorize, s.authorize))
-	mux.Endpoint("/t/{tenant}/oauth/token", "token", oauth(kindToken, s.gateAPI("token", true, s.serveOP)))
-	mux.Endpoint("/t/{tenant}/oauth/introspect", "introspect", oauth(kindIntrospect, s.gateAPI("introspect", false, s.introspect)))
-	mux.Endpoint("/t/{tenant}/revoke", "revoke", oauth(kindRevoke, s.revoke))
-	mux.Endpoint("/t/{tenant}/end_session", "end_session", oauth(kindEndSession, s.endSessionRequest))
-	mux.Form("POST /t/{tenant}/end_session/confirm", "end_session", oauth(kindEndSession, s.endSessionConfirm))
+	// The OpenID provider: discovery, keys, authorize, token, introspection,
+	// userinfo, revocation, end_session and the "Signed out" page (idp/op).
+	s.op.Mount(mux)
 
 	// Pages.
 	mux.Page("GET /t/{tenant}/login", "login", L(s.loginPage))
 	mux.Page("POST /t/{tenant}/login", "login", L(s.loginSubmit))
 	mux.Page("GET /t/{tenant}/setup", "setup", L(s.setupPage))
 	mux.Page("POST /t/{tenant}/setup", "setup", L(s.setupSubmit))
-	mux.Endpoint("GET /t/{tenant}/logged-out", "logged_out", L(s.loggedOut))
 
 	// Access policies: password reset, the expired-password step.
 	s.policyRoutes(mux)
@@ -64,8 +45,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Page("POST /t/{tenant}/login/federated/{connection_id}/link/send", "federated_link", L(s.fedLinkSend))
 	mux.Page("POST /t/{tenant}/login/federated/{connection_id}/link/webauthn/begin", "federated_link", L(s.fedLinkWebAuthnBegin))
 	mux.Page("POST /t/{tenant}/login/federated/{connection_id}/link/webauthn/finish", "federated_link", L(s.fedLinkWebAuthnFinish))
-	// Second factors (mfa_routes.go): the login step, passkeys and, with
-	// --dev, the outbox.
+	// Second factors (mfa_routes.go): the login step and passkeys.
 	s.mfaRoutes(mux)
 
 	// The account pages, every /t/{tenant}/account route, each sensitive
@@ -76,17 +56,17 @@ func (s *Server) Handler() http.Handler {
 	return (&web.Middleware{Proxies: s.proxies, Log: s.log, Dev: s.dev}).Wrap(mux.mux)
 }
 
-// legacy adapts a handler that still takes the tenant's provider; it goes
-// as the handlers move into idp/op, idp/login and idp/account.
+// tenantProvider is what the handlers still in this package take: the
+// resolved tenant. The tenant's OpenID provider is idp/op's.
+type tenantProvider struct {
+	tenant *store.Tenant
+}
+
+// legacy adapts a handler that still takes a *tenantProvider; it goes as
+// the handlers move into idp/login and idp/account.
 func (s *Server) legacy(h func(http.ResponseWriter, *http.Request, *tenantProvider)) web.TenantHandler {
 	return func(w http.ResponseWriter, r *http.Request, t *store.Tenant) {
-		p, err := s.provider(r.Context(), t.Slug)
-		if err != nil {
-			s.pages.Unavailable(w, r, "load tenant", err)
-			return
-		}
-		r = r.WithContext(op.ContextWithIssuer(r.Context(), s.tenantURL(t.Slug)))
-		h(w, web.Rebind(w, r), p)
+		h(w, r, &tenantProvider{tenant: t})
 	}
 }
 
