@@ -6,7 +6,6 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
-	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/session"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/tenant"
@@ -71,11 +70,10 @@ func (h *Handler) renderAccount(w http.ResponseWriter, status int, page string, 
 func (h *Handler) accountLogout(w http.ResponseWriter, r *http.Request, t *store.Tenant) {
 	if sid, ok := h.Sessions.Cookie(r, t); ok {
 		if sess, err := h.Store.SessionByID(r.Context(), t.ID, sid); err == nil {
-			if err := h.Sessions.End(r.Context(), t, sess, "logout"); err != nil {
+			if err := h.Sessions.End(r.Context(), t, sess, session.ReasonLogout); err != nil { // session.logout
 				h.Pages.Unavailable(w, r, "account: end session", err)
 				return
 			}
-			h.Audit.Record(r.Context(), &store.AuditEvent{TenantID: t.ID, Type: audit.SessionLogout, UserID: sess.UserID, SessionID: sid})
 		}
 	}
 	h.Sessions.ClearCookie(w, t)
