@@ -21,12 +21,12 @@
 // the flow cookie and the amr rules are idp/upstream's.
 //
 // Access policies (ipallow.go, throttle.go, passwords.go, password_change.go,
-// password_reset.go, sessions_page.go, mail.go): tenant IP allowlists for
+// password_reset.go, mail.go): tenant IP allowlists for
 // the sign-in pages and the machine endpoints, brute-force counters in the
 // database checked before any password is hashed (the guard is
 // idp/factors'), the tenant password policy wherever a password is set
-// (with history, the expired-password step and reset by email link), the
-// "Where you're signed in" page, and the security emails. The decisions
+// (with history, the expired-password step and reset by email link), and
+// the security emails. The decisions
 // themselves are idp/policy's; docs/policies.md describes every setting.
 //
 // Sessions (idp/session): the SSO cookie, starting, re-authenticating and
@@ -41,8 +41,12 @@
 // session. The factors themselves — policy, codes (each consumed by a
 // conditional UPDATE: TOTP step, OTP challenge, backup code, WebAuthn
 // counter), enrolment, backup codes, passkeys and the credential guard —
-// are idp/factors' Service. The account security page and /dev/outbox live
-// in mfa_account.go and mfa_outbox.go.
+// are idp/factors' Service.
+//
+// The account pages (/t/{tenant}/account/...: security page, connected
+// accounts, sessions, devices, password) and the sensitive-action guard are
+// idp/account's Handler, wired in account_wiring.go; /dev/outbox is
+// idp/web's.
 //
 // Tokens: access tokens are ES256 JWTs whose jti names the SSO session and
 // refresh family they depend on; refresh tokens are opaque, stored as SHA-256,

@@ -2,9 +2,9 @@ package idp
 
 import "github.com/gatehouse-idp/gatehouse/idp/web"
 
-// policyRoutes mounts the access-policy pages. Every page is
-// behind the tenant's sign-in IP allowlist; s.sensitive marks the account
-// actions that change or restore a way in (sensitive.go).
+// policyRoutes mounts the access-policy pages of sign-in. Every page is
+// behind the tenant's sign-in IP allowlist. The account's password,
+// sessions and devices pages are idp/account's (its Mount).
 func (s *Server) policyRoutes(mux web.Mux) {
 	L := s.legacy
 	mux.Page("GET /t/{tenant}/login/forgot", "password_forgot", L(s.forgotPage))
@@ -12,12 +12,4 @@ func (s *Server) policyRoutes(mux web.Mux) {
 	mux.Page("GET /t/{tenant}/login/reset", "password_reset", L(s.resetPage))
 	mux.Page("POST /t/{tenant}/login/reset", "password_reset", L(s.resetSubmit))
 	mux.Page("POST /t/{tenant}/login/password-change", "password_expired", L(s.expiredChangeSubmit))
-	mux.Page("GET /t/{tenant}/account/password", "account_password", L(s.accountPasswordPage))
-	mux.Page("POST /t/{tenant}/account/password", "account_password", L(s.sensitive(s.accountPasswordSubmit)))
-	mux.Page("GET /t/{tenant}/account/sessions", "account_sessions", L(s.sessionsPage))
-	mux.Page("POST /t/{tenant}/account/sessions/end", "account_sessions", L(s.sessionEnd))
-	mux.Page("GET /t/{tenant}/account/devices", "account_devices", L(s.devicesPage))
-	mux.Page("POST /t/{tenant}/account/devices", "account_devices", L(s.devicesSubmit)) // block, forget
-	mux.Page("POST /t/{tenant}/account/devices/unblock", "account_devices", L(s.sensitive(s.devicesUnblock)))
-	mux.Page("POST /t/{tenant}/account/sessions/end-others", "account_sessions", L(s.sessionEndOthers))
 }

@@ -18,6 +18,10 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /readyz", http.HandlerFunc(s.ready))
 	mux.Handle("GET /metrics", s.metrics.Handler())
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(s.pages.Static)))
+	// Dev only: what the server would have sent (idp/web's outbox page).
+	if s.dev && s.outbox != nil {
+		mux.Handle("GET /dev/outbox", s.pages.Outbox(s.outbox))
+	}
 
 	// The OpenID provider: discovery, keys, authorize, token, introspection,
 	// userinfo, revocation, end_session and the "Signed out" page (idp/op).
@@ -30,26 +34,25 @@ func (s *Server) Handler() http.Handler {
 	mux.Page("POST /t/{tenant}/login", "login", L(s.loginSubmit))
 	mux.Page("GET /t/{tenant}/setup", "setup", L(s.setupPage))
 	mux.Page("POST /t/{tenant}/setup", "setup", L(s.setupSubmit))
-	mux.Page("GET /t/{tenant}/account", "account", L(s.accountPage))
-	mux.Page("POST /t/{tenant}/account/logout", "account", L(s.accountLogout))
 
-	// Access policies: password reset and change, the sessions page.
+	// Access policies: password reset, the expired-password step.
 	s.policyRoutes(mux)
 
-	// Federation: sign in with an upstream connection, prove and link,
-	// connected accounts. The callback is a cross-site GET redirect.
+	// Federation: sign in with an upstream connection, prove and link. The
+	// callback is a cross-site GET redirect (it also finishes an account's
+	// connect).
 	mux.Page("POST /t/{tenant}/login/federated/{connection_id}/start", "federated_start", L(s.fedStart))
 	mux.Page("GET /t/{tenant}/login/federated/{connection_id}/callback", "federated_callback", L(s.fedCallback))
 	mux.Page("POST /t/{tenant}/login/federated/{connection_id}/link", "federated_link", L(s.fedLinkSubmit))
 	mux.Page("POST /t/{tenant}/login/federated/{connection_id}/link/send", "federated_link", L(s.fedLinkSend))
 	mux.Page("POST /t/{tenant}/login/federated/{connection_id}/link/webauthn/begin", "federated_link", L(s.fedLinkWebAuthnBegin))
 	mux.Page("POST /t/{tenant}/login/federated/{connection_id}/link/webauthn/finish", "federated_link", L(s.fedLinkWebAuthnFinish))
-	mux.Page("GET /t/{tenant}/account/connections", "account_connections", L(s.accountConnections))
-	mux.Page("POST /t/{tenant}/account/connections/{connection_id}/connect", "account_connections", L(s.sensitive(s.accountConnect)))
-	mux.Page("POST /t/{tenant}/account/connections/disconnect", "account_connections", L(s.sensitive(s.accountDisconnect)))
-	// Second factors (mfa_routes.go): the login step, passkeys, the account
-	// security page and, with --dev, the outbox.
+	// Second factors (mfa_routes.go): the login step and passkeys.
 	s.mfaRoutes(mux)
+
+	// The account pages, every /t/{tenant}/account route, each sensitive
+	// one behind the guard in idp/account's own table.
+	s.account.Mount(mux)
 
 	s.routePatterns = mux.patterns
 	return (&web.Middleware{Proxies: s.proxies, Log: s.log, Dev: s.dev}).Wrap(mux.mux)

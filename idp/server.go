@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse-idp/gatehouse/idp/account"
 	"github.com/gatehouse-idp/gatehouse/idp/admin"
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/factors"
@@ -108,6 +109,8 @@ type Server struct {
 	upstream *upstream.Service // upstream connectors and the federation flow
 	factors  *factors.Service  // second factors and the credential guard
 
+	account *account.Handler // the self-service pages (account_wiring.go)
+
 	outbox *notify.Outbox // dev only
 	locate LocationFunc   // never nil after New
 
@@ -181,7 +184,7 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s.mailer = &mailer.Service{Sender: o.EmailSender, Templates: tmpl, Tenants: s.tenants, Clock: o.Clock, Logger: o.Logger,
-		Hold: holdMail}
+		Hold: account.HoldMail}
 	s.sessions = &session.Service{
 		Store: o.Store, Tenants: s.tenants, Keys: s.keys, Audit: s.auditor, Log: o.Logger, Clock: o.Clock, Rand: o.Rand,
 		CookieKey: o.Sealer.Derive("gatehouse/session-cookie/v1"), Dev: o.Dev,
@@ -201,6 +204,7 @@ func New(o Options) (*Server, error) {
 	s.manage = &manage.Service{Store: o.Store, Tenants: s.tenants, Keys: s.keys, Hasher: o.Hasher, Sessions: s.sessions,
 		Upstream: s.upstream, Audit: s.auditor, Clock: o.Clock, Rand: o.Rand, TenantURL: s.tenantURL, Locate: s.locate,
 		ResetFactors: s.factors.ResetMFA, ClearFailures: s.factors.ClearFailures}
+	s.account = s.newAccount()
 	s.admin = s.newAdmin()
 	return s, nil
 }

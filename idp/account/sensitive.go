@@ -1,4 +1,4 @@
-package idp
+package account
 
 import (
 	"context"
@@ -19,9 +19,9 @@ import (
 // The sensitive-action guard. Every account action that adds,
 // reveals or removes a credential or a way in is mounted as
 //
-//	s.sensitive(handler)
+//	h.sensitive(handler)
 //
-// in the route table (mfa_routes.go, policy_routes.go, routes.go), so the
+// in the route table (Mount, routes.go), so the
 // security level of a route is visible where the route is. The guard
 //
 //   - finds the signed-in user (or starts a sign-in),
@@ -106,12 +106,12 @@ func sensitiveFreshness(now time.Time, sess *store.Session, h factors.Holdings) 
 }
 
 // sessionFreshness loads what the verdict needs and returns it.
-func (s *Server) sessionFreshness(ctx context.Context, p *tenantProvider, u *store.User, sess *store.Session) (freshness, error) {
-	h, err := s.factors.Holdings(ctx, p.tenant.ID, u.ID, s.factors.TenantPolicy(ctx, p.tenant))
+func (h *Handler) sessionFreshness(ctx context.Context, t *store.Tenant, u *store.User, sess *store.Session) (freshness, error) {
+	held, err := h.Factors.Holdings(ctx, t.ID, u.ID, h.Factors.TenantPolicy(ctx, t))
 	if err != nil {
 		return freshness{}, err
 	}
-	return sensitiveFreshness(s.clock(), sess, h), nil
+	return sensitiveFreshness(h.Clock(), sess, held), nil
 }
 
 // guardReply is how the guard answers a refused request.
@@ -149,33 +149,33 @@ func guardedOp(ctx context.Context) *sensitiveOp {
 }
 
 // sensitive wraps an account handler with the guard (see the top of file).
-func (s *Server) sensitive(h func(http.ResponseWriter, *http.Request, *tenantProvider), reply ...guardReply) func(http.ResponseWriter, *http.Request, *tenantProvider) {
+func (h *Handler) sensitive(next web.TenantHandler, reply ...guardReply) web.TenantHandler {
 	asJSON := len(reply) > 0 && reply[0] == replyJSON
-	return func(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
-		u, sess, ok := s.accountUser(w, r, p)
+	return func(w http.ResponseWriter, r *http.Request, t *store.Tenant) {
+		u, sess, ok := h.accountUser(w, r, t)
 		if !ok {
 			return
 		}
 		ctx := r.Context()
-		v, err := s.sessionFreshness(ctx, p, u, sess)
+		v, err := h.sessionFreshness(ctx, t, u, sess)
 		if err != nil {
-			s.pages.Unavailable(w, r, "account: sensitive guard", err)
+			h.Pages.Unavailable(w, r, "account: sensitive guard", err)
 			return
 		}
 		if !v.OK {
-			s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.AccountSensitiveRefused, UserID: u.ID, SessionID: sess.ID,
+			h.Audit.Record(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.AccountSensitiveRefused, UserID: u.ID, SessionID: sess.ID,
 				Detail: map[string]string{"route": r.Pattern, "reason": v.Reason}})
-			s.refuseSensitive(w, r, p, v, asJSON)
+			h.refuseSensitive(w, r, t, v, asJSON)
 			return
 		}
 		op := &sensitiveOp{u: u, sess: sess, verdict: v}
-		h(w, r.WithContext(context.WithValue(ctx, sensitiveKey{}, op)), p)
-		s.finishSensitive(ctx, p, r.Pattern, op)
+		next(w, r.WithContext(context.WithValue(ctx, sensitiveKey{}, op)), t)
+		h.finishSensitive(ctx, t, r.Pattern, op)
 	}
 }
 
 // refuseSensitive is the guard's "confirm it's you" answer.
-func (s *Server) refuseSensitive(w http.ResponseWriter, r *http.Request, p *tenantProvider, v freshness, asJSON bool) {
+func (h *Handler) refuseSensitive(w http.ResponseWriter, r *http.Request, t *store.Tenant, v freshness, asJSON bool) {
 	msg := "For your security, confirm it's you with your second sign-in method before changing how you sign in."
 	switch v.Reason {
 	case "stale":
@@ -188,15 +188,15 @@ func (s *Server) refuseSensitive(w http.ResponseWriter, r *http.Request, p *tena
 		return
 	}
 	// The fresh sign-in returns to the account page the action was on.
-	ret, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/t/"+p.tenant.Slug+"/account/"), "/")
-	s.renderPage(w, http.StatusForbidden, "confirm", &confirmData{pageData: pageData{Title: "Confirm it's you", TenantName: p.tenant.Name,
-		Message: msg, Action: s.securityURL(p) + "/reauth", Back: s.tenantURL(p.tenant.Slug) + "/account", BackLabel: "Back to your account"},
+	ret, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/t/"+t.Slug+"/account/"), "/")
+	h.Pages.Render(w, http.StatusForbidden, "confirm", &confirmData{Page: web.Page{Title: "Confirm it's you", TenantName: t.Name,
+		Message: msg, Action: h.securityURL(t) + "/reauth", Back: h.TenantURL(t.Slug) + "/account", BackLabel: "Back to your account"},
 		Return: ret})
 }
 
 // confirmData is the guard's page: the reauth form and where it returns.
 type confirmData struct {
-	pageData
+	web.Page
 	Return string
 }
 
@@ -206,20 +206,20 @@ var reauthReturns = []string{"security", "connections", "password", "devices"}
 
 // sensitiveDone reports that the guarded request completed action (detail:
 // what it was about, for the email: a factor's label, a connection's name).
-func (s *Server) sensitiveDone(r *http.Request, a sensitiveAction, detail string) {
+func (h *Handler) sensitiveDone(r *http.Request, a sensitiveAction, detail string) {
 	op := guardedOp(r.Context())
 	if op == nil {
-		panic("sensitiveDone outside the sensitive guard: mount the route with s.sensitive")
+		panic("sensitiveDone outside the sensitive guard: mount the route with h.sensitive")
 	}
 	op.mu.Lock()
 	op.action, op.detail = &a, detail
 	op.mu.Unlock()
 }
 
-// holdMail keeps a notice an action sends inside a guarded request, to be
+// HoldMail keeps a notice an action sends inside a guarded request, to be
 // sent as (or folded into) the action's one email. It reports false outside
-// the guard. It is the mailer's Hold (idp.New).
-func holdMail(ctx context.Context, kind string, values map[string]any) bool {
+// the guard. It is the mailer's Hold (idp.New wires it).
+func HoldMail(ctx context.Context, kind string, values map[string]any) bool {
 	op := guardedOp(ctx)
 	if op == nil {
 		return false
@@ -234,7 +234,7 @@ func holdMail(ctx context.Context, kind string, values map[string]any) bool {
 // it: the action's own notice when it sent exactly one (factor_added,
 // factor_removed, password_changed), else the account-change email naming
 // the action (a phone change sends both added and removed: one email).
-func (s *Server) finishSensitive(ctx context.Context, p *tenantProvider, route string, op *sensitiveOp) {
+func (h *Handler) finishSensitive(ctx context.Context, t *store.Tenant, route string, op *sensitiveOp) {
 	op.mu.Lock()
 	defer op.mu.Unlock()
 	if op.action == nil && len(op.mails) == 0 {
@@ -244,23 +244,32 @@ func (s *Server) finishSensitive(ctx context.Context, p *tenantProvider, route s
 	if op.action != nil {
 		name = op.action.Name
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.AccountSensitive, UserID: op.u.ID, SessionID: op.sess.ID,
+	h.Audit.Record(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.AccountSensitive, UserID: op.u.ID, SessionID: op.sess.ID,
 		Detail: map[string]string{"action": name, "freshness": op.verdict.Reason}})
 	if len(op.mails) == 1 { // the action's own notice names it (factor_added, password_changed...)
 		m := op.mails[0]
-		s.mailer.SendValues(ctx, p.tenant, op.u, m.kind, m.values)
+		h.Mailer.SendValues(ctx, t, op.u, m.kind, m.values)
 		return
 	}
 	a := actAccountChanged // several notices and no action reported
 	if op.action != nil {
 		a = *op.action
 	}
-	s.notifyAction(ctx, p.tenant, op.u, a, op.detail)
+	h.notifyAction(ctx, t, op.u, a, op.detail)
+}
+
+// Connected tells the user that an upstream account of connection (with
+// email, "" when the upstream shared none) was connected to theirs: the
+// action's one email. A connect is started here behind the guard but
+// completes on the sign-in side's federated callback, outside any guarded
+// request, so the root wires this into that callback.
+func (h *Handler) Connected(ctx context.Context, t *store.Tenant, u *store.User, connection, email string) {
+	h.notifyAction(ctx, t, u, actConnected, connection+accountSuffix(email))
 }
 
 // notifyAction emails the user that action a happened on their account
 // (outside a guarded request: ctx must not carry an operation, else the
 // mail would be held for it).
-func (s *Server) notifyAction(ctx context.Context, t *store.Tenant, u *store.User, a sensitiveAction, detail string) {
-	s.mailer.Notify(ctx, t, u, mailer.AccountChanged, map[string]any{"Action": a.Label, "Detail": detail})
+func (h *Handler) notifyAction(ctx context.Context, t *store.Tenant, u *store.User, a sensitiveAction, detail string) {
+	h.Mailer.Notify(ctx, t, u, mailer.AccountChanged, map[string]any{"Action": a.Label, "Detail": detail})
 }

@@ -1,6 +1,7 @@
-package idp
+package account
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -50,5 +51,23 @@ func TestSensitiveFreshness(t *testing.T) {
 		if got.OK != tt.ok || got.Reason != tt.why {
 			t.Errorf("%s: got %+v, want ok=%v %s", tt.name, got, tt.ok, tt.why)
 		}
+	}
+}
+
+// TestHoldMail: outside a guarded request a notice is not held (the mailer
+// sends it at once); inside one, every notice is kept for the action's one
+// email, in order.
+func TestHoldMail(t *testing.T) {
+	ctx := context.Background()
+	if HoldMail(ctx, "factor_added", nil) {
+		t.Fatal("a notice outside the guard was held")
+	}
+	op := &sensitiveOp{}
+	ctx = context.WithValue(ctx, sensitiveKey{}, op)
+	if !HoldMail(ctx, "factor_added", map[string]any{"Factor": "a"}) || !HoldMail(ctx, "factor_removed", nil) {
+		t.Fatal("a notice inside the guard was not held")
+	}
+	if len(op.mails) != 2 || op.mails[0].kind != "factor_added" || op.mails[1].kind != "factor_removed" {
+		t.Fatalf("held %+v", op.mails)
 	}
 }

@@ -1,0 +1,190 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
+	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/upstream"
+	"github.com/gatehouse-idp/gatehouse/idp/web"
+)
+
+// Connected accounts (/t/{tenant}/account/connections): the signed-in user
+// sees their links, connects another upstream account with a full upstream
+// round trip, and disconnects one. The round trip ends on the sign-in
+// side's federated callback (fedConnect), which links the account and
+// calls Connected for the action's one email.
+//
+// An explicit connect links whatever upstream account the user signs in
+// with, without comparing emails or requiring email_verified: the person
+// has just proved control of both accounts (the Gatehouse session and the
+// upstream sign-in), which is the proof the login-time linking asks for.
+// The connection's own rules (hosted domain, Entra tenants) still apply,
+// and an upstream account linked to someone else is refused.
+
+type linkRow struct {
+	Connection   string
+	ConnectionID string
+	Issuer       string
+	Subject      string
+	Email        string
+	LinkedAt     time.Time
+	LastUsedAt   time.Time
+	Disabled     bool
+}
+
+type connectionsPage struct {
+	web.Page
+	Links       []linkRow
+	Connectable []web.ConnectionButton
+}
+
+// Messages the page shows after an action (?done=...).
+var connectionMessages = map[string]string{
+	"connected":    "The account was connected. You can now sign in with it.",
+	"disconnected": "The account was disconnected.",
+	"already":      "That account was already connected to yours.",
+}
+
+func (h *Handler) accountConnections(w http.ResponseWriter, r *http.Request, t *store.Tenant) {
+	u, _, ok := h.accountUser(w, r, t)
+	if !ok {
+		return
+	}
+	h.renderConnections(w, r, t, u, http.StatusOK, connectionMessages[r.URL.Query().Get("done")], "")
+}
+
+func (h *Handler) renderConnections(w http.ResponseWriter, r *http.Request, t *store.Tenant, u *store.User, status int, msg, errMsg string) {
+	ctx := r.Context()
+	conns, err := h.Store.ListConnections(ctx, t.ID)
+	if err != nil {
+		h.Pages.Unavailable(w, r, "account: list connections", err)
+		return
+	}
+	links, err := h.Store.ListUserLinks(ctx, t.ID, u.ID)
+	if err != nil {
+		h.Pages.Unavailable(w, r, "account: list links", err)
+		return
+	}
+	byID := map[string]*store.Connection{}
+	for _, c := range conns {
+		byID[c.ID] = c
+	}
+	base := h.TenantURL(t.Slug) + "/account/connections"
+	d := &connectionsPage{Page: web.Page{Title: "Connected accounts", TenantName: t.Name, Message: msg,
+		Error: errMsg, Action: base, Back: h.TenantURL(t.Slug) + "/account", BackLabel: "Back to your account"}}
+	linked := map[string]bool{}
+	for _, l := range links {
+		c := byID[l.ConnectionID]
+		if c == nil { // removed between the two reads
+			continue
+		}
+		d.Links = append(d.Links, linkRow{Connection: c.Name, ConnectionID: l.ConnectionID, Issuer: l.Issuer,
+			Subject: l.Subject, Email: l.Email, LinkedAt: l.CreatedAt, LastUsedAt: l.LastUsedAt, Disabled: !c.Enabled})
+		linked[l.ConnectionID] = true
+	}
+	for _, c := range conns {
+		if c.Enabled && !linked[c.ID] {
+			d.Connectable = append(d.Connectable, web.ConnectionButton{Label: "Connect " + c.Name, Action: base + "/" + c.ID + "/connect"})
+			if o := upstream.Origin(c); o != "" {
+				d.FormActions = append(d.FormActions, o)
+			}
+		}
+	}
+	h.Pages.Render(w, status, "connections", d)
+}
+
+// accountConnect starts the upstream round trip that links to the
+// signed-in user.
+func (h *Handler) accountConnect(w http.ResponseWriter, r *http.Request, t *store.Tenant) {
+	u, sess, ok := h.accountUser(w, r, t)
+	if !ok {
+		return
+	}
+	connID := r.PathValue("connection_id")
+	f, err := h.Upstream.NewFlow(upstream.FlowConnect, connID)
+	if err != nil {
+		h.Pages.Unavailable(w, r, "account: new flow", err)
+		return
+	}
+	f.UserID, f.SessionID = u.ID, sess.ID
+	c, err := h.Upstream.EnabledConnection(r.Context(), t, connID)
+	if err != nil {
+		h.renderConnections(w, r, t, u, http.StatusNotFound, "", "This sign-in option is not available.")
+		return
+	}
+	h.RedirectUpstream(w, r, t, c, f)
+}
+
+// accountDisconnect removes one of the user's links, unless it is the
+// account's last way to sign in.
+func (h *Handler) accountDisconnect(w http.ResponseWriter, r *http.Request, t *store.Tenant) {
+	u, _, ok := h.accountUser(w, r, t)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	if err := r.ParseForm(); err != nil {
+		h.Pages.Error(w, http.StatusBadRequest, "Invalid request", "The form could not be read.")
+		return
+	}
+	connID, iss, sub := r.PostForm.Get("connection_id"), r.PostForm.Get("issuer"), r.PostForm.Get("subject")
+	links, err := h.Store.ListUserLinks(ctx, t.ID, u.ID)
+	if err != nil {
+		h.Pages.Unavailable(w, r, "account: list links", err)
+		return
+	}
+	var target *store.Link
+	otherWays := 0
+	for _, l := range links {
+		if l.ConnectionID == connID && l.Issuer == iss && l.Subject == sub {
+			target = l
+			continue
+		}
+		if c, err := h.Store.ConnectionByID(ctx, t.ID, l.ConnectionID); err == nil && c.Enabled {
+			otherWays++
+		}
+	}
+	if target == nil {
+		h.renderConnections(w, r, t, u, http.StatusNotFound, "", "That connected account was not found.")
+		return
+	}
+	if u.PasswordHash == "" && otherWays == 0 {
+		h.Audit.Record(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.FederationRefused, UserID: u.ID,
+			Detail: map[string]string{"reason": "last_sign_in_method", "connection_id": connID}})
+		h.renderConnections(w, r, t, u, http.StatusConflict, "",
+			"This is the only way you can sign in, so it cannot be disconnected. Set a password or connect another account first.")
+		return
+	}
+	if err := h.Store.DeleteLink(ctx, t.ID, u.ID, connID, iss, sub); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			h.renderConnections(w, r, t, u, http.StatusNotFound, "", "That connected account was not found.")
+			return
+		}
+		h.Pages.Unavailable(w, r, "account: delete link", err)
+		return
+	}
+	h.Audit.Record(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.FederationUnlink, UserID: u.ID,
+		Detail: map[string]string{"connection_id": connID, "issuer": iss, "subject": sub, "via": "account"}})
+	h.sensitiveDone(r, actDisconnected, h.connectionLabel(ctx, t, connID, target.Email))
+	http.Redirect(w, r, h.TenantURL(t.Slug)+"/account/connections?done=disconnected", http.StatusSeeOther)
+}
+
+// connectionLabel is "Okta (alice@example.com)" for a link's email, or the
+// connection id when the connection is gone.
+func (h *Handler) connectionLabel(ctx context.Context, t *store.Tenant, connID, email string) string {
+	if c, err := h.Store.ConnectionByID(ctx, t.ID, connID); err == nil {
+		return c.Name + accountSuffix(email)
+	}
+	return connID + accountSuffix(email)
+}
+
+func accountSuffix(email string) string {
+	if email == "" {
+		return ""
+	}
+	return " (" + email + ")"
+}
