@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/gatehouse-idp/gatehouse/federation"
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/upstream"
@@ -114,59 +113,7 @@ func (s *Server) accountConnect(w http.ResponseWriter, r *http.Request, p *tenan
 		s.renderConnections(w, r, p, u, http.StatusNotFound, "", "This sign-in option is not available.")
 		return
 	}
-	s.redirectUpstream(w, r, p, c, f)
-}
-
-// fedConnect links a verified upstream identity to the user who started
-// the connect, if that user is still the one signed in.
-func (s *Server) fedConnect(w http.ResponseWriter, r *http.Request, p *tenantProvider, f *upstream.Flow, c *store.Connection, id federation.Identity) {
-	ctx := r.Context()
-	sess, _ := s.sessions.Current(r, p.tenant)
-	if sess == nil || sess.ID != f.SessionID || sess.UserID != f.UserID {
-		s.fedRefuse(w, r, p, f, c.ID, http.StatusForbidden, "session_changed",
-			"You are no longer signed in as the account that started connecting. Sign in and try again.", nil)
-		return
-	}
-	u, err := s.store.UserByID(ctx, p.tenant.ID, f.UserID)
-	if err != nil || u.Disabled {
-		s.fedRefuse(w, r, p, f, c.ID, http.StatusForbidden, "user_disabled", "This account cannot be changed.", err)
-		return
-	}
-	if id.Issuer == "" || id.Subject == "" {
-		s.fedRefuse(w, r, p, f, c.ID, http.StatusBadGateway, "incomplete_identity",
-			c.Name+" did not identify your account. Please try again.", federation.ErrIncompleteIdentity)
-		return
-	}
-	base := s.tenantURL(p.tenant.Slug) + "/account/connections"
-	switch l, err := s.store.LinkByKey(ctx, p.tenant.ID, c.ID, id.Issuer, id.Subject); {
-	case err == nil && l.UserID == u.ID:
-		http.Redirect(w, r, base+"?done=already", http.StatusSeeOther)
-		return
-	case err == nil:
-		s.fedRefuse(w, r, p, f, c.ID, http.StatusConflict, "linked_to_other_user",
-			"This "+c.Name+" account is already connected to another account here.", nil)
-		return
-	case !errors.Is(err, store.ErrNotFound):
-		s.pages.Unavailable(w, r, "account: load link", err)
-		return
-	}
-	la, err := s.localAccount(ctx, p, c, u)
-	if err != nil {
-		s.pages.Unavailable(w, r, "account: load links", err)
-		return
-	}
-	if la.LinkedOnConnection {
-		s.fedRefuse(w, r, p, f, c.ID, http.StatusConflict, "already_linked",
-			"Your account is already connected to a "+c.Name+" account. Disconnect it first.", federation.ErrAlreadyLinked)
-		return
-	}
-	if !s.createLink(w, r, p, f, c, u, id.Issuer, id.Subject, id.Email, "account") {
-		return
-	}
-	// The connect was started behind the sensitive guard; it completes here,
-	// on the upstream's redirect, so this is where the user is told.
-	s.notifyAction(ctx, p.tenant, u, actConnected, c.Name+accountSuffix(id.Email))
-	http.Redirect(w, r, base+"?done=connected", http.StatusSeeOther)
+	s.login.RedirectUpstream(w, r, p.tenant, c, f)
 }
 
 // accountDisconnect removes one of the user's links, unless it is the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/web"
@@ -81,24 +80,6 @@ func (s *Server) createBoundAuthRequest(w http.ResponseWriter, r *http.Request, 
 func (s *Server) boundToBrowser(r *http.Request, t *store.Tenant, ar *store.AuthRequest) bool {
 	v, ok := s.browserLoginBinding(r, t)
 	return ok && len(ar.BrowserBinding) > 0 && seal.EqualHash(ar.BrowserBinding, seal.HashToken(v))
-}
-
-// loadPendingRequest returns an auth request of the tenant that is still
-// waiting for its login and was started by this browser. Every handler of
-// the login transaction loads its request here (TestLoginBoundToBrowser).
-func (s *Server) loadPendingRequest(r *http.Request, p *tenantProvider, id string) (*store.AuthRequest, bool) {
-	if id == "" || len(id) > 64 {
-		return nil, false
-	}
-	ar, err := s.store.AuthRequestByID(r.Context(), p.tenant.ID, id)
-	if err != nil || ar.Done || !s.clock().Before(ar.ExpiresAt) {
-		return nil, false
-	}
-	if !s.boundToBrowser(r, p.tenant, ar) {
-		s.audit(r.Context(), &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.LoginRequestForeignBrowser, ClientID: ar.ClientID})
-		return nil, false
-	}
-	return ar, true
 }
 
 // httpRequest is the HTTP request behind a zitadel storage callback.

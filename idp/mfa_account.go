@@ -226,7 +226,7 @@ func (s *Server) renderEnrolling(w http.ResponseWriter, r *http.Request, p *tena
 	var qr template.URL
 	var secret string
 	if f.Kind == store.FactorTOTP {
-		if err := s.totpView(p.tenant, sc.u, f, &qr, &secret); err != nil {
+		if err := s.factors.TOTPView(p.tenant, sc.u, f, &qr, &secret); err != nil {
 			s.pages.Unavailable(w, r, "account: totp view", err)
 			return
 		}

@@ -2,125 +2,17 @@ package idp
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"net/http"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/manage"
-	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
-// Changing a password: the expired-password step of sign-in and the
-// account page /t/{tenant}/account/password.
-//
-// The expired step sits between the primary method and finishPrimary: the
-// user proved the old password, so the step asks only for a new one. Its
-// form carries a step value binding the auth request, the user and a
-// deadline under a MAC keyed from the master key; the request itself must
-// still be pending, so once the sign-in completes the value is worthless.
-
-func (s *Server) stepMAC(payload string) string {
-	m := hmac.New(sha256.New, s.sealer.Derive("gatehouse/password-step/v1"))
-	m.Write([]byte(payload))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
-// stepValue binds the expired-password step to the request and the user.
-func (s *Server) stepValue(tenantID, arID, userID string, exp time.Time) string {
-	payload := tenantID + "." + arID + "." + userID + "." + strconv.FormatInt(exp.Unix(), 10)
-	return base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." + s.stepMAC(payload)
-}
-
-// checkStep returns the user id the step value was issued for.
-func (s *Server) checkStep(v, tenantID, arID string) (string, bool) {
-	enc, mac, ok := strings.Cut(v, ".")
-	if !ok || len(v) > 512 {
-		return "", false
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(enc)
-	if err != nil {
-		return "", false
-	}
-	payload := string(raw)
-	if !hmac.Equal([]byte(mac), []byte(s.stepMAC(payload))) {
-		return "", false
-	}
-	parts := strings.Split(payload, ".")
-	if len(parts) != 4 || parts[0] != tenantID || parts[1] != arID {
-		return "", false
-	}
-	exp, err := strconv.ParseInt(parts[3], 10, 64)
-	if err != nil || !s.clock().Before(time.Unix(exp, 0)) {
-		return "", false
-	}
-	return parts[2], true
-}
-
-// startExpiredChange shows the "choose a new password" step instead of
-// completing the sign-in.
-func (s *Server) startExpiredChange(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest, u *store.User, _ []policy.Method) {
-	s.audit(r.Context(), &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.LoginPasswordExpired, UserID: u.ID, ClientID: ar.ClientID})
-	step := s.stepValue(p.tenant.ID, ar.ID, u.ID, s.clock().Add(stepTTL))
-	s.renderExpired(w, r.Context(), p, ar, u.Email, step, http.StatusOK, "")
-}
-
-func (s *Server) renderExpired(w http.ResponseWriter, ctx context.Context, p *tenantProvider, ar *store.AuthRequest, email, step string, status int, errMsg string) {
-	d := &web.PasswordPage{Page: web.Page{Title: "Choose a new password", TenantName: p.tenant.Name,
-		Action: s.tenantURL(p.tenant.Slug) + "/login/password-change", AuthRequestID: ar.ID, Email: email, Error: errMsg,
-		Message: "Your password has expired. Choose a new one to finish signing in."},
-		Step: step, Rules: manage.RulesText(manage.PasswordPolicy(s.tenantSettings(ctx, p)))}
-	s.renderPage(w, status, "password", d)
-}
-
-// expiredChangeSubmit saves the new password and finishes the sign-in.
-func (s *Server) expiredChangeSubmit(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
-	ctx := r.Context()
-	if err := r.ParseForm(); err != nil {
-		s.renderError(w, r, http.StatusBadRequest, "Invalid request", "The form could not be read.")
-		return
-	}
-	ar, ok := s.loadPendingRequest(r, p, r.PostForm.Get("id"))
-	if !ok {
-		s.expiredLogin(w, r)
-		return
-	}
-	step := r.PostForm.Get("step")
-	uid, ok := s.checkStep(step, p.tenant.ID, ar.ID)
-	if !ok {
-		s.renderError(w, r, http.StatusBadRequest, "Sign-in expired", "This step expired. Go back to your application and sign in again.")
-		return
-	}
-	u, err := s.store.UserByID(ctx, p.tenant.ID, uid)
-	if err != nil || u.Disabled {
-		s.expiredLogin(w, r)
-		return
-	}
-	pw, confirm := r.PostForm.Get("password"), r.PostForm.Get("confirm")
-	if msg := manage.NewPasswordInputProblem(pw, confirm); msg != "" {
-		s.renderExpired(w, ctx, p, ar, u.Email, step, http.StatusBadRequest, msg)
-		return
-	}
-	err = s.passwords.Change(ctx, p.tenant, u, pw, manage.PasswordChange{Via: "expired"})
-	if msg := manage.Rejection(err); msg != "" {
-		s.renderExpired(w, ctx, p, ar, u.Email, step, http.StatusBadRequest, msg)
-		return
-	}
-	if err != nil {
-		s.pages.Unavailable(w, r, "expired password: change", err)
-		return
-	}
-	s.finishPrimary(w, r, p, ar, u, []policy.Method{policy.MethodPassword})
-}
-
-// ---- account page ----
+// The account page /t/{tenant}/account/password: changing a password from
+// a signed-in browser. The expired-password step of sign-in is idp/login's.
 
 func (s *Server) accountPasswordData(p *tenantProvider, u *store.User, ctx context.Context, status string, errMsg string) *web.PasswordPage {
 	base := s.tenantURL(p.tenant.Slug) + "/account"
@@ -179,5 +71,7 @@ func (s *Server) accountPasswordSubmit(w http.ResponseWriter, r *http.Request, p
 	s.renderAccount(w, http.StatusOK, "account", p, u, sess, "Your password was changed. Your other sessions were signed out.")
 }
 
-// stepTTL bounds the expired-password step of a sign-in.
-const stepTTL = 10 * time.Minute
+// tenantSettings is p's tenant's current settings (currentTenant).
+func (s *Server) tenantSettings(ctx context.Context, p *tenantProvider) store.TenantSettings {
+	return s.currentTenant(ctx, p).Settings
+}

@@ -2,16 +2,12 @@ package idp
 
 import "github.com/gatehouse-idp/gatehouse/idp/web"
 
-// policyRoutes mounts the access-policy pages. Every page is
+// policyRoutes mounts the account's access-policy pages (password reset and
+// the expired-password step are idp/login's). Every page is
 // behind the tenant's sign-in IP allowlist; s.sensitive marks the account
 // actions that change or restore a way in (sensitive.go).
 func (s *Server) policyRoutes(mux web.Mux) {
 	L := s.legacy
-	mux.Page("GET /t/{tenant}/login/forgot", "password_forgot", L(s.forgotPage))
-	mux.Page("POST /t/{tenant}/login/forgot", "password_forgot", L(s.forgotSubmit))
-	mux.Page("GET /t/{tenant}/login/reset", "password_reset", L(s.resetPage))
-	mux.Page("POST /t/{tenant}/login/reset", "password_reset", L(s.resetSubmit))
-	mux.Page("POST /t/{tenant}/login/password-change", "password_expired", L(s.expiredChangeSubmit))
 	mux.Page("GET /t/{tenant}/account/password", "account_password", L(s.accountPasswordPage))
 	mux.Page("POST /t/{tenant}/account/password", "account_password", L(s.sensitive(s.accountPasswordSubmit)))
 	mux.Page("GET /t/{tenant}/account/sessions", "account_sessions", L(s.sessionsPage))

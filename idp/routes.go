@@ -42,10 +42,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Form("POST /t/{tenant}/end_session/confirm", "end_session", oauth(kindEndSession, s.endSessionConfirm))
 
 	// Pages.
-	mux.Page("GET /t/{tenant}/login", "login", L(s.loginPage))
-	mux.Page("POST /t/{tenant}/login", "login", L(s.loginSubmit))
-	mux.Page("GET /t/{tenant}/setup", "setup", L(s.setupPage))
-	mux.Page("POST /t/{tenant}/setup", "setup", L(s.setupSubmit))
+	// The sign-in transaction (idp/login): /login…, /setup.
+	s.login.Mount(mux)
 	mux.Endpoint("GET /t/{tenant}/logged-out", "logged_out", L(s.loggedOut))
 	mux.Page("GET /t/{tenant}/account", "account", L(s.accountPage))
 	mux.Page("POST /t/{tenant}/account/logout", "account", L(s.accountLogout))
@@ -53,19 +51,13 @@ func (s *Server) Handler() http.Handler {
 	// Access policies: password reset and change, the sessions page.
 	s.policyRoutes(mux)
 
-	// Federation: sign in with an upstream connection, prove and link,
-	// connected accounts. The callback is a cross-site GET redirect.
-	mux.Page("POST /t/{tenant}/login/federated/{connection_id}/start", "federated_start", L(s.fedStart))
-	mux.Page("GET /t/{tenant}/login/federated/{connection_id}/callback", "federated_callback", L(s.fedCallback))
-	mux.Page("POST /t/{tenant}/login/federated/{connection_id}/link", "federated_link", L(s.fedLinkSubmit))
-	mux.Page("POST /t/{tenant}/login/federated/{connection_id}/link/send", "federated_link", L(s.fedLinkSend))
-	mux.Page("POST /t/{tenant}/login/federated/{connection_id}/link/webauthn/begin", "federated_link", L(s.fedLinkWebAuthnBegin))
-	mux.Page("POST /t/{tenant}/login/federated/{connection_id}/link/webauthn/finish", "federated_link", L(s.fedLinkWebAuthnFinish))
+	// Connected accounts: the connect's upstream round trip returns
+	// through idp/login's federated callback.
 	mux.Page("GET /t/{tenant}/account/connections", "account_connections", L(s.accountConnections))
 	mux.Page("POST /t/{tenant}/account/connections/{connection_id}/connect", "account_connections", L(s.sensitive(s.accountConnect)))
 	mux.Page("POST /t/{tenant}/account/connections/disconnect", "account_connections", L(s.sensitive(s.accountDisconnect)))
-	// Second factors (mfa_routes.go): the login step, passkeys, the account
-	// security page and, with --dev, the outbox.
+	// Second factors (mfa_routes.go): the account security page and, with
+	// --dev, the outbox.
 	s.mfaRoutes(mux)
 
 	s.routePatterns = mux.patterns

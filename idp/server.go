@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/keys"
+	"github.com/gatehouse-idp/gatehouse/idp/login"
 	"github.com/gatehouse-idp/gatehouse/idp/mailer"
 	"github.com/gatehouse-idp/gatehouse/idp/manage"
 	"github.com/gatehouse-idp/gatehouse/idp/notify"
@@ -61,7 +62,7 @@ type Options struct {
 	EmailSender        notify.EmailSender
 	SMSSenders         map[string]notify.SMSSender
 	DefaultSMSProvider string
-	Locate             LocationFunc
+	Locate             login.LocationFunc
 	Outbox             *notify.Outbox
 	OTPRules           *otp.Rules
 	// WebAuthnRPID is the passkey relying-party id: the host of PublicURL
@@ -102,8 +103,9 @@ type Server struct {
 	upstream *upstream.Service // upstream connectors and the federation flow
 	factors  *factors.Service  // second factors and the credential guard
 
+	login *login.Handler // the sign-in transaction (idp/login)
+
 	outbox *notify.Outbox // dev only
-	locate LocationFunc   // never nil after New
 
 	routePatterns []string // mounted by Handler (route_table.go)
 }
@@ -158,10 +160,6 @@ func New(o Options) (*Server, error) {
 		proxies:   proxies,
 		pages:     pg,
 		outbox:    o.Outbox,
-		locate:    o.Locate,
-	}
-	if s.locate == nil {
-		s.locate = networkLocation
 	}
 	s.gate = &web.IPGate{Pages: pg, Log: o.Logger, Refused: s.refuseIP}
 	s.upstream = &upstream.Service{Store: o.Store, Sealer: o.Sealer, HTTP: o.UpstreamHTTPClient, Clock: o.Clock, Rand: o.Rand,
@@ -189,6 +187,7 @@ func New(o Options) (*Server, error) {
 	if s.factors, err = s.newFactors(o); err != nil {
 		return nil, err
 	}
+	s.login = s.newLogin(o)
 	return s, nil
 }
 

@@ -131,6 +131,6 @@ func (s *Server) locationOf(_ context.Context, ip string) string {
 	if err != nil {
 		return ""
 	}
-	_, label := s.locate(a)
+	_, label := s.login.LocationOf(a)
 	return label
 }
