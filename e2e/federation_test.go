@@ -153,7 +153,7 @@ func (e *env) refused(res fedResult, status int, reason, text string) {
 
 func (e *env) hasEvent(typ, key, val string) bool {
 	e.t.Helper()
-	evs, err := e.store.ListAuditEvents(context.Background(), e.acme.ID, store.AuditQuery{Type: typ, Limit: 1000})
+	evs, err := e.store.ListAuditEvents(context.Background(), e.acme.ID, store.AuditQuery{Types: []string{typ}, Limit: 1000})
 	if err != nil {
 		e.t.Fatal(err)
 	}

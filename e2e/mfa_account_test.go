@@ -187,7 +187,7 @@ func TestMFAAccountSecurity(t *testing.T) {
 				t.Errorf("no %s event", want)
 			}
 		}
-		evs, _ := e.store.ListAuditEvents(t.Context(), e.acme.ID, store.AuditQuery{UserID: e.agent().ID, Type: "mfa.factor.removed"})
+		evs, _ := e.store.ListAuditEvents(t.Context(), e.acme.ID, store.AuditQuery{UserID: e.agent().ID, Types: []string{"mfa.factor.removed"}})
 		if len(evs) != 3 || evs[0].IP == "" || evs[0].UserAgent == "" {
 			t.Fatalf("removal events: %d", len(evs))
 		}

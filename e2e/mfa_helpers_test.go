@@ -166,7 +166,7 @@ func (e *env) auditTypes(userID string) []string {
 }
 
 func storeQuery(userID, typ string) store.AuditQuery {
-	return store.AuditQuery{UserID: userID, Type: typ, Limit: 100}
+	return store.AuditQuery{UserID: userID, Types: []string{typ}, Limit: 100}
 }
 
 // withOutbox delivers every email and text message to a dev outbox, a new

@@ -85,7 +85,7 @@ func (e *env) metric(series string) string {
 // auditEvents returns acme's events of type typ, newest first.
 func (e *env) auditEvents(typ string) []*store.AuditEvent {
 	e.t.Helper()
-	evs, err := e.store.ListAuditEvents(context.Background(), e.acme.ID, store.AuditQuery{Type: typ, Limit: 500})
+	evs, err := e.store.ListAuditEvents(context.Background(), e.acme.ID, store.AuditQuery{Types: []string{typ}, Limit: 500})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -80,7 +80,7 @@ func TestConnectionManagement(t *testing.T) {
 	if !slices.Contains(types, audit.ConnectionCreated) || !slices.Contains(types, audit.ConnectionUpdated) {
 		t.Fatalf("audit: %v", types)
 	}
-	if evs, _ := s.store.ListAuditEvents(ctx, b.ID, store.AuditQuery{Type: audit.ConnectionUpdated}); len(evs) != 0 {
+	if evs, _ := s.store.ListAuditEvents(ctx, b.ID, store.AuditQuery{Types: []string{audit.ConnectionUpdated}}); len(evs) != 0 {
 		t.Fatal("bravo has alpha's events")
 	}
 }

@@ -24,6 +24,8 @@ type Metrics struct {
 	// performed, each behind a reservation (factors.Service.VerifyThrottled).
 	verifications *prometheus.CounterVec
 	policy        *policyMetrics // policy_metrics.go
+	// auditDeleted counts audit events removed by retention (sweeper.go).
+	auditDeleted prometheus.Counter
 }
 
 // NewMetrics registers the series on reg (a fresh registry with Go and
@@ -51,11 +53,14 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 		verifications: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gatehouse_credential_verifications_total", Help: "Password and second-factor checks performed, by kind (password, factor); each was reserved against the brute-force limits first.",
 		}, []string{"kind"}),
+		auditDeleted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gatehouse_audit_events_deleted_total", Help: "Audit events deleted because they were older than their tenant's retention.",
+		}),
 	}
 	for _, k := range []string{"password", "factor"} {
 		m.verifications.WithLabelValues(k)
 	}
-	reg.MustRegister(m.requests, m.latency, m.tokens, m.logins, m.verifications)
+	reg.MustRegister(m.requests, m.latency, m.tokens, m.logins, m.verifications, m.auditDeleted)
 	m.policy = newPolicyMetrics(reg)
 	return m
 }

@@ -8,6 +8,7 @@
 //	gatehouse keys rotate --tenant SLUG
 //	gatehouse connection add google|microsoft|oidc --tenant SLUG --client-id ID --client-secret-stdin ...
 //	gatehouse connection list|update|disable|enable|remove --tenant SLUG [ID]
+//	gatehouse audit list|verify|export|exports --tenant SLUG ...
 //
 // Every management command takes --json for scripts, and the same
 // configuration sources as serve (flags, GATEHOUSE_* environment, --config).
@@ -48,6 +49,10 @@ Commands:
   user unlock           clear a user's failed sign-in lock
   user devices          list, block, unblock or forget a user's browsers and locations
   session list|revoke   show or end a user's active sessions
+  audit list            the tenant's security log, newest first (--user, --type, --since, --until, --cursor)
+  audit verify          check the tenant's audit hash chain and name the first broken link
+  audit export          write a period of the log as JSON lines or CSV (--since, --until, --format, --out)
+  audit exports         the history of exports: who, when, which period
 
 Run 'gatehouse <command> -h' for the flags of a command.
 `
@@ -95,6 +100,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = sub(ctx, "ip-allowlist", rest, io, ipAllowlistCmds)
 	case "session": // policy_cmds.go
 		err = sub(ctx, "session", rest, io, sessionCmds)
+	case "audit": // audit_cmds.go
+		err = sub(ctx, "audit", rest, io, auditCmds)
 	case "keys":
 		err = sub(ctx, "keys", rest, io, map[string]func(context.Context, []string, *cmdIO) error{
 			"rotate": cmdKeysRotate})

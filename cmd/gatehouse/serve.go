@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"runtime/debug"
 	"time"
+
+	"github.com/gatehouse-idp/gatehouse/idp"
 )
 
 func cmdServe(ctx context.Context, args []string, io *cmdIO) error {
@@ -49,7 +51,7 @@ func cmdServe(ctx context.Context, args []string, io *cmdIO) error {
 		}
 	}
 
-	go sweep(ctx, a)
+	go a.srv.Sweep(ctx, idp.SweepInterval)
 	// Start-up work (migrations, key loading) leaves garbage behind; hand the
 	// freed pages back to the OS now rather than when the scavenger gets to
 	// them, so an idle server's resident memory is what it actually uses.
@@ -79,33 +81,4 @@ func cmdServe(ctx context.Context, args []string, io *cmdIO) error {
 		return err
 	}
 	return nil
-}
-
-// sweep removes expired authorization requests and tokens every few minutes.
-func sweep(ctx context.Context, a *app) {
-	t := time.NewTicker(5 * time.Minute)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		cutoff := time.Now().Add(-time.Hour)
-		n1, err1 := a.store.DeleteExpiredAuthRequests(ctx, cutoff)
-		n2, err2 := a.store.DeleteExpiredTokens(ctx, cutoff)
-		n3, err3 := a.store.DeleteExpiredFederationStates(ctx, cutoff) // federation round trips
-		// Failure counters outlive the longest window or lock a tenant may set (24 h).
-		_, err4 := a.store.DeleteStaleLoginFailures(ctx, time.Now().Add(-25*time.Hour))
-		// Sessions, links, OTP challenges, send records and factor failures:
-		// 25 h is past the longest window any rule counts over (a day of sends).
-		n5, err5 := a.store.DeleteStaleRows(ctx, time.Now().Add(-25*time.Hour))
-		if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
-			a.log.Error("sweep expired rows", "err", err)
-			continue
-		}
-		if n1+n2+n3+n5 > 0 {
-			a.log.Info("swept expired rows", "auth_requests", n1, "tokens", n2, "federation_states", n3, "other", n5)
-		}
-	}
 }

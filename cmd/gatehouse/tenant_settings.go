@@ -18,6 +18,7 @@ type settingArea func(fs *flag.FlagSet) (apply func(s *store.TenantSettings, set
 var tenantSettingAreas = []settingArea{sessionSettings,
 	mfaSettings,      // second factors (mfa_cmds.go)
 	passwordSettings, // passwords, brute force (policy_cmds.go)
+	auditSettings,    // audit log retention (audit_cmds.go)
 }
 
 // sessionSettings: SSO session and token lifetimes.
@@ -80,6 +81,7 @@ func effectiveSettings(s store.TenantSettings) map[string]any {
 		"remember_device_days":   mfaEffective(s)["remember_device_days"],
 		"sender_name":            mfaEffective(s)["sender_name"],
 		"sms_provider":           mfaEffective(s)["sms_provider"],
+		"audit_retention_days":   int(s.AuditRetention().Hours() / 24),
 	}
 	policyEffectiveSettings(m, s) // policy_cmds.go
 	return m

@@ -6,6 +6,10 @@ package audit
 var catalogue = []Entry{
 	{AccountSensitive, "A sensitive account action was done; Detail[\"action\"] names it."},
 	{AccountSensitiveRefused, "A sensitive account action was refused: the session is not fresh enough."},
+	{AuditAccessRefused, "Someone without the owner role or the audit scope was refused the tenant's audit log."},
+	{AuditExportFailed, "An export of the tenant's audit log failed (Detail: export id)."},
+	{AuditExported, "An export of the tenant's audit log finished (Detail: export, format, since, until, rows, sha256)."},
+	{AuditTruncated, "Retention deleted events older than the tenant keeps (Detail: count, before)."},
 	{ClientCreated, "A client was registered."},
 	{ConnectionCreated, "An upstream connection was created."},
 	{ConnectionDisabled, "An upstream connection was disabled."},

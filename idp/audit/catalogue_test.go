@@ -153,3 +153,44 @@ func TestCatalogue(t *testing.T) {
 		t.Error("Catalogue() hands out its own slice")
 	}
 }
+
+// renderDocTable is docs/audit.md's list of event types: one table per
+// area (the type's first word), from Catalogue.
+func renderDocTable() string {
+	var b strings.Builder
+	area := ""
+	for _, e := range Catalogue() {
+		a, _, _ := strings.Cut(e.Type, ".")
+		if a != area {
+			area = a
+			fmt.Fprintf(&b, "\n### %s\n\n| type | written when |\n|---|---|\n", area)
+		}
+		fmt.Fprintf(&b, "| `%s` | %s |\n", e.Type, strings.ReplaceAll(e.Description, "|", "\\|"))
+	}
+	return b.String()
+}
+
+// TestDocsListEveryEventType keeps docs/audit.md's table the image of the
+// catalogue (rewritten with -update).
+func TestDocsListEveryEventType(t *testing.T) {
+	const path, begin, end = "../../docs/audit.md", "<!-- catalogue:begin -->", "<!-- catalogue:end -->"
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, rest, ok1 := strings.Cut(string(doc), begin)
+	_, after, ok2 := strings.Cut(rest, end)
+	if !ok1 || !ok2 {
+		t.Fatalf("%s lacks the %s ... %s markers", path, begin, end)
+	}
+	want := before + begin + "\n" + renderDocTable() + "\n" + end + after
+	if *update {
+		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		doc = []byte(want)
+	}
+	if string(doc) != want {
+		t.Fatal("docs/audit.md's event types are out of date with events.go: run go test ./idp/audit -update")
+	}
+}

@@ -195,6 +195,17 @@ const (
 	UserCreated = "user.created"
 	// A tenant's signing keys were rotated.
 	KeysRotated = "keys.rotated"
+
+	// ---- the audit log itself ----
+
+	// An export of the tenant's audit log finished (Detail: export, format, since, until, rows, sha256).
+	AuditExported = "audit.exported"
+	// An export of the tenant's audit log failed (Detail: export id).
+	AuditExportFailed = "audit.export.failed"
+	// Someone without the owner role or the audit scope was refused the tenant's audit log.
+	AuditAccessRefused = "audit.access_refused"
+	// Retention deleted events older than the tenant keeps (Detail: count, before).
+	AuditTruncated = "audit.truncated"
 )
 
 // Entry is one event type of the catalogue.

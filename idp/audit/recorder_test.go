@@ -30,10 +30,12 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 func newRecorder(a *appender, logs *bytes.Buffer) *Recorder {
 	return &Recorder{
-		Store:   a,
-		Clock:   func() time.Time { return t0 },
-		Logger:  slog.New(slog.NewTextHandler(logs, nil)),
-		Request: func(context.Context) (string, string) { return "203.0.113.7", "Firefox/140" },
+		Store:  a,
+		Clock:  func() time.Time { return t0 },
+		Logger: slog.New(slog.NewTextHandler(logs, nil)),
+		Request: func(context.Context) (string, string, string) {
+			return "203.0.113.7", "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0", "req-1"
+		},
 	}
 }
 
@@ -47,7 +49,7 @@ func TestRecordFillsIn(t *testing.T) {
 		t.Fatalf("appended %d events, want 2", len(a.got))
 	}
 	e := a.got[0]
-	if e.ID == "" || !e.CreatedAt.Equal(t0) || e.IP != "203.0.113.7" || e.UserAgent != "Firefox/140" {
+	if e.ID == "" || !e.CreatedAt.Equal(t0) || e.IP != "203.0.113.7" || e.UserAgent != "Firefox 140 on Linux" || e.RequestID != "req-1" {
 		t.Errorf("filled in: id %q, time %v, ip %q, ua %q", e.ID, e.CreatedAt, e.IP, e.UserAgent)
 	}
 	if e := a.got[1]; e.ID != "given" || !e.CreatedAt.Equal(t0.Add(-time.Hour)) || e.IP != "198.51.100.1" || e.UserAgent != "curl" {
@@ -81,5 +83,29 @@ func TestRecordLogsStoreFailure(t *testing.T) {
 	}
 	if strings.Contains(line, "hunter2") {
 		t.Errorf("log %q carries the event's detail", line)
+	}
+}
+
+func TestRecordNamesTheActor(t *testing.T) {
+	a := &appender{}
+	r := newRecorder(a, &bytes.Buffer{})
+	r.Locate = func(ip string) string { return "Berlin, DE (" + ip + ")" }
+	ctx := context.Background()
+	r.Record(ctx, &store.AuditEvent{TenantID: "t1", Type: LoginSSO, UserID: "u1", ClientID: "desk"})
+	r.Record(ctx, &store.AuditEvent{TenantID: "t1", Type: TokenRevoked, ClientID: "desk"})
+	r.Record(ctx, &store.AuditEvent{TenantID: "t1", Type: LoginPasswordFailed})
+	r.Record(ctx, &store.AuditEvent{TenantID: "t1", Type: MFAReset, UserID: "u1", ActorKind: store.ActorUser, ActorID: "admin-1"})
+	offline := &Recorder{Store: a, Clock: r.Clock, Logger: r.Logger, Outside: store.ActorCLI}
+	offline.Record(ctx, &store.AuditEvent{TenantID: "t1", Type: UserCreated, UserID: "u2"})
+	(&Recorder{Store: a, Clock: r.Clock, Logger: r.Logger}).Record(ctx, &store.AuditEvent{TenantID: "t1", Type: AuditTruncated})
+	want := []struct{ kind, id string }{{store.ActorUser, "u1"}, {store.ActorClient, "desk"}, {store.ActorUser, ""},
+		{store.ActorUser, "admin-1"}, {store.ActorCLI, ""}, {store.ActorSystem, ""}}
+	for i, w := range want {
+		if e := a.got[i]; e.ActorKind != w.kind || e.ActorID != w.id {
+			t.Errorf("event %d (%s): actor %s:%s, want %s:%s", i, e.Type, e.ActorKind, e.ActorID, w.kind, w.id)
+		}
+	}
+	if a.got[0].Location != "Berlin, DE (203.0.113.7)" || a.got[4].Location != "" {
+		t.Errorf("locations: %q, %q", a.got[0].Location, a.got[4].Location)
 	}
 }

@@ -136,19 +136,82 @@ type ActionTokens interface {
 	CreateFirstOwner(ctx context.Context, hash []byte, owner *User, now time.Time) error
 }
 
-// AuditEvents is the append-only security log.
+// AuditEvents is the append-only security log. The events of a tenant
+// form a hash chain (AuditHash): each event stores the hash of its canonical
+// encoding and its predecessor's hash, so an edited, inserted or deleted
+// event is detected by walking the chain (idp/audit.Verify).
 type AuditEvents interface {
+	// AppendAuditEvent fills e's ID (when empty), Seq, PrevHash and Hash and
+	// stores it as the tenant's next event. Appends of one tenant are
+	// serialised by the database (one row per tenant is locked for the
+	// transaction), so replicas appending at once still form one chain.
+	// CreatedAt is stored at microsecond precision in UTC; the hash covers
+	// the stored value.
 	AppendAuditEvent(ctx context.Context, e *AuditEvent) error
-	// ListAuditEvents returns the newest events first; limit <= 0 means 100.
+	// ListAuditEvents returns matching events newest first (descending Seq),
+	// or oldest first when q.Oldest is set; limit <= 0 means 100.
 	ListAuditEvents(ctx context.Context, tenantID string, q AuditQuery) ([]*AuditEvent, error)
+	// AuditChain returns the tenant's chain head and the anchor left by
+	// retention; a tenant without events has the zero chain.
+	AuditChain(ctx context.Context, tenantID string) (AuditChain, error)
+	// TruncateAuditEvents deletes, oldest first, at most limit events
+	// created before before, stopping at the first event that is not (the
+	// chain stays one contiguous suffix), and moves the anchor to the last
+	// deleted event so the rest still verifies. It returns how many went.
+	TruncateAuditEvents(ctx context.Context, tenantID string, before time.Time, limit int) (int, error)
 }
 
-// AuditQuery filters ListAuditEvents.
+// AuditQuery filters ListAuditEvents. Every field is optional.
 type AuditQuery struct {
 	UserID string
-	Type   string
-	Since  time.Time
+	Types  []string  // any of these types
+	Since  time.Time // created at or after
+	Until  time.Time // created before
+	// Before is a cursor for newest-first paging: only events with a Seq
+	// below it (the Seq of the last event of the previous page).
+	Before int64
+	// Oldest asks for oldest-first order (ascending Seq), and After is its
+	// cursor: only events with a Seq above it. Export and verification walk
+	// the chain this way.
+	Oldest bool
+	After  int64
 	Limit  int
+}
+
+// AuditChain is the bookkeeping of a tenant's hash chain.
+type AuditChain struct {
+	// LastSeq and LastHash are the newest event's (0 and nil: none yet).
+	LastSeq  int64
+	LastHash []byte
+	// AnchorSeq and AnchorHash are the newest event retention deleted (or
+	// the last event recorded before the chain existed): the oldest event
+	// kept must have Seq AnchorSeq+1 and PrevHash AnchorHash.
+	AnchorSeq  int64
+	AnchorHash []byte
+}
+
+// AuditExports is the history of audit log exports and, for an export made
+// in the background, its file, kept in chunks until it expires (so any
+// replica can serve the download, and no shared disk is needed).
+type AuditExports interface {
+	CreateAuditExport(ctx context.Context, x *AuditExport) error
+	// ProgressAuditExport records how many rows a running export wrote.
+	ProgressAuditExport(ctx context.Context, tenantID, id string, rows int64) error
+	// FinishAuditExport records the outcome of a running export (Status,
+	// Rows, Bytes, SHA256, Error, FinishedAt); ErrNotFound when it is not
+	// running.
+	FinishAuditExport(ctx context.Context, x *AuditExport) error
+	AuditExportByID(ctx context.Context, tenantID, id string) (*AuditExport, error)
+	// ListAuditExports returns the newest exports first; limit <= 0 means 100.
+	ListAuditExports(ctx context.Context, tenantID string, limit int) ([]*AuditExport, error)
+	// AppendAuditExportChunk stores chunk n (from 0) of a running export's file.
+	AppendAuditExportChunk(ctx context.Context, tenantID, id string, n int, data []byte) error
+	// ReadAuditExport calls fn with each chunk of a ready export's file, in
+	// order, one at a time.
+	ReadAuditExport(ctx context.Context, tenantID, id string, fn func(chunk []byte) error) error
+	// ExpireAuditExports deletes the files of exports whose ExpiresAt has
+	// passed (of every tenant) and marks them expired; the history stays.
+	ExpireAuditExports(ctx context.Context, now time.Time) (int, error)
 }
 
 // Store is what a backend provides. Code that needs one aggregate asks for
@@ -164,6 +227,7 @@ type Store interface {
 	Keys
 	ActionTokens
 	AuditEvents
+	AuditExports
 	Connections // federation: upstream connections
 	Links       // federation: upstream-account links
 	Factors

@@ -54,6 +54,9 @@ type TenantSettings struct {
 	// webhook; empty: the server's default).
 	SenderName  string `json:"sender_name,omitempty"`
 	SMSProvider string `json:"sms_provider,omitempty"`
+	// AuditRetentionDays is how long the tenant's audit events are kept
+	// (30 to 3650; 0: DefaultAuditRetentionDays).
+	AuditRetentionDays int `json:"audit_retention_days,omitempty"`
 }
 
 // Defaults applied where a setting is zero.
@@ -63,6 +66,9 @@ const (
 	DefaultAccessTokenMinutes   = 10
 	DefaultIDTokenMinutes       = 10
 	DefaultRefreshTokenDays     = 30
+	DefaultAuditRetentionDays   = 365
+	MinAuditRetentionDays       = 30
+	MaxAuditRetentionDays       = 3650
 )
 
 func orDefault(v, d int) int {
@@ -70,6 +76,11 @@ func orDefault(v, d int) int {
 		return d
 	}
 	return v
+}
+
+// AuditRetention is how long audit events are kept.
+func (s TenantSettings) AuditRetention() time.Duration {
+	return time.Duration(orDefault(s.AuditRetentionDays, DefaultAuditRetentionDays)) * 24 * time.Hour
 }
 
 // SessionIdle is the idle timeout.
@@ -292,16 +303,74 @@ type ActionToken struct {
 	UsedAt    *time.Time
 }
 
-// AuditEvent is one append-only security event.
+// AuditEvent is one append-only security event. It never holds a secret,
+// code, token or password.
 type AuditEvent struct {
-	ID        string
-	TenantID  string
-	Type      string // one of the catalogue in idp/audit, e.g. "login.password.failed"
-	UserID    string
+	ID       string
+	TenantID string
+	// Seq is the event's position in its tenant's chain, from 1; set by
+	// AppendAuditEvent.
+	Seq     int64
+	Type    string // one of the catalogue in idp/audit, e.g. "login.password.failed"
+	Outcome string // AuditSuccess, AuditFailure or "" (a plain fact)
+	// ActorKind and ActorID say who acted: a user (ActorID: user id), a
+	// client (client id), the CLI, or the system (sweeper, policy).
+	ActorKind string
+	ActorID   string
+	UserID    string // the user the event is about ("" when none)
 	ClientID  string
 	SessionID string
 	IP        string
-	UserAgent string
+	UserAgent string // a summary ("Firefox 133 on Linux"), not the raw header
+	Location  string // named when GeoIP is configured
+	RequestID string
 	Detail    map[string]string
 	CreatedAt time.Time
+	// PrevHash is the previous event's Hash (nil for a chain's first event);
+	// Hash is AuditHash(PrevHash, this event). Both set by AppendAuditEvent.
+	PrevHash []byte
+	Hash     []byte
 }
+
+// Audit outcomes and actor kinds.
+const (
+	AuditSuccess = "success"
+	AuditFailure = "failure"
+
+	ActorUser   = "user"
+	ActorClient = "client"
+	ActorCLI    = "cli"
+	ActorSystem = "system"
+)
+
+// AuditExport is one export of a tenant's audit log: who asked, for which
+// period and format, and what came of it.
+type AuditExport struct {
+	ID       string
+	TenantID string
+	// ActorKind and ActorID: who asked (a user, a client, the CLI).
+	ActorKind string
+	ActorID   string
+	Format    string // "jsonl" or "csv"
+	Since     time.Time
+	Until     time.Time
+	// Stored: the file is kept (in chunks) for download; an export the CLI
+	// wrote to a local file keeps only its history.
+	Stored     bool
+	Status     string // ExportRunning, ExportReady, ExportFailed, ExportExpired
+	Rows       int64
+	Bytes      int64
+	SHA256     string // hex, of the file
+	Error      string // why it failed, for people (no internals)
+	CreatedAt  time.Time
+	FinishedAt *time.Time
+	ExpiresAt  time.Time // the stored file is deleted after this
+}
+
+// Audit export states.
+const (
+	ExportRunning = "running"
+	ExportReady   = "ready"
+	ExportFailed  = "failed"
+	ExportExpired = "expired"
+)

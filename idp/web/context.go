@@ -50,11 +50,11 @@ func (x *Exchange) UserAgent() string {
 	return ua
 }
 
-// RequestInfo is the client IP and user agent of ctx's request ("" without
-// one); it is the audit recorder's view of a request.
-func RequestInfo(ctx context.Context) (ip, userAgent string) {
+// RequestInfo is the client IP, user agent and request id of ctx's request
+// ("" without one); it is the audit recorder's view of a request.
+func RequestInfo(ctx context.Context) (ip, userAgent, requestID string) {
 	x := From(ctx)
-	return x.IP(), x.UserAgent()
+	return x.IP(), x.UserAgent(), RequestID(ctx)
 }
 
 // ClientIP is r's client IP as the middleware decided it.

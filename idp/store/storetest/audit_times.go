@@ -42,8 +42,8 @@ func testAuditEvents(t *testing.T, s store.Store) {
 	}
 	mustEqual(t, "all, newest first", []*store.AuditEvent{e4, e3, e2, e1}, list(store.AuditQuery{}))
 	mustEqual(t, "user u1", []*store.AuditEvent{e2, e1}, list(store.AuditQuery{UserID: "u1"}))
-	mustEqual(t, "type", []*store.AuditEvent{e3, e2}, list(store.AuditQuery{Type: "login.succeeded"}))
-	mustEqual(t, "user and type", []*store.AuditEvent{e3}, list(store.AuditQuery{UserID: "u2", Type: "login.succeeded"}))
+	mustEqual(t, "type", []*store.AuditEvent{e3, e2}, list(store.AuditQuery{Types: []string{"login.succeeded"}}))
+	mustEqual(t, "user and type", []*store.AuditEvent{e3}, list(store.AuditQuery{UserID: "u2", Types: []string{"login.succeeded"}}))
 	mustEqual(t, "since (inclusive)", []*store.AuditEvent{e4, e3, e2}, list(store.AuditQuery{Since: t0.Add(time.Second)}))
 	mustEqual(t, "since and user", []*store.AuditEvent{e2}, list(store.AuditQuery{Since: t0.Add(time.Second), UserID: "u1"}))
 	mustEqual(t, "limit", []*store.AuditEvent{e4, e3}, list(store.AuditQuery{Limit: 2}))

@@ -41,7 +41,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ActionTokens", testActionTokens},
 		{"UserlessActionToken", testUserlessActionToken},
 		{"DeleteStaleRows", testDeleteStaleRows},
-		{"AuditEvents", testAuditEvents},
+		{"AuditEvents", testAuditEvents}, {"AuditChain", testAuditChain}, {"AuditPaging", testAuditPaging}, {"TruncateAuditEvents", testTruncateAuditEvents}, {"ConcurrentAuditAppend", testConcurrentAuditAppend}, {"AuditExports", testAuditExports},
 		{"Times", testTimes},
 		{"TenantIsolation", testTenantIsolation},
 		{"ConcurrentConsumeAuthCode", testConcurrentConsumeAuthCode},
