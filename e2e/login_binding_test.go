@@ -22,16 +22,20 @@ type loginRoute struct{ method, pattern string }
 // loginRouteRE: the sign-in transaction's pages and zitadel's callback.
 var loginRouteRE = regexp.MustCompile(`^(?:(GET|POST) )?(/t/\{tenant\}/(?:login(?:/.*)?|authorize/callback))$`)
 
-// loginRoutes reads the route patterns of package idp and the packages below
-// it (idp/login mounts the sign-in routes) from their source: every
+// loginRoutes reads the route patterns of the idp tree (the root and every
+// handler package: zitadel's callback is idp/op's) from its source: every
 // string literal that is the first argument of a call (mux.Handle,
 // mux.HandleFunc or a local helper such as post) and names a login route.
 // A helper call without a method in the pattern (post(...)) is a POST.
 func loginRoutes(t *testing.T) []loginRoute {
 	t.Helper()
-	fset, files, err := srcscan.ParseTree("../idp")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("idp sources: %d files, %v", len(files), err)
+	fset, pkgs, err := srcscan.ParseTree("../idp")
+	if err != nil || len(pkgs) == 0 {
+		t.Fatalf("idp sources: %d packages, %v", len(pkgs), err)
+	}
+	var files []*ast.File
+	for _, fs := range pkgs {
+		files = append(files, fs...)
 	}
 	var out []loginRoute
 	for _, af := range files {

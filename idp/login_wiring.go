@@ -17,7 +17,7 @@ func (s *Server) newLogin(o Options) *login.Handler {
 	return &login.Handler{
 		Store: o.Store, Clients: s.clients, Sessions: s.sessions, Factors: s.factors, Upstream: s.upstream,
 		Mailer: s.mailer, Passwords: s.passwords, Hasher: o.Hasher, Sealer: o.Sealer, Pages: s.pages, Gate: s.gate,
-		Audit: s.auditor, Log: s.log, Clock: o.Clock, Rand: o.Rand, Locate: o.Locate,
+		Audit: s.auditor, Log: s.log, Clock: o.Clock, Rand: o.Rand, Locate: s.locate,
 		Logins: s.metrics.logins, Throttled: s.metrics.policy.throttled, TenantURL: s.tenantURL,
 
 		LoginRequired: s.loginRequired,

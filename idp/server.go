@@ -105,7 +105,8 @@ type Server struct {
 
 	login *login.Handler // the sign-in transaction (idp/login)
 
-	outbox *notify.Outbox // dev only
+	outbox *notify.Outbox     // dev only
+	locate login.LocationFunc // never nil after New
 
 	routePatterns []string // mounted by Handler (route_table.go)
 }
@@ -160,6 +161,10 @@ func New(o Options) (*Server, error) {
 		proxies:   proxies,
 		pages:     pg,
 		outbox:    o.Outbox,
+		locate:    o.Locate,
+	}
+	if s.locate == nil {
+		s.locate = login.NetworkLocation
 	}
 	s.gate = &web.IPGate{Pages: pg, Log: o.Logger, Refused: s.refuseIP}
 	s.upstream = &upstream.Service{Store: o.Store, Sealer: o.Sealer, HTTP: o.UpstreamHTTPClient, Clock: o.Clock, Rand: o.Rand,

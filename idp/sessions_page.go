@@ -131,6 +131,6 @@ func (s *Server) locationOf(_ context.Context, ip string) string {
 	if err != nil {
 		return ""
 	}
-	_, label := s.login.LocationOf(a)
+	_, label := s.locate(a)
 	return label
 }

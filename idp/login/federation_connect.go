@@ -9,6 +9,20 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/upstream"
 )
 
+// The end of connecting an upstream account from the account page: the
+// account side starts it behind the sensitive-action guard (RedirectUpstream
+// with an upstream.FlowConnect flow), and the upstream's redirect comes back
+// to fedCallback, which dispatches a connect flow here. It refuses through
+// the federation refusal page and links through the same code as
+// login-time linking; the account side's email is the Connected field.
+//
+// An explicit connect links whatever upstream account the user signs in
+// with, without comparing emails or requiring email_verified: the person
+// has just proved control of both accounts (the Gatehouse session and the
+// upstream sign-in), which is the proof the login-time linking asks for.
+// The connection's own rules (hosted domain, Entra tenants) still apply,
+// and an upstream account linked to someone else is refused.
+
 // fedConnect links a verified upstream identity to the user who started
 // the connect, if that user is still the one signed in.
 func (h *Handler) fedConnect(w http.ResponseWriter, r *http.Request, t *store.Tenant, f *upstream.Flow, c *store.Connection, id federation.Identity) {

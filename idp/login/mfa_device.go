@@ -22,15 +22,14 @@ func (h *Handler) ClientLocation(ctx context.Context) (key, label string) {
 	if err != nil {
 		return "", ""
 	}
-	return h.LocationOf(ip)
+	return h.locate(ip)
 }
 
-// LocationOf names ip's location with the handler's locator: Locate, or
-// the /24 or /48 network without one. The sessions page labels each
-// session's address with it, the same names sign-in uses.
-func (h *Handler) LocationOf(ip netip.Addr) (key, label string) {
+// locate names ip's location with the handler's locator: Locate, or the
+// /24 or /48 network without one.
+func (h *Handler) locate(ip netip.Addr) (key, label string) {
 	if h.Locate == nil {
-		return networkLocation(ip)
+		return NetworkLocation(ip)
 	}
 	return h.Locate(ip)
 }

@@ -49,12 +49,12 @@ func TestNetworkLocation(t *testing.T) {
 		"2001:db8:1:2::7":       "net:2001:db8:1::/48",
 		"2001:db8:1:ffff::ab%x": "net:2001:db8:1::/48",
 	} {
-		key, _ := networkLocation(netip.MustParseAddr(in))
+		key, _ := NetworkLocation(netip.MustParseAddr(in))
 		if key != want {
-			t.Errorf("networkLocation(%s) = %q, want %q", in, key, want)
+			t.Errorf("NetworkLocation(%s) = %q, want %q", in, key, want)
 		}
 	}
-	if key, _ := networkLocation(netip.Addr{}); key != "" {
+	if key, _ := NetworkLocation(netip.Addr{}); key != "" {
 		t.Errorf("invalid address keyed %q", key)
 	}
 }

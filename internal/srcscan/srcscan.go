@@ -1,5 +1,5 @@
-// Package srcscan parses a Go package's own source for tests that enforce
-// structure (which routes exist, who may call what). It imports nothing of
+// Package srcscan parses a Go package's own source (or a tree of packages)
+// for tests that enforce structure (which routes exist, who may call what). It imports nothing of
 // Gatehouse.
 package srcscan
 
@@ -33,31 +33,36 @@ func Parse(dir string) (*token.FileSet, []*ast.File, error) {
 	return fset, out, nil
 }
 
-// ParseTree parses the non-test .go files of dir and of every package
-// below it (testdata and hidden directories skipped): a scan that must see
-// a rule kept wherever the code moved to, not only in one package.
-func ParseTree(dir string) (*token.FileSet, []*ast.File, error) {
+// ParseTree parses the non-test .go files of root and of every directory
+// below it, skipping testdata and hidden directories. The files are keyed
+// by their directory relative to root, slash-separated ("." is root), so a
+// test can name a function by its package ("op.opStorage.AuthRequestByID").
+func ParseTree(root string) (*token.FileSet, map[string][]*ast.File, error) {
 	fset := token.NewFileSet()
-	var out []*ast.File
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+	out := map[string][]*ast.File{}
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		name := d.Name()
 		if d.IsDir() {
-			if path != dir && (name == "testdata" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")) {
+			if path != root && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") {
 				return filepath.SkipDir
 			}
 			return nil
 		}
-		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
 			return nil
+		}
+		rel, err := filepath.Rel(root, filepath.Dir(path))
+		if err != nil {
+			return err
 		}
 		af, err := parser.ParseFile(fset, path, nil, 0)
 		if err != nil {
 			return err
 		}
-		out = append(out, af)
+		rel = filepath.ToSlash(rel)
+		out[rel] = append(out[rel], af)
 		return nil
 	})
 	if err != nil {
