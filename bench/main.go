@@ -4,7 +4,13 @@
 // keep-alive at a fixed concurrency for each scenario and prints requests per
 // second, p50/p99 latency and the server's resident memory.
 //
-//	go run ./bench [-c 32] [-d 10s] [-scenarios client_credentials,introspection,refresh,userinfo]
+//	go run ./bench [-c 32] [-d 10s] [-scenarios client_credentials,introspection,refresh,userinfo,login]
+//	go run ./bench -audit 1000000 -scenarios none
+//
+// login is a whole sign-in per request (authorize, password, callback,
+// code exchange) in a new browser each time. -audit N seeds N audit events
+// into the tenant's chain and measures listing the log's first page and
+// exporting all of it (audit.go).
 //
 // The load generator runs on the same machine, so its CPU counts against the
 // numbers: they are what one box does end to end.
@@ -43,9 +49,10 @@ func main() {
 	conc := flag.Int("c", 32, "concurrent workers")
 	dur := flag.Duration("d", 10*time.Second, "duration of each scenario")
 	scen := flag.String("scenarios", "client_credentials,introspection,refresh,userinfo", "comma-separated scenarios")
+	auditN := flag.Int("audit", 0, "seed this many audit events and measure listing, export and verification")
 	pgURL := flag.String("postgres", envOr("GATEHOUSE_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"), "PostgreSQL server URL (a fresh schema is created and dropped)")
 	flag.Parse()
-	if err := run(*conc, *dur, strings.Split(*scen, ","), *pgURL); err != nil {
+	if err := run(*conc, *dur, strings.Split(*scen, ","), *pgURL, *auditN); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -68,7 +75,7 @@ type fixture struct {
 	introspectTarget string
 }
 
-func run(conc int, dur time.Duration, scenarios []string, pgURL string) error {
+func run(conc int, dur time.Duration, scenarios []string, pgURL string, auditN int) error {
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "gatehouse-bench")
 	if err != nil {
@@ -147,6 +154,12 @@ func run(conc int, dur time.Duration, scenarios []string, pgURL string) error {
 		return err
 	}
 
+	if auditN > 0 {
+		if err := seedAudit(ctx, u.String(), "bench", auditN); err != nil {
+			return fmt.Errorf("seed audit events: %w", err)
+		}
+	}
+
 	srv := exec.Command(bin, "serve")
 	srv.Env = env
 	srv.Stderr = os.Stderr
@@ -173,6 +186,14 @@ func run(conc int, dur time.Duration, scenarios []string, pgURL string) error {
 	}
 	f.introspectTarget = tok
 
+	if auditN > 0 {
+		if err := benchAudit(ctx, u.String(), bin, env, dir, "bench", auditN); err != nil {
+			return err
+		}
+	}
+	if len(scenarios) == 1 && scenarios[0] == "none" {
+		return nil
+	}
 	fmt.Printf("\n%-20s %10s %10s %10s %10s %10s %8s\n", "scenario", "requests", "errors", "req/s", "p50", "p99", "RSS MB")
 	for _, s := range scenarios {
 		var op func(worker int) error
@@ -185,6 +206,8 @@ func run(conc int, dur time.Duration, scenarios []string, pgURL string) error {
 			op = func(w int) error { return f.refreshOnce(client, w) }
 		case "userinfo":
 			op = func(w int) error { return f.userinfo(client, w) }
+		case "login":
+			op = func(int) error { _, err := f.signIn(client); return err }
 		default:
 			return fmt.Errorf("unknown scenario %q", s)
 		}
@@ -323,42 +346,8 @@ var idRE = regexp.MustCompile(`name="id" value="([^"]+)"`)
 // its own SSO session, as separate agents would be) and keeps each worker's
 // refresh and access token.
 func (f *fixture) prepareUserTokens(c *http.Client) error {
-	cfg := &oauth2.Config{ClientID: f.webID, ClientSecret: f.webSecret, RedirectURL: "http://127.0.0.1:1/cb",
-		Endpoint: oauth2.Endpoint{AuthURL: f.issuer + "/authorize", TokenURL: f.issuer + "/oauth/token"},
-		Scopes:   []string{"openid", "profile", "email", "offline_access"}}
-	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, c)
 	for w := 0; w < f.workers; w++ {
-		jar, _ := cookiejar.New(nil)
-		b := &http.Client{Jar: jar, Transport: c.Transport, CheckRedirect: func(r *http.Request, via []*http.Request) error {
-			if strings.HasPrefix(r.URL.String(), "http://127.0.0.1:1/") {
-				return http.ErrUseLastResponse
-			}
-			return nil
-		}}
-		v := oauth2.GenerateVerifier()
-		resp, err := b.Get(cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(v)))
-		if err != nil {
-			return err
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		{
-			m := idRE.FindSubmatch(body)
-			if m == nil {
-				return fmt.Errorf("no login form (status %d)", resp.StatusCode)
-			}
-			resp, err = b.PostForm(f.issuer+"/login", url.Values{"id": {string(m[1])}, "email": {"agent@bench.test"}, "password": {"Bench-Password-Strong-123"}})
-			if err != nil {
-				return err
-			}
-			resp.Body.Close()
-		}
-		loc, _ := url.Parse(resp.Header.Get("Location"))
-		code := loc.Query().Get("code")
-		if code == "" {
-			return fmt.Errorf("no code in %q", resp.Header.Get("Location"))
-		}
-		tok, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(v))
+		tok, err := f.signIn(c)
 		if err != nil {
 			return err
 		}
@@ -366,6 +355,45 @@ func (f *fixture) prepareUserTokens(c *http.Client) error {
 		f.access = append(f.access, tok.AccessToken)
 	}
 	return nil
+}
+
+// signIn is one agent's whole sign-in in a new browser: /authorize with
+// PKCE, the password form, zitadel's callback, and the code exchanged for
+// tokens — every request a person's sign-in makes, audit events included.
+func (f *fixture) signIn(c *http.Client) (*oauth2.Token, error) {
+	cfg := &oauth2.Config{ClientID: f.webID, ClientSecret: f.webSecret, RedirectURL: "http://127.0.0.1:1/cb",
+		Endpoint: oauth2.Endpoint{AuthURL: f.issuer + "/authorize", TokenURL: f.issuer + "/oauth/token"},
+		Scopes:   []string{"openid", "profile", "email", "offline_access"}}
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, c)
+	jar, _ := cookiejar.New(nil)
+	b := &http.Client{Jar: jar, Transport: c.Transport, CheckRedirect: func(r *http.Request, via []*http.Request) error {
+		if strings.HasPrefix(r.URL.String(), "http://127.0.0.1:1/") {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}}
+	v := oauth2.GenerateVerifier()
+	resp, err := b.Get(cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(v)))
+	if err != nil {
+		return nil, err
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := idRE.FindSubmatch(body)
+	if m == nil {
+		return nil, fmt.Errorf("no login form (status %d)", resp.StatusCode)
+	}
+	resp, err = b.PostForm(f.issuer+"/login", url.Values{"id": {string(m[1])}, "email": {"agent@bench.test"}, "password": {"Bench-Password-Strong-123"}})
+	if err != nil {
+		return nil, err
+	}
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	code := loc.Query().Get("code")
+	if code == "" {
+		return nil, fmt.Errorf("no code in %q (status %d)", resp.Header.Get("Location"), resp.StatusCode)
+	}
+	return cfg.Exchange(ctx, code, oauth2.VerifierOption(v))
 }
 
 func waitReady(base string) error {

@@ -47,6 +47,8 @@ func TestEmailsRender(t *testing.T) {
 		FactorAdded:    {"Email": "a@acme.test", "Factor": "Authenticator app", "Time": "now", "IP": "203.0.113.1", "Device": "Firefox"},
 		FactorRemoved:  {"Email": "a@acme.test", "Factor": "Authenticator app", "Time": "now", "IP": "203.0.113.1", "Device": "Firefox"},
 		BackupCodeUsed: {"Email": "a@acme.test", "Remaining": 2, "Low": true, "Time": "now", "IP": "203.0.113.1", "Device": "Firefox"},
+		AuditExportReady: {"Name": "Olga", "Export": "x1", "Since": "2026-11-01 00:00", "Until": "2026-12-01 00:00",
+			"Format": "jsonl", "Days": 7, "Failed": false},
 	} {
 		if err := s.Send(t.Context(), tn, "a@acme.test", name, data); err != nil {
 			t.Fatalf("%s: %v", name, err)

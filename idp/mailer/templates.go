@@ -26,11 +26,14 @@ const (
 	NewLocation    = "new_location" // Location
 	// Sensitive account actions: the one email of a guarded change.
 	AccountChanged = "account_changed" // Action, Detail
+	// The audit log: a background export finished (no data from the log).
+	AuditExportReady = "audit_export_ready" // Export, Since, Until, Format, Days, Failed
 )
 
 // kinds are the emails ParseTemplates loads.
 var kinds = []string{Code, FactorAdded, FactorRemoved, BackupCodeUsed, SecondFactorFailed,
-	PasswordChanged, PasswordReset, AccountLocked, BlockedAttempt, NewDevice, NewLocation, AccountChanged}
+	PasswordChanged, PasswordReset, AccountLocked, BlockedAttempt, NewDevice, NewLocation, AccountChanged,
+	AuditExportReady}
 
 // Templates are the parsed emails.
 type Templates struct {

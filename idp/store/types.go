@@ -15,6 +15,13 @@ const (
 // ValidRole reports whether r is one of the three tenant roles.
 func ValidRole(r string) bool { return r == RoleOwner || r == RoleAdmin || r == RoleAgent }
 
+// RoleAtLeast reports whether role r includes role min (owner > admin >
+// agent); an unknown role includes nothing.
+func RoleAtLeast(r, min string) bool {
+	rank := map[string]int{RoleAgent: 1, RoleAdmin: 2, RoleOwner: 3}
+	return rank[r] > 0 && rank[r] >= rank[min]
+}
+
 // Tenant is one helpdesk customer account and one OpenID issuer
 // ({public_url}/t/{slug}).
 type Tenant struct {
@@ -159,9 +166,12 @@ type Client struct {
 	RedirectURIs           []string
 	PostLogoutRedirectURIs []string
 	GrantTypes             []string
-	Disabled               bool
-	CreatedAt              time.Time
-	UpdatedAt              time.Time
+	// Scopes are the non-OpenID scopes the client may ask for, such as
+	// "gatehouse.audit" (the tenant's audit log API); empty: none.
+	Scopes    []string
+	Disabled  bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // HasGrant reports whether the client may use grant g.

@@ -17,8 +17,9 @@ var pageNames = []string{"login", "error", "setup", "message", "account",
 	"federated", "connections", // federation: refusal/proof page, account connections
 	"mfa", "security", "outbox", // second factors: login step, account security, dev outbox
 	"password", "forgot", "sessions", "devices", // access policies
-	"confirm", // the sensitive-action guard's "confirm it's you"
-	"logout"}  // end_session confirmation
+	"activity", // the audit log: a person's own security activity
+	"confirm",  // the sensitive-action guard's "confirm it's you"
+	"logout"}   // end_session confirmation
 
 // Pages renders the HTML pages: one template set per page, each combined
 // with the shared layout, and the static files they use.

@@ -10,12 +10,12 @@ import (
 )
 
 const clientCols = `tenant_id, id, name, secret_hash, public, app_type, redirect_uris,
-	post_logout_redirect_uris, grant_types, disabled, created_at, updated_at`
+	post_logout_redirect_uris, grant_types, disabled, created_at, updated_at, scopes`
 
 func scanClient(r pgx.Row) (*store.Client, error) {
 	var c store.Client
 	err := r.Scan(&c.TenantID, &c.ID, &c.Name, &c.SecretHash, &c.Public, &c.AppType, &c.RedirectURIs,
-		&c.PostLogoutRedirectURIs, &c.GrantTypes, &c.Disabled, &c.CreatedAt, &c.UpdatedAt)
+		&c.PostLogoutRedirectURIs, &c.GrantTypes, &c.Disabled, &c.CreatedAt, &c.UpdatedAt, &c.Scopes)
 	if err != nil {
 		return nil, err
 	}
@@ -23,6 +23,7 @@ func scanClient(r pgx.Row) (*store.Client, error) {
 	c.RedirectURIs = unlist(c.RedirectURIs)
 	c.PostLogoutRedirectURIs = unlist(c.PostLogoutRedirectURIs)
 	c.GrantTypes = unlist(c.GrantTypes)
+	c.Scopes = unlist(c.Scopes)
 	return &c, nil
 }
 
@@ -32,9 +33,9 @@ func (s *Store) CreateClient(ctx context.Context, c *store.Client) error {
 		c.ID = store.NewID()
 	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO clients (`+clientCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		c.TenantID, c.ID, c.Name, bytesOrNull(c.SecretHash), c.Public, c.AppType, list(c.RedirectURIs),
-		list(c.PostLogoutRedirectURIs), list(c.GrantTypes), c.Disabled, c.CreatedAt, c.UpdatedAt)
+		list(c.PostLogoutRedirectURIs), list(c.GrantTypes), c.Disabled, c.CreatedAt, c.UpdatedAt, list(c.Scopes))
 	return mapErr("CreateClient", err)
 }
 
@@ -55,15 +56,16 @@ func (s *Store) ListClients(ctx context.Context, tenantID string) ([]*store.Clie
 	return l, mapErr("ListClients", err)
 }
 
-// UpdateClient saves Name, SecretHash, the redirect URI lists, GrantTypes,
+// UpdateClient saves Name, SecretHash, the redirect URI lists, GrantTypes, Scopes,
 // AppType, Public, Disabled and (when set) UpdatedAt.
 func (s *Store) UpdateClient(ctx context.Context, c *store.Client) error {
 	tag, err := s.pool.Exec(ctx, `UPDATE clients
 		SET name = $1, secret_hash = $2, redirect_uris = $3, post_logout_redirect_uris = $4,
-			grant_types = $5, app_type = $6, public = $7, disabled = $8, updated_at = COALESCE($9, updated_at)
+			grant_types = $5, app_type = $6, public = $7, disabled = $8, updated_at = COALESCE($9, updated_at),
+			scopes = $12
 		WHERE tenant_id = $10 AND id = $11`,
 		c.Name, bytesOrNull(c.SecretHash), list(c.RedirectURIs), list(c.PostLogoutRedirectURIs),
-		list(c.GrantTypes), c.AppType, c.Public, c.Disabled, timeOrNull(c.UpdatedAt), c.TenantID, c.ID)
+		list(c.GrantTypes), c.AppType, c.Public, c.Disabled, timeOrNull(c.UpdatedAt), c.TenantID, c.ID, list(c.Scopes))
 	if err == nil {
 		err = mustAffect(tag)
 	}

@@ -9,13 +9,13 @@ import (
 )
 
 const clientCols = `tenant_id, id, name, secret_hash, public, app_type, redirect_uris,
-	post_logout_redirect_uris, grant_types, disabled, created_at, updated_at`
+	post_logout_redirect_uris, grant_types, disabled, created_at, updated_at, scopes`
 
 func scanClient(r rowScanner) (*store.Client, error) {
 	var c store.Client
 	err := r.Scan(&c.TenantID, &c.ID, &c.Name, bytesCol{&c.SecretHash}, &c.Public, &c.AppType,
 		listCol{&c.RedirectURIs}, listCol{&c.PostLogoutRedirectURIs}, listCol{&c.GrantTypes},
-		&c.Disabled, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt})
+		&c.Disabled, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, listCol{&c.Scopes})
 	if err != nil {
 		return nil, err
 	}
@@ -27,10 +27,10 @@ func (s *Store) CreateClient(ctx context.Context, c *store.Client) error {
 	if c.ID == "" {
 		c.ID = store.NewID()
 	}
-	_, err := s.w.ExecContext(ctx, `INSERT INTO clients (`+clientCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := s.w.ExecContext(ctx, `INSERT INTO clients (`+clientCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.TenantID, c.ID, c.Name, bytesOrNull(c.SecretHash), c.Public, c.AppType,
 		listJSON(c.RedirectURIs), listJSON(c.PostLogoutRedirectURIs), listJSON(c.GrantTypes),
-		c.Disabled, micros(c.CreatedAt), micros(c.UpdatedAt))
+		c.Disabled, micros(c.CreatedAt), micros(c.UpdatedAt), listJSON(c.Scopes))
 	return mapErr("CreateClient", err)
 }
 
@@ -51,15 +51,15 @@ func (s *Store) ListClients(ctx context.Context, tenantID string) ([]*store.Clie
 	return list, mapErr("ListClients", err)
 }
 
-// UpdateClient saves Name, SecretHash, the redirect URI lists, GrantTypes,
+// UpdateClient saves Name, SecretHash, the redirect URI lists, GrantTypes, Scopes,
 // AppType, Public, Disabled and (when set) UpdatedAt.
 func (s *Store) UpdateClient(ctx context.Context, c *store.Client) error {
 	res, err := s.w.ExecContext(ctx, `UPDATE clients
 		SET name = ?, secret_hash = ?, redirect_uris = ?, post_logout_redirect_uris = ?, grant_types = ?,
-			app_type = ?, public = ?, disabled = ?, updated_at = COALESCE(?, updated_at)
+			app_type = ?, public = ?, disabled = ?, updated_at = COALESCE(?, updated_at), scopes = ?
 		WHERE tenant_id = ? AND id = ?`,
 		c.Name, bytesOrNull(c.SecretHash), listJSON(c.RedirectURIs), listJSON(c.PostLogoutRedirectURIs),
-		listJSON(c.GrantTypes), c.AppType, c.Public, c.Disabled, microsOrNull(c.UpdatedAt), c.TenantID, c.ID)
+		listJSON(c.GrantTypes), c.AppType, c.Public, c.Disabled, microsOrNull(c.UpdatedAt), listJSON(c.Scopes), c.TenantID, c.ID)
 	if err == nil {
 		err = mustAffect(res)
 	}

@@ -31,7 +31,7 @@ func testClients(t *testing.T, s store.Store) {
 	}
 	got, err = s.ClientByID(ctx(t), tn.ID, pub.ID)
 	wantErr(t, "ClientByID(public)", err, nil)
-	if got.SecretHash != nil || got.RedirectURIs != nil || got.PostLogoutRedirectURIs != nil || got.GrantTypes != nil {
+	if got.SecretHash != nil || got.RedirectURIs != nil || got.PostLogoutRedirectURIs != nil || got.GrantTypes != nil || got.Scopes != nil {
 		t.Fatalf("empty secret and lists must come back nil: %+v", got)
 	}
 	pub.SecretHash, pub.GrantTypes = nil, nil
@@ -58,6 +58,7 @@ func testClients(t *testing.T, s store.Store) {
 	upd.RedirectURIs = []string{"https://eu.desk.example.com/cb"}
 	upd.PostLogoutRedirectURIs = nil
 	upd.GrantTypes = []string{store.GrantClientCredentials}
+	upd.Scopes = []string{"gatehouse.audit", "gatehouse.admin.read"}
 	upd.AppType = store.AppSPA
 	upd.Public = true
 	upd.Disabled = true

@@ -63,6 +63,7 @@ func mkClient(t *testing.T, s store.Store, tenantID, id string) *store.Client {
 		RedirectURIs:           []string{"https://desk.example.com/cb", "https://desk.example.com/cb2"},
 		PostLogoutRedirectURIs: []string{"https://desk.example.com/bye"},
 		GrantTypes:             []string{store.GrantAuthorizationCode, store.GrantRefreshToken},
+		Scopes:                 []string{"gatehouse.audit"},
 		CreatedAt:              t0.Add(-time.Hour),
 		UpdatedAt:              t0.Add(-time.Minute),
 	}
