@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse-idp/gatehouse/federation/fedtest"
 	"github.com/gatehouse-idp/gatehouse/idp"
+	"github.com/gatehouse-idp/gatehouse/idp/manage"
 	"github.com/gatehouse-idp/gatehouse/idp/notify"
 )
 
@@ -268,7 +269,7 @@ func TestConnectNeedsFreshSecondFactor(t *testing.T) {
 	forEachGuardFixture(t, []string{"totp"}, func(t *testing.T, fx guardFixture) {
 		e, b, totpSecret := fx.e, fx.b, fx.totpSecret
 		up := fedtest.Generic(t, fedtest.User{Subject: "attacker-1", Email: "attacker@evil.test", EmailVerified: yes(), AMR: []string{"pwd", "mfa"}})
-		conn := e.connect(up, idp.ConnectionSpec{Kind: "oidc", Name: "Okta", AcceptUpstreamMFA: true})
+		conn := e.connect(up, manage.ConnectionSpec{Kind: "oidc", Name: "Okta", AcceptUpstreamMFA: true})
 
 		connect := e.issuer + "/account/connections/" + conn.ID + "/connect"
 		before := len(e.auditEvents("account.sensitive.refused"))
@@ -325,7 +326,7 @@ func TestUntrustedUpstreamAMRIsNoSecondFactor(t *testing.T) {
 	forEachBackendFed(t, func(t *testing.T, e *env) {
 		e.setMFA("never", []string{"totp"}, 0)
 		up := fedtest.Generic(t, fedtest.User{Subject: "okta-6", Email: agentEmail, EmailVerified: yes(), AMR: []string{"pwd", "otp"}})
-		conn := e.connect(up, idp.ConnectionSpec{Kind: "oidc", Name: "Okta"})
+		conn := e.connect(up, manage.ConnectionSpec{Kind: "oidc", Name: "Okta"})
 		id, secret := e.webClient()
 		r := e.rp(id, secret)
 		sec := e.issuer + "/account/security"

@@ -11,7 +11,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
-	"github.com/gatehouse-idp/gatehouse/idp"
+	"github.com/gatehouse-idp/gatehouse/idp/manage"
 )
 
 // TestAuthorizeRefusals: anything wrong with client or redirect URI is an
@@ -19,7 +19,7 @@ import (
 func TestAuthorizeRefusals(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
 		id, secret := e.webClient()
-		otherID, _ := e.client(e.other, idp.ClientSpec{RedirectURIs: []string{rpRedirect}})
+		otherID, _ := e.client(e.other, manage.ClientSpec{RedirectURIs: []string{rpRedirect}})
 		r := e.rp(id, secret)
 		_, ch := pkce()
 		good := r.authURL("s", ch)
@@ -92,7 +92,7 @@ func (e *env) countAuthRequests() int64 {
 // and a failed exchange changes nothing.
 func TestPKCERules(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
-		pubID, _ := e.client(e.acme, idp.ClientSpec{Name: "Desktop", Public: true, RedirectURIs: []string{rpRedirect}})
+		pubID, _ := e.client(e.acme, manage.ClientSpec{Name: "Desktop", Public: true, RedirectURIs: []string{rpRedirect}})
 		pub := e.rp(pubID, "")
 		b := e.browser()
 		// Public client without PKCE: invalid_request back at the RP.
@@ -124,7 +124,7 @@ func TestPKCERules(t *testing.T) {
 			}
 		}
 		// Wrong secret, other client, other redirect URI: refused, nothing changed.
-		id2, secret2 := e.client(e.acme, idp.ClientSpec{Name: "Other app", RedirectURIs: []string{rpRedirect, rpRedirect + "2"}})
+		id2, secret2 := e.client(e.acme, manage.ClientSpec{Name: "Other app", RedirectURIs: []string{rpRedirect, rpRedirect + "2"}})
 		base := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {rpRedirect}, "code_verifier": {v}}
 		if st, body := e.tokenForm(base, id, "wrong-secret"); st != 401 || body["error"] != "invalid_client" {
 			t.Fatalf("wrong secret: %d %v", st, body)
@@ -204,7 +204,7 @@ func TestConcurrentCodeRedemption(t *testing.T) {
 func TestTokenEndpointBadInput(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
 		id, secret := e.webClient()
-		otherID, otherSecret := e.client(e.other, idp.ClientSpec{Name: "B", Grants: []string{"client_credentials"}})
+		otherID, otherSecret := e.client(e.other, manage.ClientSpec{Name: "B", Grants: []string{"client_credentials"}})
 		post := func(body, user, pass string) (int, map[string]any) {
 			req, _ := http.NewRequest("POST", e.issuer+"/oauth/token", strings.NewReader(body))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -247,7 +247,7 @@ func TestTokenEndpointBadInput(t *testing.T) {
 // a password get the same status and the same page.
 func TestFailedLoginsLookAlike(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
-		if _, err := e.srv.CreateUser(e.ctx, e.acme, idp.UserSpec{Email: "nopw@acme.test"}); err != nil {
+		if _, err := e.srv.Manage().CreateUser(e.ctx, e.acme, manage.UserSpec{Email: "nopw@acme.test"}); err != nil {
 			t.Fatal(err)
 		}
 		id, secret := e.webClient()

@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/oauth2/clientcredentials"
 
-	"github.com/gatehouse-idp/gatehouse/idp"
+	"github.com/gatehouse-idp/gatehouse/idp/manage"
 )
 
 // In-process micro-benchmarks of the hot endpoints on PostgreSQL, for
@@ -18,7 +18,7 @@ import (
 
 func benchEnv(b *testing.B) (*env, string, string, string) {
 	e := newEnv(b, "postgres")
-	id, secret := e.client(e.acme, idp.ClientSpec{Name: "m", Grants: []string{"client_credentials"}})
+	id, secret := e.client(e.acme, manage.ClientSpec{Name: "m", Grants: []string{"client_credentials"}})
 	cc := clientcredentials.Config{ClientID: id, ClientSecret: secret, TokenURL: e.issuer + "/oauth/token"}
 	tok, err := cc.Token(e.ctx)
 	if err != nil {

@@ -16,7 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"golang.org/x/oauth2"
 
-	"github.com/gatehouse-idp/gatehouse/idp"
+	"github.com/gatehouse-idp/gatehouse/idp/manage"
 )
 
 // chromium starts headless Debian Chromium (the test script installs it).
@@ -105,7 +105,7 @@ func (a *helpdeskApp) received() (int, string) {
 func TestBrowserSignIn(t *testing.T) {
 	e := newEnv(t, "sqlite")
 	app := newHelpdeskApp(t)
-	id, secret := e.client(e.acme, idp.ClientSpec{Name: "Acme Helpdesk", RedirectURIs: []string{app.URL + "/cb"}})
+	id, secret := e.client(e.acme, manage.ClientSpec{Name: "Acme Helpdesk", RedirectURIs: []string{app.URL + "/cb"}})
 	r := e.rp(id, secret)
 	r.oauth.RedirectURL = app.URL + "/cb"
 	ctx := chromium(t)
@@ -187,7 +187,7 @@ func TestBrowserSecondFactor(t *testing.T) {
 	e := newEnv(t, "sqlite")
 	e.setMFA("always", []string{"totp"}, 0)
 	app := newHelpdeskApp(t)
-	id, secret := e.client(e.acme, idp.ClientSpec{Name: "Acme Helpdesk", RedirectURIs: []string{app.URL + "/cb"}})
+	id, secret := e.client(e.acme, manage.ClientSpec{Name: "Acme Helpdesk", RedirectURIs: []string{app.URL + "/cb"}})
 	r := e.rp(id, secret)
 	r.oauth.RedirectURL = app.URL + "/cb"
 	ctx := chromium(t)

@@ -123,7 +123,7 @@ func TestBruteForceBackoff(t *testing.T) {
 		if st, _ := attempt(agentEmail, agentPassword); st != http.StatusTooManyRequests {
 			t.Fatalf("second lock: %d", st)
 		}
-		if n, err := e.srv.UnlockUser(context.Background(), e.acme, agentEmail); err != nil || n != 1 {
+		if n, err := e.srv.Manage().UnlockUser(context.Background(), e.acme, agentEmail); err != nil || n != 1 {
 			t.Fatalf("unlock: %d %v", n, err)
 		}
 		if q := e.browser().submitLogin(page, agentEmail, agentPassword); q == nil {

@@ -116,7 +116,7 @@ func TestDeviceCentre(t *testing.T) {
 			t.Fatalf("%d blocked-device events", n)
 		}
 		// An admin unblocks it (CLI path): it signs in again.
-		if err := e.srv.ChangeDevice(context.Background(), e.acme, e.user(agentEmail).ID, "device", otherID, "unblock", nil, "cli"); err != nil {
+		if err := e.srv.Manage().ChangeDevice(context.Background(), e.acme, e.user(agentEmail).ID, "device", otherID, "unblock", nil, "cli"); err != nil {
 			t.Fatal(err)
 		}
 		if resp, _ := other.signInFrom(r, "198.51.100.7"); rpRedirectQuery(resp) == nil {
@@ -140,7 +140,7 @@ func TestDeviceCentre(t *testing.T) {
 		if st, _ := act("device", otherID, "forget"); st != 200 {
 			t.Fatalf("forget: %d", st)
 		}
-		list, err := e.srv.UserDevices(context.Background(), e.acme, e.user(agentEmail).ID, nil)
+		list, err := e.srv.Manage().UserDevices(context.Background(), e.acme, e.user(agentEmail).ID, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/gatehouse-idp/gatehouse/federation/fedtest"
-	"github.com/gatehouse-idp/gatehouse/idp"
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
+	"github.com/gatehouse-idp/gatehouse/idp/manage"
 )
 
 // Linking: proof of the local account at sign-in, and connected accounts
@@ -21,7 +21,7 @@ import (
 func TestFederationLinkWithProof(t *testing.T) {
 	forEachBackendFed(t, func(t *testing.T, e *env) {
 		up := fedtest.GoogleLike(t, fedtest.User{Subject: "g-alice", Email: agentEmail, EmailVerified: yes(), HostedDomain: "acme.test"})
-		conn := e.connect(up, idp.ConnectionSpec{Kind: "google", LinkMode: "verified_email_with_proof"})
+		conn := e.connect(up, manage.ConnectionSpec{Kind: "google", LinkMode: "verified_email_with_proof"})
 		id, secret := e.webClient()
 		r := e.rp(id, secret)
 		b := e.browser()
@@ -77,7 +77,7 @@ func TestFederationLinkWithProof(t *testing.T) {
 func TestFederationProofAttemptsBounded(t *testing.T) {
 	forEachBackendFed(t, func(t *testing.T, e *env) {
 		up := fedtest.GoogleLike(t, fedtest.User{Subject: "g-bf", Email: agentEmail, EmailVerified: yes()})
-		conn := e.connect(up, idp.ConnectionSpec{Kind: "google", LinkMode: "verified_email_with_proof"})
+		conn := e.connect(up, manage.ConnectionSpec{Kind: "google", LinkMode: "verified_email_with_proof"})
 		id, secret := e.webClient()
 		r := e.rp(id, secret)
 		b := e.browser()
@@ -107,7 +107,7 @@ var disconnectForm = regexp.MustCompile(`name="connection_id" value="([^"]+)">\s
 func TestFederationAccountConnections(t *testing.T) {
 	forEachBackendFed(t, func(t *testing.T, e *env) {
 		up := fedtest.GoogleLike(t, fedtest.User{Subject: "g-acct", Email: "alice.private@gmail.test", EmailVerified: no()})
-		conn := e.connect(up, idp.ConnectionSpec{Kind: "google", JIT: true})
+		conn := e.connect(up, manage.ConnectionSpec{Kind: "google", JIT: true})
 		b := e.browser()
 		acct := e.issuer + "/account/connections"
 
@@ -174,7 +174,7 @@ func TestFederationAccountConnections(t *testing.T) {
 func TestFederationDisconnectLastMethodRefused(t *testing.T) {
 	forEachBackendFed(t, func(t *testing.T, e *env) {
 		up := fedtest.GoogleLike(t, fedtest.User{Subject: "g-only", Email: "only@acme.test", EmailVerified: yes()})
-		conn := e.connect(up, idp.ConnectionSpec{Kind: "google", JIT: true})
+		conn := e.connect(up, manage.ConnectionSpec{Kind: "google", JIT: true})
 		b := e.browser()
 		acct := e.issuer + "/account/connections"
 		_, page := b.get(acct)
@@ -203,7 +203,7 @@ func TestFederationDisconnectLastMethodRefused(t *testing.T) {
 func TestFederationConnectRefusals(t *testing.T) {
 	forEachBackendFed(t, func(t *testing.T, e *env) {
 		up := fedtest.GoogleLike(t, fedtest.User{Subject: "g-taken", Email: "taken@acme.test", EmailVerified: yes()})
-		conn := e.connect(up, idp.ConnectionSpec{Kind: "google", JIT: true})
+		conn := e.connect(up, manage.ConnectionSpec{Kind: "google", JIT: true})
 		id, secret := e.webClient()
 		r := e.rp(id, secret)
 		// Someone else owns g-taken (JIT on their first sign-in).

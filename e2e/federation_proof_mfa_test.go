@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/federation/fedtest"
 	"github.com/gatehouse-idp/gatehouse/idp"
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
+	"github.com/gatehouse-idp/gatehouse/idp/manage"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
@@ -31,7 +32,7 @@ type proofFixture struct {
 	r       *rp
 	user    *store.User
 	google  *fedtest.Provider
-	conn    *idp.ConnectionView
+	conn    *manage.ConnectionView
 	linkURL string
 }
 
@@ -43,7 +44,7 @@ func newProofFixture(t *testing.T, e *env, enroll func(b *browser, arID string) 
 	id, secret := e.webClient()
 	fx := &proofFixture{r: e.rp(id, secret)}
 	okta := fedtest.Generic(t, fedtest.User{Subject: "okta-nopw", Email: nopwEmail, EmailVerified: yes()})
-	oc := e.connect(okta, idp.ConnectionSpec{Kind: "oidc", Name: "Okta", JIT: true, DefaultRole: "agent"})
+	oc := e.connect(okta, manage.ConnectionSpec{Kind: "oidc", Name: "Okta", JIT: true, DefaultRole: "agent"})
 	b := e.browser()
 	v, page := fx.r.loginPage(b)
 	res := b.federated(page, oc.ID, okta)
@@ -61,7 +62,7 @@ func newProofFixture(t *testing.T, e *env, enroll func(b *browser, arID string) 
 		t.Fatalf("want a JIT user without a password: %+v", fx.user)
 	}
 	fx.google = fedtest.GoogleLike(t, fedtest.User{Subject: "g-nopw", Email: nopwEmail, EmailVerified: yes()})
-	fx.conn = e.connect(fx.google, idp.ConnectionSpec{Kind: "google", LinkMode: "verified_email_with_proof"})
+	fx.conn = e.connect(fx.google, manage.ConnectionSpec{Kind: "google", LinkMode: "verified_email_with_proof"})
 	fx.linkURL = e.issuer + "/login/federated/" + fx.conn.ID + "/link"
 	return fx
 }

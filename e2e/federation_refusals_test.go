@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/federation/fedtest"
 	"github.com/gatehouse-idp/gatehouse/idp"
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
+	"github.com/gatehouse-idp/gatehouse/idp/manage"
 )
 
 // Federated sign-ins that must fail: upstream faults, linking refusals,
@@ -30,7 +31,7 @@ func TestFederationRefusals(t *testing.T) {
 		kind   string // google | microsoft | oidc
 		user   fedtest.User
 		faults fedtest.Faults
-		spec   idp.ConnectionSpec
+		spec   manage.ConnectionSpec
 		status int
 		reason string
 		text   string
@@ -38,43 +39,43 @@ func TestFederationRefusals(t *testing.T) {
 	}
 	gUser := fedtest.User{Subject: "g-1", Email: "someone@acme.test", EmailVerified: yes(), HostedDomain: "acme.test"}
 	msUser := fedtest.User{Subject: "ms-pairwise-2", Email: "ms@acme.test", TenantID: entraTID, ObjectID: entraOID, EDOV: yes()}
-	msSpec := idp.ConnectionSpec{EntraTenant: "organizations", AllowedTenantIDs: []string{entraTID}, JIT: true}
+	msSpec := manage.ConnectionSpec{EntraTenant: "organizations", AllowedTenantIDs: []string{entraTID}, JIT: true}
 	cases := []tc{
 		{name: "wrong hd", kind: "google", user: fedtest.User{Subject: "g-2", Email: "x@other.test", EmailVerified: yes(), HostedDomain: "other.test"},
-			spec: idp.ConnectionSpec{HostedDomains: []string{"acme.test"}, JIT: true}, status: 502, reason: "domain_not_allowed", text: "organization is not allowed"},
+			spec: manage.ConnectionSpec{HostedDomains: []string{"acme.test"}, JIT: true}, status: 502, reason: "domain_not_allowed", text: "organization is not allowed"},
 		{name: "entra tenant not allowlisted", kind: "microsoft",
 			user: fedtest.User{Subject: "ms-pairwise-3", Email: "ms@other.test", TenantID: otherTID, ObjectID: entraOID, EDOV: yes()},
 			spec: msSpec, status: 502, reason: "tenant_not_allowed", text: "organization is not allowed"},
 		{name: "issuer mismatch with tid", kind: "microsoft", user: msUser, spec: msSpec,
 			faults: fedtest.Faults{Issuer: "ISSUER_OTHER_TID"}, status: 502, reason: "issuer_mismatch", text: "could not verify"},
-		{name: "bad signature", kind: "google", user: gUser, spec: idp.ConnectionSpec{JIT: true},
+		{name: "bad signature", kind: "google", user: gUser, spec: manage.ConnectionSpec{JIT: true},
 			faults: fedtest.Faults{SignWithUnpublishedKey: true}, status: 502, reason: "token_invalid", text: "could not verify"},
-		{name: "wrong audience", kind: "oidc", user: gUser, spec: idp.ConnectionSpec{JIT: true},
+		{name: "wrong audience", kind: "oidc", user: gUser, spec: manage.ConnectionSpec{JIT: true},
 			faults: fedtest.Faults{Audience: "someone-else"}, status: 502, reason: "token_invalid", text: "could not verify"},
-		{name: "expired token", kind: "oidc", user: gUser, spec: idp.ConnectionSpec{JIT: true},
+		{name: "expired token", kind: "oidc", user: gUser, spec: manage.ConnectionSpec{JIT: true},
 			faults: fedtest.Faults{Expired: true}, status: 502, reason: "token_invalid", text: "could not verify"},
-		{name: "missing nonce", kind: "google", user: gUser, spec: idp.ConnectionSpec{JIT: true},
+		{name: "missing nonce", kind: "google", user: gUser, spec: manage.ConnectionSpec{JIT: true},
 			faults: fedtest.Faults{Nonce: fedtest.NonceOmit}, status: 502, reason: "nonce_missing", text: "expired or was already used"},
-		{name: "access denied", kind: "google", user: gUser, spec: idp.ConnectionSpec{JIT: true},
+		{name: "access denied", kind: "google", user: gUser, spec: manage.ConnectionSpec{JIT: true},
 			faults: fedtest.Faults{AuthorizeError: "access_denied", AuthorizeErrorDescription: "<script>x</script>"},
 			status: 502, reason: "upstream_error", text: "cancelled or refused", detail: [2]string{"upstream_error", "access_denied"}},
-		{name: "token endpoint OAuth error", kind: "oidc", user: gUser, spec: idp.ConnectionSpec{JIT: true},
+		{name: "token endpoint OAuth error", kind: "oidc", user: gUser, spec: manage.ConnectionSpec{JIT: true},
 			faults: fedtest.Faults{TokenError: "invalid_client"}, status: 502, reason: "upstream_error", text: "could not complete",
 			detail: [2]string{"upstream_error", "invalid_client"}},
-		{name: "token endpoint 5xx", kind: "oidc", user: gUser, spec: idp.ConnectionSpec{JIT: true},
+		{name: "token endpoint 5xx", kind: "oidc", user: gUser, spec: manage.ConnectionSpec{JIT: true},
 			faults: fedtest.Faults{TokenStatus: 503}, status: 502, reason: "upstream_unavailable", text: "not reachable"},
-		{name: "token endpoint bad JSON", kind: "oidc", user: gUser, spec: idp.ConnectionSpec{JIT: true},
+		{name: "token endpoint bad JSON", kind: "oidc", user: gUser, spec: manage.ConnectionSpec{JIT: true},
 			faults: fedtest.Faults{TokenBody: "{not json"}, status: 502, reason: "upstream_unavailable", text: "not reachable"},
-		{name: "token endpoint timeout", kind: "oidc", user: gUser, spec: idp.ConnectionSpec{JIT: true},
+		{name: "token endpoint timeout", kind: "oidc", user: gUser, spec: manage.ConnectionSpec{JIT: true},
 			faults: fedtest.Faults{TokenDelay: upTimeout + 500*time.Millisecond}, status: 502, reason: "upstream_unavailable", text: "not reachable"},
 		{name: "unverified email with existing local account", kind: "google",
 			user: fedtest.User{Subject: "g-3", Email: agentEmail, EmailVerified: no(), HostedDomain: "acme.test"},
-			spec: idp.ConnectionSpec{LinkMode: "verified_email_with_proof", JIT: true}, status: 403, reason: "email_not_verified", text: "does not confirm"},
+			spec: manage.ConnectionSpec{LinkMode: "verified_email_with_proof", JIT: true}, status: 403, reason: "email_not_verified", text: "does not confirm"},
 		{name: "verified email but link mode none", kind: "google",
 			user: fedtest.User{Subject: "g-4", Email: agentEmail, EmailVerified: yes(), HostedDomain: "acme.test"},
-			spec: idp.ConnectionSpec{LinkMode: "none", JIT: true}, status: 403, reason: "linking_disabled", text: "already exists"},
+			spec: manage.ConnectionSpec{LinkMode: "none", JIT: true}, status: 403, reason: "linking_disabled", text: "already exists"},
 		{name: "JIT off", kind: "google", user: fedtest.User{Subject: "g-5", Email: "stranger@acme.test", EmailVerified: yes()},
-			spec: idp.ConnectionSpec{JIT: false}, status: 403, reason: "jit_disabled", text: "not created automatically"},
+			spec: manage.ConnectionSpec{JIT: false}, status: 403, reason: "jit_disabled", text: "not created automatically"},
 	}
 	forEachBackendFed(t, func(t *testing.T, e *env) {
 		id, secret := e.webClient()
@@ -137,7 +138,7 @@ func TestFederationRefusals(t *testing.T) {
 func TestFederationStateIsSingleUseAndBrowserBound(t *testing.T) {
 	forEachBackendFed(t, func(t *testing.T, e *env) {
 		up := fedtest.GoogleLike(t, fedtest.User{Subject: "g-r", Email: "replay@acme.test", EmailVerified: yes()})
-		conn := e.connect(up, idp.ConnectionSpec{Kind: "google", JIT: true})
+		conn := e.connect(up, manage.ConnectionSpec{Kind: "google", JIT: true})
 		id, secret := e.webClient()
 		r := e.rp(id, secret)
 
@@ -180,7 +181,7 @@ func TestFederationDisabledConnection(t *testing.T) {
 	forEachBackendFed(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		up := fedtest.GoogleLike(t, fedtest.User{Subject: "g-d", Email: "dis@acme.test", EmailVerified: yes()})
-		conn := e.connect(up, idp.ConnectionSpec{Kind: "google", JIT: true})
+		conn := e.connect(up, manage.ConnectionSpec{Kind: "google", JIT: true})
 		id, secret := e.webClient()
 		r := e.rp(id, secret)
 
@@ -194,7 +195,7 @@ func TestFederationDisabledConnection(t *testing.T) {
 		_, page2 := r.loginPage(b2)
 		cb := b2.startFederated(page2, conn.ID, up)
 
-		if _, n, err := e.srv.SetConnectionEnabled(ctx, e.acme, conn.ID, false, false); err != nil || n != 0 {
+		if _, n, err := e.srv.Manage().SetConnectionEnabled(ctx, e.acme, conn.ID, false, false); err != nil || n != 0 {
 			t.Fatalf("disable: %d %v", n, err)
 		}
 		resp, body := b2.get(cb)
@@ -215,7 +216,7 @@ func TestFederationDisabledConnection(t *testing.T) {
 		if err != nil || !sess.Active(e.clock.Now()) {
 			t.Fatalf("session ended by a plain disable: %v", err)
 		}
-		if _, n, err := e.srv.SetConnectionEnabled(ctx, e.acme, conn.ID, false, true); err != nil || n != 1 {
+		if _, n, err := e.srv.Manage().SetConnectionEnabled(ctx, e.acme, conn.ID, false, true); err != nil || n != 1 {
 			t.Fatalf("disable --end-sessions: ended %d, %v", n, err)
 		}
 		sess, _ = e.store.SessionByID(ctx, e.acme.ID, c.SID)
@@ -224,7 +225,7 @@ func TestFederationDisabledConnection(t *testing.T) {
 		}
 
 		// Removed: links go, the callback URL is dead.
-		if _, err := e.srv.RemoveConnection(ctx, e.acme, conn.ID, true); err != nil {
+		if _, err := e.srv.Manage().RemoveConnection(ctx, e.acme, conn.ID, true); err != nil {
 			t.Fatal(err)
 		}
 		if l := e.links(e.userByEmail("dis@acme.test").ID); len(l) != 0 {
@@ -239,7 +240,7 @@ func TestFederationDisabledConnection(t *testing.T) {
 func TestFederationJWKSNotHammered(t *testing.T) {
 	forEachBackendFed(t, func(t *testing.T, e *env) {
 		up := fedtest.GoogleLike(t, fedtest.User{Subject: "g-k", Email: "k@acme.test", EmailVerified: yes()})
-		conn := e.connect(up, idp.ConnectionSpec{Kind: "google", JIT: true})
+		conn := e.connect(up, manage.ConnectionSpec{Kind: "google", JIT: true})
 		up.SetFaults(fedtest.Faults{RandomKeyID: true})
 		id, secret := e.webClient()
 		r := e.rp(id, secret)
@@ -294,7 +295,7 @@ func TestFederationLogs(t *testing.T) {
 				o.UpstreamHTTPClient = &http.Client{Timeout: upTimeout}
 			})
 			up := fedtest.GoogleLike(t, fedtest.User{Subject: "g-log", Email: "log@acme.test", EmailVerified: yes()})
-			conn := e.connect(up, idp.ConnectionSpec{Kind: "google", JIT: true})
+			conn := e.connect(up, manage.ConnectionSpec{Kind: "google", JIT: true})
 			id, secret := e.webClient()
 			r := e.rp(id, secret)
 

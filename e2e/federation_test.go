@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/federation/fedtest"
 	"github.com/gatehouse-idp/gatehouse/idp"
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
+	"github.com/gatehouse-idp/gatehouse/idp/manage"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
 
@@ -53,7 +54,7 @@ func forEachBackendFed(t *testing.T, f func(t *testing.T, e *env)) {
 
 // connect registers up as a connection of tenant acme and points the
 // upstream's redirect URI at it.
-func (e *env) connect(up *fedtest.Provider, spec idp.ConnectionSpec) *idp.ConnectionView {
+func (e *env) connect(up *fedtest.Provider, spec manage.ConnectionSpec) *manage.ConnectionView {
 	e.t.Helper()
 	spec.ClientID, spec.ClientSecret = up.ClientID, up.ClientSecret
 	switch spec.Kind {
@@ -62,7 +63,7 @@ func (e *env) connect(up *fedtest.Provider, spec idp.ConnectionSpec) *idp.Connec
 	case "microsoft":
 		spec.Issuer = up.URL
 	}
-	v, err := e.srv.CreateConnection(context.Background(), e.acme, spec)
+	v, err := e.srv.Manage().CreateConnection(context.Background(), e.acme, spec)
 	if err != nil {
 		e.t.Fatalf("CreateConnection: %v", err)
 	}
@@ -187,7 +188,7 @@ func TestFederationGoogleEndToEnd(t *testing.T) {
 	forEachBackendFed(t, func(t *testing.T, e *env) {
 		up := fedtest.GoogleLike(t, fedtest.User{Subject: "g-123", Email: googleUser, EmailVerified: yes(),
 			Name: "New Agent", HostedDomain: "acme.test", AMR: []string{"pwd", "mfa"}})
-		conn := e.connect(up, idp.ConnectionSpec{Kind: "google", HostedDomains: []string{"acme.test"}, JIT: true})
+		conn := e.connect(up, manage.ConnectionSpec{Kind: "google", HostedDomains: []string{"acme.test"}, JIT: true})
 		id, secret := e.webClient()
 		r := e.rp(id, secret)
 		b := e.browser()
@@ -248,7 +249,7 @@ func TestFederationEntraEndToEnd(t *testing.T) {
 	forEachBackendFed(t, func(t *testing.T, e *env) {
 		up := fedtest.EntraLike(t, fedtest.User{Subject: "ms-pairwise-1", Email: "agent.ms@acme.test", Name: "MS Agent", TenantID: entraTID,
 			ObjectID: entraOID, EDOV: yes(), AMR: []string{"pwd", "mfa"}})
-		conn := e.connect(up, idp.ConnectionSpec{Kind: "microsoft", EntraTenant: "organizations",
+		conn := e.connect(up, manage.ConnectionSpec{Kind: "microsoft", EntraTenant: "organizations",
 			AllowedTenantIDs: []string{entraTID}, JIT: true, AcceptUpstreamMFA: true})
 		id, secret := e.webClient()
 		r := e.rp(id, secret)
@@ -277,7 +278,7 @@ func TestFederationEntraEndToEnd(t *testing.T) {
 func TestFederationGenericEndToEnd(t *testing.T) {
 	forEachBackendFed(t, func(t *testing.T, e *env) {
 		up := fedtest.Generic(t, fedtest.User{Subject: "okta-9", Email: "okta.user@acme.test", EmailVerified: yes()})
-		conn := e.connect(up, idp.ConnectionSpec{Kind: "oidc", Name: "Okta", JIT: true, DefaultRole: "admin"})
+		conn := e.connect(up, manage.ConnectionSpec{Kind: "oidc", Name: "Okta", JIT: true, DefaultRole: "admin"})
 		id, secret := e.webClient()
 		r := e.rp(id, secret)
 		b := e.browser()

@@ -14,7 +14,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
-	"github.com/gatehouse-idp/gatehouse/idp"
+	"github.com/gatehouse-idp/gatehouse/idp/manage"
 )
 
 func decodeJSON(t testing.TB, r io.Reader) map[string]any {
@@ -206,7 +206,7 @@ func (e *env) introspect(clientID, secret, token string) map[string]any {
 func TestSingleSignOnAcrossApps(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
 		id1, s1 := e.webClient()
-		id2, s2 := e.client(e.acme, idp.ClientSpec{Name: "Reports", RedirectURIs: []string{rpRedirect}})
+		id2, s2 := e.client(e.acme, manage.ClientSpec{Name: "Reports", RedirectURIs: []string{rpRedirect}})
 		b := e.browser()
 		tok1 := e.rp(id1, s1).signIn(b)
 		r2 := e.rp(id2, s2)
@@ -222,7 +222,7 @@ func TestSingleSignOnAcrossApps(t *testing.T) {
 // TestClientCredentials: machine tokens with client_secret_basic and _post.
 func TestClientCredentials(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
-		id, secret := e.client(e.acme, idp.ClientSpec{Name: "Ticket sync", Grants: []string{"client_credentials"}})
+		id, secret := e.client(e.acme, manage.ClientSpec{Name: "Ticket sync", Grants: []string{"client_credentials"}})
 		for _, style := range []oauth2.AuthStyle{oauth2.AuthStyleInHeader, oauth2.AuthStyleInParams} {
 			cc := clientcredentials.Config{ClientID: id, ClientSecret: secret, TokenURL: e.issuer + "/oauth/token", AuthStyle: style, Scopes: []string{"tickets"}}
 			tok, err := cc.Token(e.ctx)
@@ -379,12 +379,12 @@ func TestIntrospectionAndUserinfoRequests(t *testing.T) {
 		if got := e.introspect(id, secret, tok.RefreshToken); got["active"] != true || got["token_type"] != "refresh_token" {
 			t.Fatalf("introspect own refresh token: %v", got)
 		}
-		id2, secret2 := e.client(e.acme, idp.ClientSpec{Name: "Other", Grants: []string{"client_credentials"}})
+		id2, secret2 := e.client(e.acme, manage.ClientSpec{Name: "Other", Grants: []string{"client_credentials"}})
 		if got := e.introspect(id2, secret2, tok.RefreshToken); got["active"] != false {
 			t.Fatalf("another client saw a refresh token: %v", got)
 		}
 		// A token of tenant acme is not active at tenant other.
-		oid, osecret := e.client(e.other, idp.ClientSpec{Name: "B", Grants: []string{"client_credentials"}})
+		oid, osecret := e.client(e.other, manage.ClientSpec{Name: "B", Grants: []string{"client_credentials"}})
 		st, b := e.postJSON(e.hs.URL+"/t/other/oauth/introspect", url.Values{"token": {tok.AccessToken}}, oid, osecret)
 		if st != 200 || b["active"] != false {
 			t.Fatalf("tenant other accepted acme's token: %d %v", st, b)

@@ -22,6 +22,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/gatehouse-idp/gatehouse/idp"
+	"github.com/gatehouse-idp/gatehouse/idp/manage"
 	"github.com/gatehouse-idp/gatehouse/idp/password"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
@@ -141,34 +142,34 @@ func newEnv(t testing.TB, backend string, opts ...func(*idp.Options)) *env {
 	e := &env{t: t, store: st, sealer: sealer, srv: srv, hs: hs, clock: clk, bindings: new(sync.Map)}
 	e.ctx = oidc.ClientContext(context.Background(), hs.Client())
 	ctx := context.Background()
-	if e.acme, err = srv.CreateTenant(ctx, "acme", "Acme Support"); err != nil {
+	if e.acme, err = srv.Manage().CreateTenant(ctx, "acme", "Acme Support"); err != nil {
 		t.Fatal(err)
 	}
-	if e.other, err = srv.CreateTenant(ctx, "other", "Other Co"); err != nil {
+	if e.other, err = srv.Manage().CreateTenant(ctx, "other", "Other Co"); err != nil {
 		t.Fatal(err)
 	}
 	// The core flows run without a second factor; e2e/mfa_*_test.go set
 	// the tenant's MFA mode explicitly (the product default is "always").
 	for _, tn := range []*store.Tenant{e.acme, e.other} {
 		tn.Settings.MFAMode = "never"
-		if err := srv.UpdateTenant(ctx, tn); err != nil {
+		if err := srv.Manage().UpdateTenant(ctx, tn); err != nil {
 			t.Fatal(err)
 		}
 	}
 	e.issuer = hs.URL + "/t/acme"
-	if _, err := srv.CreateUser(ctx, e.acme, idp.UserSpec{Email: agentEmail, Name: "Alice Agent", Role: "agent", Password: agentPassword}); err != nil {
+	if _, err := srv.Manage().CreateUser(ctx, e.acme, manage.UserSpec{Email: agentEmail, Name: "Alice Agent", Role: "agent", Password: agentPassword}); err != nil {
 		t.Fatal(err)
 	}
 	return e
 }
 
 // client registers a relying party in tenant t.
-func (e *env) client(t *store.Tenant, spec idp.ClientSpec) (id, secret string) {
+func (e *env) client(t *store.Tenant, spec manage.ClientSpec) (id, secret string) {
 	e.t.Helper()
 	if spec.Name == "" {
 		spec.Name = "Helpdesk"
 	}
-	c, secret, err := e.srv.CreateClient(context.Background(), t.ID, spec)
+	c, secret, err := e.srv.Manage().CreateClient(context.Background(), t.ID, spec)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -177,7 +178,7 @@ func (e *env) client(t *store.Tenant, spec idp.ClientSpec) (id, secret string) {
 
 // webClient is a confidential helpdesk app with code + refresh grants.
 func (e *env) webClient() (id, secret string) {
-	return e.client(e.acme, idp.ClientSpec{RedirectURIs: []string{rpRedirect}, PostLogoutRedirectURIs: []string{rpPostLogout}})
+	return e.client(e.acme, manage.ClientSpec{RedirectURIs: []string{rpRedirect}, PostLogoutRedirectURIs: []string{rpPostLogout}})
 }
 
 // rp is a relying party built on go-oidc and x/oauth2.

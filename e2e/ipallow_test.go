@@ -11,14 +11,15 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/gatehouse-idp/gatehouse/idp"
+	"github.com/gatehouse-idp/gatehouse/idp/manage"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
 
 func allow(t *testing.T, e *env, scope, cidr string) {
 	t.Helper()
-	ten, _ := e.srv.TenantBySlug(context.Background(), "acme")
-	if _, err := e.srv.ChangeIPAllowlist(context.Background(), ten, idp.AllowlistChange{Scope: scope, Add: &policy.Entry{CIDR: cidr, Note: "office"}}); err != nil {
+	ten, _ := e.srv.Manage().TenantBySlug(context.Background(), "acme")
+	if _, err := e.srv.Manage().ChangeIPAllowlist(context.Background(), ten, manage.AllowlistChange{Scope: scope, Add: &policy.Entry{CIDR: cidr, Note: "office"}}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -31,8 +32,8 @@ func TestIPAllowlistSignin(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
 		id, secret := e.webClient()
 		r := e.rp(id, secret)
-		ccID, ccSecret := e.client(e.acme, idp.ClientSpec{Name: "Sync", Grants: []string{"client_credentials"}})
-		allow(t, e, idp.ScopeSignin, "203.0.113.0/24")
+		ccID, ccSecret := e.client(e.acme, manage.ClientSpec{Name: "Sync", Grants: []string{"client_credentials"}})
+		allow(t, e, manage.ScopeSignin, "203.0.113.0/24")
 
 		b := e.browser()
 		_, ch := pkce()
@@ -85,7 +86,7 @@ func TestIPAllowlistSignin(t *testing.T) {
 			t.Fatalf("other tenant discovery: %d", resp.StatusCode)
 		}
 		// Adding the address lets the browser in.
-		allow(t, e, idp.ScopeSignin, "127.0.0.1")
+		allow(t, e, manage.ScopeSignin, "127.0.0.1")
 		_ = r.signIn(b)
 	})
 }
@@ -97,8 +98,8 @@ func TestIPAllowlistAPI(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
 		id, secret := e.webClient()
 		r := e.rp(id, secret)
-		ccID, ccSecret := e.client(e.acme, idp.ClientSpec{Name: "Sync", Grants: []string{"client_credentials"}})
-		allow(t, e, idp.ScopeAPI, "2001:db8::/32")
+		ccID, ccSecret := e.client(e.acme, manage.ClientSpec{Name: "Sync", Grants: []string{"client_credentials"}})
+		allow(t, e, manage.ScopeAPI, "2001:db8::/32")
 
 		st, body := e.tokenForm(url.Values{"grant_type": {"client_credentials"}}, ccID, ccSecret)
 		if st != http.StatusForbidden || body["error"] != "access_denied" || !strings.Contains(body["error_description"].(string), "127.0.0.1") {
@@ -125,7 +126,7 @@ func TestIPAllowlistTrustedProxy(t *testing.T) {
 	forEachBackendOpts(t, func(_ *testing.T, o *idp.Options) { o.TrustedProxies = []string{"127.0.0.1/32"} }, func(t *testing.T, e *env) {
 		id, secret := e.webClient()
 		r := e.rp(id, secret)
-		allow(t, e, idp.ScopeSignin, "203.0.113.0/24")
+		allow(t, e, manage.ScopeSignin, "203.0.113.0/24")
 		b := e.browser()
 		_, ch := pkce()
 		if resp, body := b.getWith(r.authURL("s", ch), map[string]string{"X-Forwarded-For": "203.0.113.7"}); resp.StatusCode != 200 || !strings.Contains(body, `name="password"`) {
@@ -144,31 +145,31 @@ func TestIPAllowlistTrustedProxy(t *testing.T) {
 func TestIPAllowlistLockoutCheck(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
-		ten, _ := e.srv.TenantBySlug(ctx, "acme")
-		_, err := e.srv.ChangeIPAllowlist(ctx, ten, idp.AllowlistChange{Scope: idp.ScopeSignin,
+		ten, _ := e.srv.Manage().TenantBySlug(ctx, "acme")
+		_, err := e.srv.Manage().ChangeIPAllowlist(ctx, ten, manage.AllowlistChange{Scope: manage.ScopeSignin,
 			Add: &policy.Entry{CIDR: "10.0.0.0/8", Note: "VPN"}, CurrentIP: "192.0.2.10"})
-		var le *idp.LockoutError
-		if !errors.As(err, &le) || le.IP != "192.0.2.10" || !errors.Is(err, idp.ErrLockout) || !strings.Contains(err.Error(), "192.0.2.10") {
+		var le *manage.LockoutError
+		if !errors.As(err, &le) || le.IP != "192.0.2.10" || !errors.Is(err, manage.ErrLockout) || !strings.Contains(err.Error(), "192.0.2.10") {
 			t.Fatalf("lockout not refused: %v", err)
 		}
-		ten, _ = e.srv.TenantBySlug(ctx, "acme")
+		ten, _ = e.srv.Manage().TenantBySlug(ctx, "acme")
 		if len(ten.Settings.IPAllowlistSignin) != 0 {
 			t.Fatal("a refused change was saved")
 		}
 		// The admin's own address in the list: fine.
-		if _, err := e.srv.ChangeIPAllowlist(ctx, ten, idp.AllowlistChange{Scope: idp.ScopeSignin,
+		if _, err := e.srv.Manage().ChangeIPAllowlist(ctx, ten, manage.AllowlistChange{Scope: manage.ScopeSignin,
 			Add: &policy.Entry{CIDR: "192.0.2.0/24", Note: "HQ"}, CurrentIP: "192.0.2.10"}); err != nil {
 			t.Fatal(err)
 		}
 		// Removing it again would lock out: refused, then forced.
-		ten, _ = e.srv.TenantBySlug(ctx, "acme")
-		_, _ = e.srv.ChangeIPAllowlist(ctx, ten, idp.AllowlistChange{Scope: idp.ScopeSignin, Add: &policy.Entry{CIDR: "10.0.0.0/8", Note: "VPN"}, CurrentIP: "10.1.1.1"})
-		ten, _ = e.srv.TenantBySlug(ctx, "acme")
-		if _, err := e.srv.ChangeIPAllowlist(ctx, ten, idp.AllowlistChange{Scope: idp.ScopeSignin, Remove: "192.0.2.0/24", CurrentIP: "192.0.2.10"}); !errors.Is(err, idp.ErrLockout) {
+		ten, _ = e.srv.Manage().TenantBySlug(ctx, "acme")
+		_, _ = e.srv.Manage().ChangeIPAllowlist(ctx, ten, manage.AllowlistChange{Scope: manage.ScopeSignin, Add: &policy.Entry{CIDR: "10.0.0.0/8", Note: "VPN"}, CurrentIP: "10.1.1.1"})
+		ten, _ = e.srv.Manage().TenantBySlug(ctx, "acme")
+		if _, err := e.srv.Manage().ChangeIPAllowlist(ctx, ten, manage.AllowlistChange{Scope: manage.ScopeSignin, Remove: "192.0.2.0/24", CurrentIP: "192.0.2.10"}); !errors.Is(err, manage.ErrLockout) {
 			t.Fatalf("removing the admin's range: %v", err)
 		}
-		ten, _ = e.srv.TenantBySlug(ctx, "acme")
-		list, err := e.srv.ChangeIPAllowlist(ctx, ten, idp.AllowlistChange{Scope: idp.ScopeSignin, Remove: "192.0.2.0/24", CurrentIP: "192.0.2.10", Force: true})
+		ten, _ = e.srv.Manage().TenantBySlug(ctx, "acme")
+		list, err := e.srv.Manage().ChangeIPAllowlist(ctx, ten, manage.AllowlistChange{Scope: manage.ScopeSignin, Remove: "192.0.2.0/24", CurrentIP: "192.0.2.10", Force: true})
 		if err != nil || len(list) != 1 || list[0].CIDR != "10.0.0.0/8" {
 			t.Fatalf("forced removal: %v %v", list, err)
 		}
@@ -176,11 +177,11 @@ func TestIPAllowlistLockoutCheck(t *testing.T) {
 			t.Fatalf("ip_allowlist.changed events: %d", len(evs))
 		}
 		// Bad input changes nothing and names the problem.
-		ten, _ = e.srv.TenantBySlug(ctx, "acme")
-		if _, err := e.srv.ChangeIPAllowlist(ctx, ten, idp.AllowlistChange{Scope: idp.ScopeAPI, Add: &policy.Entry{CIDR: "10.0.0.300", Note: "x"}}); err == nil || !strings.Contains(err.Error(), "10.0.0.300") {
+		ten, _ = e.srv.Manage().TenantBySlug(ctx, "acme")
+		if _, err := e.srv.Manage().ChangeIPAllowlist(ctx, ten, manage.AllowlistChange{Scope: manage.ScopeAPI, Add: &policy.Entry{CIDR: "10.0.0.300", Note: "x"}}); err == nil || !strings.Contains(err.Error(), "10.0.0.300") {
 			t.Fatalf("invalid CIDR: %v", err)
 		}
-		if _, err := e.srv.ChangeIPAllowlist(ctx, ten, idp.AllowlistChange{Scope: idp.ScopeAPI, Add: &policy.Entry{CIDR: "10.0.0.1"}}); err == nil || !strings.Contains(err.Error(), "note") {
+		if _, err := e.srv.Manage().ChangeIPAllowlist(ctx, ten, manage.AllowlistChange{Scope: manage.ScopeAPI, Add: &policy.Entry{CIDR: "10.0.0.1"}}); err == nil || !strings.Contains(err.Error(), "note") {
 			t.Fatalf("missing note: %v", err)
 		}
 	})

@@ -13,7 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"golang.org/x/oauth2"
 
-	"github.com/gatehouse-idp/gatehouse/idp"
+	"github.com/gatehouse-idp/gatehouse/idp/manage"
 )
 
 var (
@@ -60,7 +60,7 @@ func (e *env) signedInAgent() signedIn {
 // flow in a browser of his own.
 func (e *env) bobToken(r *rp) *oauth2.Token {
 	e.t.Helper()
-	if _, err := e.srv.CreateUser(e.ctx, e.acme, idp.UserSpec{Email: "bob@acme.test", Password: "Another-Strong-Pass-91"}); err != nil {
+	if _, err := e.srv.Manage().CreateUser(e.ctx, e.acme, manage.UserSpec{Email: "bob@acme.test", Password: "Another-Strong-Pass-91"}); err != nil {
 		e.t.Fatal(err)
 	}
 	v, ch := pkce()
@@ -190,7 +190,7 @@ func TestLogoutUnregisteredRedirect(t *testing.T) {
 func TestBrowserLogoutConfirm(t *testing.T) {
 	e := newEnv(t, "sqlite")
 	app := newHelpdeskApp(t)
-	id, secret := e.client(e.acme, idp.ClientSpec{Name: "Acme Helpdesk", RedirectURIs: []string{app.URL + "/cb"},
+	id, secret := e.client(e.acme, manage.ClientSpec{Name: "Acme Helpdesk", RedirectURIs: []string{app.URL + "/cb"},
 		PostLogoutRedirectURIs: []string{app.URL + "/cb"}})
 	r := e.rp(id, secret)
 	r.oauth.RedirectURL = app.URL + "/cb"

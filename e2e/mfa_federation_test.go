@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-idp/gatehouse/federation/fedtest"
-	"github.com/gatehouse-idp/gatehouse/idp"
+	"github.com/gatehouse-idp/gatehouse/idp/manage"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 )
 
@@ -24,7 +24,7 @@ func TestMFAFederatedSignIn(t *testing.T) {
 
 		// An upstream that did not assert MFA, on a connection that would not trust it anyway.
 		up := fedtest.Generic(t, fedtest.User{Subject: "okta-1", Email: "fed.agent@acme.test", EmailVerified: yes(), AMR: []string{"pwd"}})
-		conn := e.connect(up, idp.ConnectionSpec{Kind: "oidc", Name: "Okta", JIT: true, DefaultRole: "agent"})
+		conn := e.connect(up, manage.ConnectionSpec{Kind: "oidc", Name: "Okta", JIT: true, DefaultRole: "agent"})
 		b := e.browser()
 		v, page := r.loginPage(b)
 		res := b.federated(page, conn.ID, up)
@@ -56,7 +56,7 @@ func TestMFAFederatedSignIn(t *testing.T) {
 
 		// A connection that trusts the upstream's MFA claim.
 		upMFA := fedtest.Generic(t, fedtest.User{Subject: "entra-2", Email: "trusted.agent@acme.test", EmailVerified: yes(), AMR: []string{"pwd", "mfa"}})
-		trusted := e.connect(upMFA, idp.ConnectionSpec{Kind: "oidc", Name: "Trusted", JIT: true, DefaultRole: "agent", AcceptUpstreamMFA: true})
+		trusted := e.connect(upMFA, manage.ConnectionSpec{Kind: "oidc", Name: "Trusted", JIT: true, DefaultRole: "agent", AcceptUpstreamMFA: true})
 		b3 := e.browser()
 		v, page = r.loginPage(b3)
 		c = r.redeem(b3.federated(page, trusted.ID, upMFA), v)

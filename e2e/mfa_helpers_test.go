@@ -31,7 +31,7 @@ func (e *env) setMFA(mode string, methods []string, rememberDays int) {
 		e.t.Fatal(err)
 	}
 	t.Settings.MFAMode, t.Settings.MFAMethods, t.Settings.RememberDeviceDays = mode, methods, rememberDays
-	if err := e.srv.UpdateTenant(ctx, t); err != nil {
+	if err := e.srv.Manage().UpdateTenant(ctx, t); err != nil {
 		e.t.Fatal(err)
 	}
 	e.acme = t

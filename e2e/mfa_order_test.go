@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/gatehouse-idp/gatehouse/idp"
+	"github.com/gatehouse-idp/gatehouse/idp/manage"
 )
 
 // TestMFANoShortcuts: between the password and the second factor, no URL,
@@ -24,7 +24,7 @@ func TestMFANoShortcuts(t *testing.T) {
 		r := e.rp(id, secret)
 
 		// Bob enrolls first, so he has a factor.
-		bob, err := e.srv.CreateUser(ctx, e.acme, idp.UserSpec{Email: "bob@acme.test", Role: "agent", Password: agentPassword})
+		bob, err := e.srv.Manage().CreateUser(ctx, e.acme, manage.UserSpec{Email: "bob@acme.test", Role: "agent", Password: agentPassword})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/device"
 	"github.com/gatehouse-idp/gatehouse/idp/geo"
 	"github.com/gatehouse-idp/gatehouse/idp/login"
+	"github.com/gatehouse-idp/gatehouse/idp/manage"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
@@ -136,7 +137,7 @@ func TestMFAPolicyMatrix(t *testing.T) {
 						n++
 						e.setMFA(mode, nil, 0)
 						email := fmt.Sprintf("m%d@acme.test", n)
-						u, err := e.srv.CreateUser(ctx, e.acme, idp.UserSpec{Email: email, Role: "agent", Password: agentPassword})
+						u, err := e.srv.Manage().CreateUser(ctx, e.acme, manage.UserSpec{Email: email, Role: "agent", Password: agentPassword})
 						if err != nil {
 							t.Fatal(err)
 						}

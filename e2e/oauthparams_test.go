@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gatehouse-idp/gatehouse/idp"
+	"github.com/gatehouse-idp/gatehouse/idp/manage"
 )
 
 // rawResponse is one answer of a hand-built request.
@@ -64,8 +64,8 @@ func (r rawResponse) invalidRequest(statuses ...int) bool {
 // body, cannot be walked around.
 func TestAPIParamsOnlyInPOSTBody(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
-		ccID, ccSecret := e.client(e.acme, idp.ClientSpec{Name: "Sync", Grants: []string{"client_credentials"}})
-		allow(t, e, idp.ScopeAPI, "2001:db8::/32")
+		ccID, ccSecret := e.client(e.acme, manage.ClientSpec{Name: "Sync", Grants: []string{"client_credentials"}})
+		allow(t, e, manage.ScopeAPI, "2001:db8::/32")
 		tokenURL := e.issuer + "/oauth/token"
 		cc := url.Values{"grant_type": {"client_credentials"}}.Encode()
 
@@ -128,9 +128,9 @@ func TestAPIParamsOnlyInPOSTBody(t *testing.T) {
 // first redirect_uri while the OP library used the last.
 func TestDuplicateOAuthParamsRefused(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
-		nativeID, _ := e.client(e.acme, idp.ClientSpec{Name: "Desktop", Public: true, AppType: "native", RedirectURIs: []string{"http://127.0.0.1/cb"}})
+		nativeID, _ := e.client(e.acme, manage.ClientSpec{Name: "Desktop", Public: true, AppType: "native", RedirectURIs: []string{"http://127.0.0.1/cb"}})
 		webID, webSecret := e.webClient()
-		ccID, ccSecret := e.client(e.acme, idp.ClientSpec{Name: "Sync", Grants: []string{"client_credentials"}})
+		ccID, ccSecret := e.client(e.acme, manage.ClientSpec{Name: "Sync", Grants: []string{"client_credentials"}})
 		_, ch := pkce()
 		good := e.rp(nativeID, "").authURL("s", ch)
 		u, _ := url.Parse(good)
@@ -210,7 +210,7 @@ func TestDuplicateOAuthParamsRefused(t *testing.T) {
 // parseOAuthParams unnoticed.
 func TestOAuthEndpointsBehindParser(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
-		allow(t, e, idp.ScopeAPI, "2001:db8::/32")
+		allow(t, e, manage.ScopeAPI, "2001:db8::/32")
 		var d map[string]any
 		e.getJSON(e.issuer+"/.well-known/openid-configuration", &d)
 		kinds := map[string]string{

@@ -137,7 +137,7 @@ func TestKeyRotationAcrossReplicas(t *testing.T) {
 			t.Fatalf("replica introspection before rotation: %v", got)
 		}
 
-		kid2, err := e.srv.RotateKeys(e.ctx, e.acme)
+		kid2, err := e.srv.Manage().RotateKeys(e.ctx, e.acme)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/gatehouse-idp/gatehouse/idp"
+	"github.com/gatehouse-idp/gatehouse/idp/manage"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
 
@@ -32,18 +33,18 @@ func TestPasswordPolicyPerTenant(t *testing.T) {
 		}
 		e.updateTenant(func(s *store.TenantSettings) { s.PasswordMinLength = 20; s.PasswordStrength = "strong" })
 		ctx := context.Background()
-		ten, _ := e.srv.TenantBySlug(ctx, "acme")
-		if _, err := e.srv.CreateUser(ctx, ten, idp.UserSpec{Email: "bob@acme.test", Password: "Short-But-Fine-91"}); err == nil || !strings.Contains(err.Error(), "at least 20 characters") {
+		ten, _ := e.srv.Manage().TenantBySlug(ctx, "acme")
+		if _, err := e.srv.Manage().CreateUser(ctx, ten, manage.UserSpec{Email: "bob@acme.test", Password: "Short-But-Fine-91"}); err == nil || !strings.Contains(err.Error(), "at least 20 characters") {
 			t.Fatalf("short password under min length 20: %v", err)
 		}
-		if _, err := e.srv.CreateUser(ctx, ten, idp.UserSpec{Email: "bob@acme.test", Password: "bob@acme.test-bob@acme.test"}); err == nil {
+		if _, err := e.srv.Manage().CreateUser(ctx, ten, manage.UserSpec{Email: "bob@acme.test", Password: "bob@acme.test-bob@acme.test"}); err == nil {
 			t.Fatal("password built from the email accepted")
 		}
-		if _, err := e.srv.CreateUser(ctx, ten, idp.UserSpec{Email: "bob@acme.test", Password: "Quartz-Meadow-Tangerine-Harbor-19"}); err != nil {
+		if _, err := e.srv.Manage().CreateUser(ctx, ten, manage.UserSpec{Email: "bob@acme.test", Password: "Quartz-Meadow-Tangerine-Harbor-19"}); err != nil {
 			t.Fatalf("strong long password refused: %v", err)
 		}
 		// The other tenant keeps the defaults.
-		if _, err := e.srv.CreateUser(ctx, e.other, idp.UserSpec{Email: "bob@other.test", Password: "Short-But-Fine-91"}); err != nil {
+		if _, err := e.srv.Manage().CreateUser(ctx, e.other, manage.UserSpec{Email: "bob@other.test", Password: "Short-But-Fine-91"}); err != nil {
 			t.Fatalf("default policy in another tenant: %v", err)
 		}
 	})

@@ -45,12 +45,12 @@ func mailServer(t *testing.T) (*smtptest.Server, notify.EmailSender) {
 // updateTenant changes acme's settings.
 func (e *env) updateTenant(f func(s *store.TenantSettings)) {
 	e.t.Helper()
-	t, err := e.srv.TenantBySlug(context.Background(), "acme")
+	t, err := e.srv.Manage().TenantBySlug(context.Background(), "acme")
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	f(&t.Settings)
-	if err := e.srv.UpdateTenant(context.Background(), t); err != nil {
+	if err := e.srv.Manage().UpdateTenant(context.Background(), t); err != nil {
 		e.t.Fatal(err)
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
-	"github.com/gatehouse-idp/gatehouse/idp"
+	"github.com/gatehouse-idp/gatehouse/idp/manage"
 )
 
 // sessionCookieValue returns the browser's SSO cookie for the acme tenant.
@@ -51,7 +51,7 @@ func (r *rp) reauth(b *browser, email, pw string) *oauth2.Token {
 func TestReauthKeepsOtherApps(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
 		id1, s1 := e.webClient()
-		id2, s2 := e.client(e.acme, idp.ClientSpec{Name: "Reports", RedirectURIs: []string{rpRedirect}})
+		id2, s2 := e.client(e.acme, manage.ClientSpec{Name: "Reports", RedirectURIs: []string{rpRedirect}})
 		r1, r2 := e.rp(id1, s1), e.rp(id2, s2)
 		b := e.browser()
 		tok1 := r1.signIn(b)
@@ -109,7 +109,7 @@ func TestReauthKeepsOtherApps(t *testing.T) {
 		active("after max_age re-authentication", true, earlier...)
 
 		// A different person on that browser: the previous session ends.
-		if _, err := e.srv.CreateUser(e.ctx, e.acme, idp.UserSpec{Email: "bob@acme.test", Password: "Another-Strong-Pass-91"}); err != nil {
+		if _, err := e.srv.Manage().CreateUser(e.ctx, e.acme, manage.UserSpec{Email: "bob@acme.test", Password: "Another-Strong-Pass-91"}); err != nil {
 			t.Fatal(err)
 		}
 		bob := r1.reauth(b, "bob@acme.test", "Another-Strong-Pass-91")

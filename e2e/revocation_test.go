@@ -7,7 +7,7 @@ import (
 
 	"golang.org/x/oauth2/clientcredentials"
 
-	"github.com/gatehouse-idp/gatehouse/idp"
+	"github.com/gatehouse-idp/gatehouse/idp/manage"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 )
 
@@ -27,10 +27,10 @@ func TestRevocationBoundToClient(t *testing.T) {
 		aID, aSecret := e.webClient()
 		a := e.rp(aID, aSecret)
 		tok := a.signIn(e.browser())
-		bID, bSecret := e.client(e.acme, idp.ClientSpec{Name: "Other app", RedirectURIs: []string{rpRedirect}})
-		pubID, _ := e.client(e.acme, idp.ClientSpec{Name: "Desktop", Public: true, RedirectURIs: []string{"http://127.0.0.1/cb"}})
-		ccID, ccSecret := e.client(e.acme, idp.ClientSpec{Name: "Sync", Grants: []string{"client_credentials"}})
-		otherTenantID, otherTenantSecret := e.client(e.other, idp.ClientSpec{Name: "B", Grants: []string{"client_credentials"}})
+		bID, bSecret := e.client(e.acme, manage.ClientSpec{Name: "Other app", RedirectURIs: []string{rpRedirect}})
+		pubID, _ := e.client(e.acme, manage.ClientSpec{Name: "Desktop", Public: true, RedirectURIs: []string{"http://127.0.0.1/cb"}})
+		ccID, ccSecret := e.client(e.acme, manage.ClientSpec{Name: "Sync", Grants: []string{"client_credentials"}})
+		otherTenantID, otherTenantSecret := e.client(e.other, manage.ClientSpec{Name: "B", Grants: []string{"client_credentials"}})
 		revoke := e.issuer + "/revoke"
 		form := func(kv ...string) string {
 			v := url.Values{}
@@ -159,10 +159,10 @@ func TestRevocationBoundToClient(t *testing.T) {
 // its client_id alone (RFC 7009 §2.1, RFC 8252 §8.5).
 func TestRevocationPublicClient(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
-		pubID, _ := e.client(e.acme, idp.ClientSpec{Name: "Desktop", Public: true, RedirectURIs: []string{rpRedirect}})
+		pubID, _ := e.client(e.acme, manage.ClientSpec{Name: "Desktop", Public: true, RedirectURIs: []string{rpRedirect}})
 		pub := e.rp(pubID, "")
 		tok := pub.signIn(e.browser())
-		otherPubID, _ := e.client(e.acme, idp.ClientSpec{Name: "Mobile", Public: true, RedirectURIs: []string{rpRedirect}})
+		otherPubID, _ := e.client(e.acme, manage.ClientSpec{Name: "Mobile", Public: true, RedirectURIs: []string{rpRedirect}})
 		revoked := func() bool {
 			rt, err := e.store.RefreshTokenByHash(e.ctx, e.acme.ID, seal.HashToken(tok.RefreshToken))
 			if err != nil {

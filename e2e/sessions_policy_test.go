@@ -16,6 +16,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/gatehouse-idp/gatehouse/idp"
+	"github.com/gatehouse-idp/gatehouse/idp/manage"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
 
@@ -129,7 +130,7 @@ func TestSessionsPageAndBackchannelLogout(t *testing.T) {
 		lrp = newLogoutRP(t)
 		o.BackchannelClient = lrp.hs.Client()
 	}, func(t *testing.T, e *env) {
-		id, secret := e.client(e.acme, idp.ClientSpec{Name: "Helpdesk", RedirectURIs: []string{rpRedirect},
+		id, secret := e.client(e.acme, manage.ClientSpec{Name: "Helpdesk", RedirectURIs: []string{rpRedirect},
 			BackchannelLogoutURI: lrp.hs.URL + "/backchannel"})
 		r := e.rp(id, secret)
 		// go-oidc fetches the JWKS with the TLS client carried by e.ctx.
@@ -192,7 +193,7 @@ func TestSessionsPageAndBackchannelLogout(t *testing.T) {
 			t.Fatalf("logout tokens after end-others: %d", len(toks))
 		}
 		// An admin revokes the last one.
-		n, err := e.srv.RevokeSessions(context.Background(), e.acme, e.user(agentEmail).ID, "")
+		n, err := e.srv.Manage().RevokeSessions(context.Background(), e.acme, e.user(agentEmail).ID, "")
 		if err != nil || n != 1 {
 			t.Fatalf("admin revoke: %d %v", n, err)
 		}

@@ -16,13 +16,13 @@ import (
 func setupLinks(t *testing.T, e *env, slug string, n int) (*store.Tenant, []string) {
 	t.Helper()
 	ctx := context.Background()
-	tn, err := e.srv.CreateTenant(ctx, slug, "Fresh Co")
+	tn, err := e.srv.Manage().CreateTenant(ctx, slug, "Fresh Co")
 	if err != nil {
 		t.Fatal(err)
 	}
 	links := make([]string, n)
 	for i := range links {
-		if links[i], err = e.srv.SetupLink(ctx, tn.ID); err != nil || links[i] == "" {
+		if links[i], err = e.srv.Manage().SetupLink(ctx, tn.ID); err != nil || links[i] == "" {
 			t.Fatalf("SetupLink %d: %q, %v", i, links[i], err)
 		}
 	}
@@ -66,7 +66,7 @@ func TestSetupLinkAfterOwner(t *testing.T) {
 		if n := owners(t, e, tn.ID); n != 1 {
 			t.Fatalf("%d owners, want 1", n)
 		}
-		if link, err := e.srv.SetupLink(context.Background(), tn.ID); err != nil || link != "" {
+		if link, err := e.srv.Manage().SetupLink(context.Background(), tn.ID); err != nil || link != "" {
 			t.Fatalf("SetupLink with an owner: %q, %v", link, err)
 		}
 	})

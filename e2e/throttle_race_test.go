@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-idp/gatehouse/federation/fedtest"
-	"github.com/gatehouse-idp/gatehouse/idp"
+	"github.com/gatehouse-idp/gatehouse/idp/manage"
 )
 
 // Parallel guesses against the brute-force limits (issue 8, defects 5 and
@@ -180,7 +180,7 @@ func wrongTOTP(t *testing.T, secret string, at time.Time) string {
 func TestFederationProofPasswordThrottled(t *testing.T) {
 	forEachBackendFed(t, func(t *testing.T, e *env) {
 		up := fedtest.GoogleLike(t, fedtest.User{Subject: "g-throttle", Email: agentEmail, EmailVerified: yes()})
-		conn := e.connect(up, idp.ConnectionSpec{Kind: "google", LinkMode: "verified_email_with_proof"})
+		conn := e.connect(up, manage.ConnectionSpec{Kind: "google", LinkMode: "verified_email_with_proof"})
 		id, secret := e.webClient()
 		r := e.rp(id, secret)
 		linkURL := e.issuer + "/login/federated/" + conn.ID + "/link"

@@ -3,6 +3,7 @@ package idp
 import (
 	"net/http"
 
+	"github.com/gatehouse-idp/gatehouse/idp/manage"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
@@ -10,7 +11,7 @@ import (
 // "Your devices": /t/{tenant}/account/devices (device_centre.go).
 
 type deviceRow struct {
-	DeviceView
+	manage.DeviceView
 	Action string
 }
 
@@ -28,7 +29,7 @@ func (s *Server) devicesPage(w http.ResponseWriter, r *http.Request, p *tenantPr
 }
 
 func (s *Server) renderDevices(w http.ResponseWriter, r *http.Request, p *tenantProvider, u *store.User, status int, msg, errMsg string) {
-	list, err := s.UserDevices(r.Context(), p.tenant, u.ID, r)
+	list, err := s.manage.UserDevices(r.Context(), p.tenant, u.ID, r)
 	if err != nil {
 		s.pages.Unavailable(w, r, "devices page", err)
 		return
@@ -58,7 +59,7 @@ func (s *Server) devicesSubmit(w http.ResponseWriter, r *http.Request, p *tenant
 		s.changeDeviceForm(w, r, p, u, action)
 		return
 	}
-	s.renderDevices(w, r, p, u, http.StatusBadRequest, "", errDeviceAction.Error())
+	s.renderDevices(w, r, p, u, http.StatusBadRequest, "", manage.ErrDeviceAction.Error())
 }
 
 // devicesUnblock lifts a block (sensitive: it restores a way in).
@@ -77,8 +78,8 @@ func (s *Server) devicesUnblock(w http.ResponseWriter, r *http.Request, p *tenan
 // renders the page; it reports whether the change was made.
 func (s *Server) changeDeviceForm(w http.ResponseWriter, r *http.Request, p *tenantProvider, u *store.User, action string) bool {
 	kind := r.PostForm.Get("kind")
-	err := s.ChangeDevice(r.Context(), p.tenant, u.ID, kind, web.Truncate(r.PostForm.Get("id"), 256), action, r, "account")
-	if msg := deviceProblem(err); msg != "" {
+	err := s.manage.ChangeDevice(r.Context(), p.tenant, u.ID, kind, web.Truncate(r.PostForm.Get("id"), 256), action, r, "account")
+	if msg := manage.DeviceProblem(err); msg != "" {
 		s.renderDevices(w, r, p, u, http.StatusBadRequest, "", msg)
 		return false
 	}

@@ -13,7 +13,8 @@
 // user authenticated, and zitadel's callback issues a code only for
 // completed requests.
 //
-// Federation (idp/login's federation*.go, connections.go, account_connections.go):
+// Federation (idp/login's federation*.go, account_connections.go;
+// connections are managed by idp/manage):
 // "Sign in with Google / Office 365 / OIDC" runs the federation library's
 // connectors inside that same transaction. The button's POST stores a
 // single-use state in the database and a sealed, browser-bound cookie with

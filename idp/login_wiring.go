@@ -21,7 +21,6 @@ func (s *Server) newLogin(o Options) *login.Handler {
 		Logins: s.metrics.logins, Throttled: s.metrics.policy.throttled, TenantURL: s.tenantURL,
 
 		LoginRequired: s.loginRequired,
-		ValidEmail:    validEmail,
 		Connected: func(ctx context.Context, t *store.Tenant, u *store.User, connection, email string) {
 			s.notifyAction(ctx, t, u, actConnected, connection+accountSuffix(email))
 		},

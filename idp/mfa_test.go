@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-idp/gatehouse/idp/manage"
 	"github.com/gatehouse-idp/gatehouse/idp/notify"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
@@ -51,18 +52,18 @@ func TestResetMFANotifies(t *testing.T) {
 	st := sqlitetest.Open(t)
 	s := newTestServer(t, Options{Store: st, EmailSender: out})
 	ctx := t.Context()
-	tn, err := s.CreateTenant(ctx, "acme", "Acme")
+	tn, err := s.Manage().CreateTenant(ctx, "acme", "Acme")
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := s.CreateUser(ctx, tn, UserSpec{Email: "a@acme.test", Role: "agent"})
+	u, err := s.Manage().CreateUser(ctx, tn, manage.UserSpec{Email: "a@acme.test", Role: "agent"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := st.CreateFactor(ctx, &store.Factor{ID: "f1", TenantID: tn.ID, UserID: u.ID, Kind: store.FactorTOTP, Verified: true, CreatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := s.ResetMFA(ctx, tn, "A@acme.test"); err != nil || n != 1 {
+	if n, err := s.Manage().ResetMFA(ctx, tn, "A@acme.test"); err != nil || n != 1 {
 		t.Fatalf("ResetMFA = %d, %v", n, err)
 	}
 	s.Wait() // notices are sent in the background
@@ -70,8 +71,8 @@ func TestResetMFANotifies(t *testing.T) {
 	if len(mails) != 1 || mails[0].To != "a@acme.test" || !strings.Contains(mails[0].Text, "reset by an administrator") {
 		t.Fatalf("notice: %+v", mails)
 	}
-	var ie *InputError
-	if _, err := s.ResetMFA(ctx, tn, "nobody@acme.test"); !errors.As(err, &ie) {
+	var ie *manage.InputError
+	if _, err := s.Manage().ResetMFA(ctx, tn, "nobody@acme.test"); !errors.As(err, &ie) {
 		t.Fatalf("unknown user: %v", err)
 	}
 }

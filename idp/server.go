@@ -70,6 +70,10 @@ type Options struct {
 	// login.example.com) so passkeys work across its subdomains. Passkeys
 	// are off when it is an IP address (browsers refuse those).
 	WebAuthnRPID string
+	// OutsideActor is the audit actor of what happens outside any HTTP
+	// request: store.ActorCLI for a CLI command's process; empty means
+	// store.ActorSystem (the server's own background work).
+	OutsideActor string
 }
 
 // Server is the Gatehouse HTTP application: one OpenID provider per tenant,
@@ -90,6 +94,7 @@ type Server struct {
 	proxies   *web.Proxies
 	sessions  *session.Service
 	passwords *manage.Passwords
+	manage    *manage.Service // tenants, clients, users, connections, ... for the CLI
 
 	mailer *mailer.Service // security emails
 
@@ -157,11 +162,12 @@ func New(o Options) (*Server, error) {
 		rand:      o.Rand,
 		log:       o.Logger,
 		metrics:   o.Metrics,
-		auditor:   &audit.Recorder{Store: o.Store, Clock: o.Clock, Logger: o.Logger, Request: web.RequestInfo},
-		proxies:   proxies,
-		pages:     pg,
-		outbox:    o.Outbox,
-		locate:    o.Locate,
+		auditor: &audit.Recorder{Store: o.Store, Clock: o.Clock, Logger: o.Logger, Request: web.RequestInfo,
+			Outside: o.OutsideActor},
+		proxies: proxies,
+		pages:   pg,
+		outbox:  o.Outbox,
+		locate:  o.Locate,
 	}
 	if s.locate == nil {
 		s.locate = login.NetworkLocation
@@ -192,6 +198,9 @@ func New(o Options) (*Server, error) {
 	if s.factors, err = s.newFactors(o); err != nil {
 		return nil, err
 	}
+	s.manage = &manage.Service{Store: o.Store, Tenants: s.tenants, Keys: s.keys, Hasher: o.Hasher, Sessions: s.sessions,
+		Upstream: s.upstream, Audit: s.auditor, Clock: o.Clock, Rand: o.Rand, TenantURL: s.tenantURL, Locate: s.locate,
+		ResetFactors: s.factors.ResetMFA, ClearFailures: s.factors.ClearFailures}
 	s.login = s.newLogin(o)
 	return s, nil
 }
@@ -229,8 +238,9 @@ func (s *Server) newFactors(o Options) (*factors.Service, error) {
 // Wait blocks until the emails sent in the background have gone out.
 func (s *Server) Wait() { s.mailer.Wait() }
 
-// Keys exposes key rotation to the CLI.
-func (s *Server) Keys() *keys.Manager { return s.keys }
+// Manage is the management service behind the CLI (tenants, clients,
+// users, connections, allowlists, sessions, devices, setup links).
+func (s *Server) Manage() *manage.Service { return s.manage }
 
 // tenantURL is the issuer of a tenant.
 func (s *Server) tenantURL(slug string) string { return s.publicURL + "/t/" + slug }

@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/gatehouse-idp/gatehouse/idp/session"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
@@ -33,11 +32,6 @@ type sessionsPageData struct {
 	pageData
 	Sessions []sessionView
 	Others   bool
-}
-
-// ActiveSessions lists the user's active sessions (session.Service.ListActive) for the CLI.
-func (s *Server) ActiveSessions(ctx context.Context, t *store.Tenant, userID string) ([]session.Info, error) {
-	return s.sessions.ListActive(ctx, t, userID)
 }
 
 func (s *Server) sessionsPage(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
@@ -116,11 +110,6 @@ func (s *Server) sessionEndOthers(w http.ResponseWriter, r *http.Request, p *ten
 		msg = "Signed out everywhere else."
 	}
 	s.renderSessions(w, r, p, u, cur, http.StatusOK, msg, "")
-}
-
-// RevokeSessions ends sessions of a user for an admin (session.Service.Revoke), for the CLI and e2e.
-func (s *Server) RevokeSessions(ctx context.Context, t *store.Tenant, userID, id string) (int, error) {
-	return s.sessions.Revoke(ctx, t, userID, id)
 }
 
 // locationOf is the label of an address's location (GeoIP city and

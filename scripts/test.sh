@@ -41,7 +41,7 @@ go test -count=1 -timeout 30m "$@" ./...
 # with a bare "context deadline exceeded" when the deadline races a busy
 # worker (golang/go#75804, fixed in Go 1.27; seen here on FuzzOAuthParams),
 # and minimising a new input could otherwise stall a run for a minute.
-fuzztime=${GATEHOUSE_FUZZTIME:-10000x}
+fuzztime=${GATEHOUSE_TEST_FUZZTIME:-10000x}
 while IFS= read -r file; do
   for target in $(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$file"); do
     out=$(go test -run='^$' -fuzz="^${target}\$" -fuzztime="$fuzztime" -fuzzminimizetime=100x "./$(dirname "$file")" 2>&1) ||

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gatehouse-idp/gatehouse/idp"
+	"github.com/gatehouse-idp/gatehouse/idp/manage"
 	"github.com/gatehouse-idp/gatehouse/idp/store/backend"
 )
 
@@ -53,7 +53,7 @@ func cmdTenantCreate(ctx context.Context, args []string, io *cmdIO) error {
 		return err
 	}
 	defer a.Close()
-	t, err := a.srv.CreateTenant(ctx, pos[0], *name)
+	t, err := a.srv.Manage().CreateTenant(ctx, pos[0], *name)
 	if err != nil {
 		return err
 	}
@@ -120,7 +120,7 @@ func cmdClientCreate(ctx context.Context, args []string, io *cmdIO) error {
 		return err
 	}
 	defer a.Close()
-	cl, secret, err := a.srv.CreateClient(ctx, t.ID, idp.ClientSpec{
+	cl, secret, err := a.srv.Manage().CreateClient(ctx, t.ID, manage.ClientSpec{
 		Name: *name, RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout, Public: *public, AppType: *appType, Grants: grants,
 		BackchannelLogoutURI: *bcl,
 	})
@@ -195,7 +195,7 @@ func cmdUserCreate(ctx context.Context, args []string, io *cmdIO) error {
 		return err
 	}
 	defer a.Close()
-	u, err := a.srv.CreateUser(ctx, t, idp.UserSpec{Email: *email, Name: *name, Role: *role, Password: pw})
+	u, err := a.srv.Manage().CreateUser(ctx, t, manage.UserSpec{Email: *email, Name: *name, Role: *role, Password: pw})
 	if err != nil {
 		return err
 	}
@@ -238,7 +238,7 @@ func cmdKeysRotate(ctx context.Context, args []string, io *cmdIO) error {
 		return err
 	}
 	defer a.Close()
-	kid, err := a.srv.RotateKeys(ctx, t)
+	kid, err := a.srv.Manage().RotateKeys(ctx, t)
 	if err != nil {
 		return err
 	}

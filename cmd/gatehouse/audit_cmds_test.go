@@ -46,6 +46,16 @@ func TestCLIAudit(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &page); err != nil || len(page.Events) != 1 || page.NextCursor != "" {
 		t.Fatalf("by type: %v %s", err, out)
 	}
+	// What a CLI command does, the CLI did.
+	_, out, _ = cli(t, "", "audit", "list", "--tenant", "acme", "--type", "user.created", "--json")
+	if err := json.Unmarshal([]byte(out), &page); err != nil || len(page.Events) != 3 {
+		t.Fatalf("user.created: %v %s", err, out)
+	}
+	for _, e := range page.Events {
+		if e.ActorKind != "cli" {
+			t.Fatalf("a CLI command's event has actor %q", e.ActorKind)
+		}
+	}
 	// Every problem at once.
 	code, _, errs = cli(t, "", "audit", "list", "--tenant", "acme", "--since", "yesterday", "--limit", "0", "--cursor", "x")
 	if code != 1 || !strings.Contains(errs, "--since") || !strings.Contains(errs, "--limit") || !strings.Contains(errs, "--cursor") {

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/gatehouse-idp/gatehouse/idp"
+	"github.com/gatehouse-idp/gatehouse/idp/manage"
 )
 
 // gatehouse connection add|list|update|disable|enable|remove: upstream
@@ -65,10 +65,10 @@ func setFlags(fs *flag.FlagSet) map[string]bool {
 }
 
 type connectionList struct {
-	Connections []*idp.ConnectionView `json:"connections"`
+	Connections []*manage.ConnectionView `json:"connections"`
 }
 
-func humanConnection(v *idp.ConnectionView) string {
+func humanConnection(v *manage.ConnectionView) string {
 	state := "enabled"
 	if !v.Enabled {
 		state = "disabled"
@@ -124,7 +124,7 @@ func cmdConnectionAdd(ctx context.Context, args []string, io *cmdIO) error {
 		return err
 	}
 	defer a.Close()
-	v, err := a.srv.CreateConnection(ctx, t, idp.ConnectionSpec{
+	v, err := a.srv.Manage().CreateConnection(ctx, t, manage.ConnectionSpec{
 		Kind: pos[0], Name: *f.name, ClientID: *f.clientID, ClientSecret: secret, Issuer: *f.issuer,
 		HostedDomains: f.hostedDomains, EntraTenant: *f.entraTenant, AllowedTenantIDs: f.allowedTenantIDs,
 		AllowedDomains: f.allowedDomains, JIT: *f.jit, DefaultRole: *f.defaultRole, LinkMode: *f.linkMode,
@@ -149,7 +149,7 @@ func cmdConnectionUpdate(ctx context.Context, args []string, io *cmdIO) error {
 		return err
 	}
 	set := setFlags(c.fs)
-	var ch idp.ConnectionChange
+	var ch manage.ConnectionChange
 	str := func(flag string, v *string) *string {
 		if set[flag] {
 			return v
@@ -191,7 +191,7 @@ func cmdConnectionUpdate(ctx context.Context, args []string, io *cmdIO) error {
 		return err
 	}
 	defer a.Close()
-	v, err := a.srv.UpdateConnection(ctx, t, pos[0], ch)
+	v, err := a.srv.Manage().UpdateConnection(ctx, t, pos[0], ch)
 	if err != nil {
 		return err
 	}
@@ -209,7 +209,7 @@ func cmdConnectionList(ctx context.Context, args []string, io *cmdIO) error {
 		return err
 	}
 	defer a.Close()
-	list, err := a.srv.ListConnections(ctx, t)
+	list, err := a.srv.Manage().ListConnections(ctx, t)
 	if err != nil {
 		return err
 	}
@@ -224,7 +224,7 @@ func cmdConnectionList(ctx context.Context, args []string, io *cmdIO) error {
 }
 
 type connectionResult struct {
-	*idp.ConnectionView
+	*manage.ConnectionView
 	SessionsEnded int `json:"sessions_ended"`
 }
 
@@ -255,7 +255,7 @@ func setEnabled(ctx context.Context, verb string, enabled bool, args []string, i
 		return err
 	}
 	defer a.Close()
-	v, n, err := a.srv.SetConnectionEnabled(ctx, t, pos[0], enabled, end != nil && *end)
+	v, n, err := a.srv.Manage().SetConnectionEnabled(ctx, t, pos[0], enabled, end != nil && *end)
 	if err != nil {
 		return err
 	}
@@ -288,7 +288,7 @@ func cmdConnectionRemove(ctx context.Context, args []string, io *cmdIO) error {
 		return err
 	}
 	defer a.Close()
-	n, err := a.srv.RemoveConnection(ctx, t, pos[0], *end)
+	n, err := a.srv.Manage().RemoveConnection(ctx, t, pos[0], *end)
 	if err != nil {
 		return err
 	}

@@ -109,7 +109,7 @@ func cmdUserResetMFA(ctx context.Context, args []string, io *cmdIO) error {
 		return err
 	}
 	defer a.Close()
-	n, err := a.srv.ResetMFA(ctx, t, *email)
+	n, err := a.srv.Manage().ResetMFA(ctx, t, *email)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gatehouse-idp/gatehouse/idp"
 	"github.com/gatehouse-idp/gatehouse/idp/manage"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
@@ -81,7 +80,7 @@ func cmdIPAllowList(ctx context.Context, args []string, io *cmdIO) error {
 		return err
 	}
 	defer a.Close()
-	entries, err := a.srv.IPAllowlist(t, *f.scope)
+	entries, err := a.srv.Manage().IPAllowlist(t, *f.scope)
 	if err != nil {
 		return err
 	}
@@ -107,7 +106,7 @@ func ipAllowEdit(ctx context.Context, action string, args []string, io *cmdIO) e
 	if err := requireArgs(name, pos, 1, "one IP address or CIDR range"); err != nil {
 		return err
 	}
-	ch := idp.AllowlistChange{Scope: *f.scope, CurrentIP: *f.myIP, Force: *f.force}
+	ch := manage.AllowlistChange{Scope: *f.scope, CurrentIP: *f.myIP, Force: *f.force}
 	if action == "add" {
 		ch.Add = &policy.Entry{CIDR: pos[0], Note: *f.note}
 	} else {
@@ -118,7 +117,7 @@ func ipAllowEdit(ctx context.Context, action string, args []string, io *cmdIO) e
 		return err
 	}
 	defer a.Close()
-	entries, err := a.srv.ChangeIPAllowlist(ctx, t, ch)
+	entries, err := a.srv.Manage().ChangeIPAllowlist(ctx, t, ch)
 	if err != nil {
 		return err
 	}
@@ -135,7 +134,7 @@ func openTenant(ctx context.Context, c *commonFlags, io *cmdIO, slug string) (*a
 	if err != nil {
 		return nil, nil, err
 	}
-	t, err := a.srv.TenantBySlug(ctx, slug)
+	t, err := a.srv.Manage().TenantBySlug(ctx, slug)
 	if err != nil {
 		a.Close()
 		return nil, nil, err
@@ -155,7 +154,7 @@ func cmdUserUnlock(ctx context.Context, args []string, io *cmdIO) error {
 		return err
 	}
 	defer a.Close()
-	n, err := a.srv.UnlockUser(ctx, t, *email)
+	n, err := a.srv.Manage().UnlockUser(ctx, t, *email)
 	if err != nil {
 		return err
 	}
@@ -208,7 +207,7 @@ func cmdSessionList(ctx context.Context, args []string, io *cmdIO) error {
 	if err := requireArgs("session list", pos, 0, "no positional arguments"); err != nil {
 		return err
 	}
-	list, err := a.srv.ActiveSessions(ctx, t, u.ID)
+	list, err := a.srv.Manage().ActiveSessions(ctx, t, u.ID)
 	if err != nil {
 		return err
 	}
@@ -245,7 +244,7 @@ func cmdSessionRevoke(ctx context.Context, args []string, io *cmdIO) error {
 	default:
 		return errors.New("session revoke: give one SESSION_ID or --all")
 	}
-	n, err := a.srv.RevokeSessions(ctx, t, u.ID, id)
+	n, err := a.srv.Manage().RevokeSessions(ctx, t, u.ID, id)
 	if err != nil {
 		return err
 	}
@@ -354,7 +353,7 @@ func cmdUserDevicesList(ctx context.Context, args []string, io *cmdIO) error {
 	if err := requireArgs("user devices list", pos, 0, "no positional arguments"); err != nil {
 		return err
 	}
-	list, err := a.srv.UserDevices(ctx, t, u.ID, nil)
+	list, err := a.srv.Manage().UserDevices(ctx, t, u.ID, nil)
 	if err != nil {
 		return err
 	}
@@ -404,7 +403,7 @@ func userDeviceChange(ctx context.Context, action string, args []string, io *cmd
 	if loc != "" {
 		kind, id = "location", loc
 	}
-	if err := a.srv.ChangeDevice(ctx, t, u.ID, kind, id, action, nil, "cli"); err != nil {
+	if err := a.srv.Manage().ChangeDevice(ctx, t, u.ID, kind, id, action, nil, "cli"); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	return emit(c, io, map[string]string{"email": u.Email, "kind": kind, "id": id, "action": action},

@@ -35,11 +35,11 @@ func cmdServe(ctx context.Context, args []string, io *cmdIO) error {
 	}
 	defer ln.Close() // on an early return; Shutdown closes it otherwise
 	if a.cfg.Dev {
-		t, err := a.srv.EnsureTenant(ctx, "default", "Default")
+		t, err := a.srv.Manage().EnsureTenant(ctx, "default", "Default")
 		if err != nil {
 			return fmt.Errorf("default tenant: %w", err)
 		}
-		link, err := a.srv.SetupLink(ctx, t.ID)
+		link, err := a.srv.Manage().SetupLink(ctx, t.ID)
 		if err != nil {
 			return fmt.Errorf("setup link: %w", err)
 		}

@@ -156,7 +156,7 @@ func cmdTenantUpdate(ctx context.Context, args []string, io *cmdIO) error {
 		return fmt.Errorf("tenant update: %s", strings.Join(problems, "; "))
 	}
 	t.Settings = settings
-	if err := a.srv.UpdateTenant(ctx, t); err != nil {
+	if err := a.srv.Manage().UpdateTenant(ctx, t); err != nil {
 		return err
 	}
 	v := viewTenant(a, t)

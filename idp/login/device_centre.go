@@ -56,7 +56,7 @@ func (h *Handler) blockedFrom(r *http.Request, t *store.Tenant, u *store.User) (
 			return "browser", "device", nil
 		}
 	}
-	if key, label := h.ClientLocation(ctx); key != "" {
+	if key, label := h.clientLocation(ctx); key != "" {
 		blocks, err := h.Store.LocationBlocks(ctx, t.ID, u.ID)
 		if err != nil {
 			return "", "", err

@@ -29,9 +29,9 @@
 // Handler's exported fields are its dependencies; Store is the narrow store
 // interface it uses (store.Store satisfies it). What a sibling owns arrives
 // as a function field the root wires: LoginRequired (the OP's error
-// response), ValidEmail (the management service's rule), Connected (the
-// account side's email after a connect). Mount mounts every /login…, /setup
-// route.
+// response) and Connected (the account side's email after a connect); tier
+// 2 it calls directly (manage.ValidEmail, manage.Passwords). Mount mounts
+// every /login…, /setup route.
 //
 // login is tier 3 of the package map. It may import the libraries, tier 1
 // (web, tenant, audit) and tier 2 (session, factors, mailer, upstream,

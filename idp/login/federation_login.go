@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/federation"
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/factors"
+	"github.com/gatehouse-idp/gatehouse/idp/manage"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/upstream"
@@ -310,7 +311,7 @@ func (h *Handler) localAccount(ctx context.Context, t *store.Tenant, c *store.Co
 func (h *Handler) fedCreateUser(w http.ResponseWriter, r *http.Request, t *store.Tenant, f *upstream.Flow, ar *store.AuthRequest, c *store.Connection, id federation.Identity, nu federation.NewUser) {
 	ctx := r.Context()
 	email := federation.EmailKey(nu.Email)
-	if err := h.ValidEmail(email); err != nil {
+	if err := manage.ValidEmail(email); err != nil {
 		h.fedRefuse(w, r, t, f, c.ID, http.StatusForbidden, "email_invalid",
 			"Your identity provider shared an email address we cannot use. Please ask your administrator.", err)
 		return

@@ -56,10 +56,6 @@ type Handler struct {
 	// without showing a page: error=login_required at the app's redirect
 	// URI, as the OP's authorization endpoint answers (idp/op).
 	LoginRequired func(w http.ResponseWriter, r *http.Request, t *store.Tenant, ar *store.AuthRequest)
-	// ValidEmail is the one rule for an email address a person may be
-	// created with (the management service's): the first owner's, a JIT
-	// account's, and the address typed on the reset form.
-	ValidEmail func(email string) error
 	// Connected tells the user that an upstream account was connected to
 	// their account. The connect starts on the account page behind the
 	// sensitive-action guard (idp/account) and completes here, on the

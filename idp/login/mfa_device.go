@@ -14,10 +14,8 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
-// ClientLocation is the location key and label of the request's client IP.
-// The account's and the management service's device lists mark the
-// current location with it, so they name places exactly as sign-in does.
-func (h *Handler) ClientLocation(ctx context.Context) (key, label string) {
+// clientLocation is the location key and label of the request's client IP.
+func (h *Handler) clientLocation(ctx context.Context) (key, label string) {
 	ip, err := netip.ParseAddr(web.From(ctx).IP())
 	if err != nil {
 		return "", ""
@@ -58,7 +56,7 @@ func (h *Handler) riskFacts(r *http.Request, tenantID, userID string) (riskFacts
 			return f, err
 		}
 	}
-	f.locationKey, f.locationLabel = h.ClientLocation(ctx)
+	f.locationKey, f.locationLabel = h.clientLocation(ctx)
 	if f.locationKey != "" {
 		_, err := h.Store.Location(ctx, tenantID, userID, f.locationKey)
 		switch {
@@ -86,7 +84,7 @@ func (h *Handler) recordDevice(w http.ResponseWriter, r *http.Request, tenantID,
 	if err := h.Store.TouchDevice(ctx, d); err != nil {
 		return err
 	}
-	if key, label := h.ClientLocation(ctx); key != "" {
+	if key, label := h.clientLocation(ctx); key != "" {
 		return h.Store.TouchLocation(ctx, &store.KnownLocation{TenantID: tenantID, UserID: userID, Key: key, Label: label,
 			FirstSeen: now, LastSeen: now})
 	}

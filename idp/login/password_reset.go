@@ -75,7 +75,7 @@ func (h *Handler) forgotSubmit(w http.ResponseWriter, r *http.Request, t *store.
 	}
 	arID := web.Truncate(r.PostForm.Get("id"), 64)
 	email := strings.ToLower(strings.TrimSpace(r.PostForm.Get("email")))
-	if err := h.ValidEmail(email); err != nil {
+	if err := manage.ValidEmail(email); err != nil {
 		// Only the shape of the input decides this answer, never the account.
 		h.Pages.Render(w, http.StatusBadRequest, "forgot", h.forgotData(t, arID, web.Truncate(email, web.MaxEmailLen), err.Error()))
 		return

@@ -39,7 +39,7 @@ func (h *Handler) setupSubmit(w http.ResponseWriter, r *http.Request, t *store.T
 			Action: h.tenantURL(t.Slug) + "/setup", Token: web.Truncate(token, 128), Email: web.Truncate(email, web.MaxEmailLen),
 			Name: web.Truncate(name, 200), Error: msg})
 	}
-	if err := h.ValidEmail(email); err != nil {
+	if err := manage.ValidEmail(email); err != nil {
 		again(err.Error())
 		return
 	}

@@ -1,13 +1,11 @@
-package idp
+package manage
 
 import (
 	"errors"
 	"strings"
 	"testing"
 
-	"github.com/gatehouse-idp/gatehouse/idp/manage"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
-	"github.com/gatehouse-idp/gatehouse/idp/store"
 )
 
 func TestCheckSigninLockout(t *testing.T) {
@@ -43,17 +41,5 @@ func TestCheckSigninLockout(t *testing.T) {
 	var ie *InputError
 	if err := CheckSigninLockout(office, "not-an-ip", false); !errors.As(err, &ie) {
 		t.Fatalf("bad current address: %v", err)
-	}
-}
-
-func TestPasswordPolicyFromSettings(t *testing.T) {
-	zero := 0
-	p := manage.PasswordPolicy(store.TenantSettings{PolicySettings: store.PolicySettings{PasswordStrength: "strong", PasswordMinLength: 16, PasswordMaxAgeDays: 90, PasswordHistory: &zero}})
-	if p.Strength != policy.LevelStrong || p.MinLength != 16 || p.MaxAgeDays != 90 || p.HistoryCount != 0 || p.MaxLength != 128 {
-		t.Fatalf("policy: %+v", p)
-	}
-	d := manage.PasswordPolicy(store.TenantSettings{})
-	if d != policy.DefaultPasswordPolicy() {
-		t.Fatalf("defaults: %+v", d)
 	}
 }

@@ -1,4 +1,4 @@
-package idp
+package manage
 
 import (
 	"context"
@@ -92,14 +92,14 @@ func defaultConnectionName(kind, issuer string) string {
 	return "Single sign-on"
 }
 
-func (s *Server) view(t *store.Tenant, c *store.Connection) *ConnectionView {
+func (s *Service) view(t *store.Tenant, c *store.Connection) *ConnectionView {
 	st, _ := upstream.SettingsOf(c) // stored by this file; a broken row shows empty settings
 	v := &ConnectionView{
 		ID: c.ID, Tenant: t.Slug, Kind: c.Kind, Name: c.Name, ClientID: st.ClientID, Issuer: st.Issuer,
 		HostedDomains: st.AllowedHostedDomains, EntraTenant: st.Tenant, AllowedTenantIDs: st.AllowedTenantIDs,
 		AllowedDomains: st.AllowedDomains, Enabled: c.Enabled, JIT: c.JIT, DefaultRole: c.DefaultRole,
 		LinkMode: c.LinkMode, AcceptUpstreamMFA: c.AcceptUpstreamMFA,
-		RedirectURI: s.upstream.RedirectURI(t.Slug, c.ID), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		RedirectURI: s.Upstream.RedirectURI(t.Slug, c.ID), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 	if c.Kind == store.ConnectionMicrosoft {
 		v.Issuer = st.IssuerBase
@@ -168,8 +168,8 @@ func applySettings(kind string, st *upstream.Settings, ch ConnectionChange) []st
 
 // CreateConnection validates spec, seals the secret and stores a new,
 // enabled connection.
-func (s *Server) CreateConnection(ctx context.Context, t *store.Tenant, spec ConnectionSpec) (*ConnectionView, error) {
-	now := s.clock()
+func (s *Service) CreateConnection(ctx context.Context, t *store.Tenant, spec ConnectionSpec) (*ConnectionView, error) {
+	now := s.Clock()
 	kind := strings.ToLower(strings.TrimSpace(spec.Kind))
 	c := &store.Connection{
 		ID: store.NewID(), TenantID: t.ID, Kind: kind, Name: strings.TrimSpace(spec.Name), Enabled: true,
@@ -204,26 +204,26 @@ func (s *Server) CreateConnection(ctx context.Context, t *store.Tenant, spec Con
 	var st upstream.Settings
 	p := applySettings(kind, &st, ch)
 	c.Config, _ = json.Marshal(st) // a struct of strings always marshals
-	p = append(p, s.upstream.Validate(t.Slug, c, spec.ClientSecret)...)
+	p = append(p, s.Upstream.Validate(t.Slug, c, spec.ClientSecret)...)
 	if err := inputErr(p); err != nil {
 		return nil, err
 	}
-	sealed, err := s.upstream.SealSecret(t, c, spec.ClientSecret)
+	sealed, err := s.Upstream.SealSecret(t, c, spec.ClientSecret)
 	if err != nil {
 		return nil, err
 	}
 	c.SealedSecret = sealed
-	if err := s.store.CreateConnection(ctx, c); err != nil {
+	if err := s.Store.CreateConnection(ctx, c); err != nil {
 		return nil, err
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.ConnectionCreated,
+	s.Audit.Record(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.ConnectionCreated,
 		Detail: map[string]string{"connection_id": c.ID, "kind": c.Kind, "link_mode": c.LinkMode, "jit": fmt.Sprint(c.JIT)}})
 	return s.view(t, c), nil
 }
 
 // connectionOf loads a connection of the tenant or reports it as an input problem.
-func (s *Server) connectionOf(ctx context.Context, t *store.Tenant, id string) (*store.Connection, error) {
-	c, err := s.store.ConnectionByID(ctx, t.ID, id)
+func (s *Service) connectionOf(ctx context.Context, t *store.Tenant, id string) (*store.Connection, error) {
+	c, err := s.Store.ConnectionByID(ctx, t.ID, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, &InputError{Problems: []string{fmt.Sprintf("no connection %q in tenant %s", id, t.Slug)}}
 	}
@@ -232,7 +232,7 @@ func (s *Server) connectionOf(ctx context.Context, t *store.Tenant, id string) (
 
 // UpdateConnection applies ch to the connection and stores it after
 // validating the result as a whole.
-func (s *Server) UpdateConnection(ctx context.Context, t *store.Tenant, id string, ch ConnectionChange) (*ConnectionView, error) {
+func (s *Service) UpdateConnection(ctx context.Context, t *store.Tenant, id string, ch ConnectionChange) (*ConnectionView, error) {
 	c, err := s.connectionOf(ctx, t, id)
 	if err != nil {
 		return nil, err
@@ -244,7 +244,7 @@ func (s *Server) UpdateConnection(ctx context.Context, t *store.Tenant, id strin
 	secret := ""
 	if ch.ClientSecret != nil {
 		secret = *ch.ClientSecret
-	} else if secret, err = s.upstream.OpenSecret(t, c); err != nil {
+	} else if secret, err = s.Upstream.OpenSecret(t, c); err != nil {
 		return nil, err
 	}
 	p := applySettings(c.Kind, &st, ch)
@@ -264,21 +264,21 @@ func (s *Server) UpdateConnection(ctx context.Context, t *store.Tenant, id strin
 	if ch.AcceptUpstreamMFA != nil {
 		c.AcceptUpstreamMFA = *ch.AcceptUpstreamMFA
 	}
-	p = append(p, s.upstream.Validate(t.Slug, c, secret)...)
+	p = append(p, s.Upstream.Validate(t.Slug, c, secret)...)
 	if err := inputErr(p); err != nil {
 		return nil, err
 	}
 	if ch.ClientSecret != nil {
-		if c.SealedSecret, err = s.upstream.SealSecret(t, c, secret); err != nil {
+		if c.SealedSecret, err = s.Upstream.SealSecret(t, c, secret); err != nil {
 			return nil, err
 		}
 	}
-	c.UpdatedAt = s.clock()
-	if err := s.store.UpdateConnection(ctx, c); err != nil {
+	c.UpdatedAt = s.Clock()
+	if err := s.Store.UpdateConnection(ctx, c); err != nil {
 		return nil, err
 	}
-	s.upstream.Forget(t.ID, c.ID)
-	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.ConnectionUpdated,
+	s.Upstream.Forget(t.ID, c.ID)
+	s.Audit.Record(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.ConnectionUpdated,
 		Detail: map[string]string{"connection_id": c.ID, "secret_changed": fmt.Sprint(ch.ClientSecret != nil)}})
 	return s.view(t, c), nil
 }
@@ -286,7 +286,7 @@ func (s *Server) UpdateConnection(ctx context.Context, t *store.Tenant, id strin
 // SetConnectionEnabled enables or disables a connection. A disabled
 // connection signs nobody in and links nothing; with endSessions the
 // sessions created through it end too. It returns how many ended.
-func (s *Server) SetConnectionEnabled(ctx context.Context, t *store.Tenant, id string, enabled, endSessions bool) (*ConnectionView, int, error) {
+func (s *Service) SetConnectionEnabled(ctx context.Context, t *store.Tenant, id string, enabled, endSessions bool) (*ConnectionView, int, error) {
 	c, err := s.connectionOf(ctx, t, id)
 	if err != nil {
 		return nil, 0, err
@@ -295,16 +295,16 @@ func (s *Server) SetConnectionEnabled(ctx context.Context, t *store.Tenant, id s
 		return nil, 0, &InputError{Problems: []string{"--end-sessions is only for disable and remove"}}
 	}
 	c.Enabled = enabled
-	c.UpdatedAt = s.clock()
-	if err := s.store.UpdateConnection(ctx, c); err != nil {
+	c.UpdatedAt = s.Clock()
+	if err := s.Store.UpdateConnection(ctx, c); err != nil {
 		return nil, 0, err
 	}
-	s.upstream.Forget(t.ID, c.ID)
+	s.Upstream.Forget(t.ID, c.ID)
 	detail := map[string]string{"connection_id": c.ID}
 	if enabled {
-		s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.ConnectionEnabled, Detail: detail})
+		s.Audit.Record(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.ConnectionEnabled, Detail: detail})
 	} else {
-		s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.ConnectionDisabled, Detail: detail})
+		s.Audit.Record(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.ConnectionDisabled, Detail: detail})
 	}
 	n := 0
 	if endSessions {
@@ -317,7 +317,7 @@ func (s *Server) SetConnectionEnabled(ctx context.Context, t *store.Tenant, id s
 
 // RemoveConnection deletes a connection and its links; with endSessions the
 // sessions created through it end first. It returns how many ended.
-func (s *Server) RemoveConnection(ctx context.Context, t *store.Tenant, id string, endSessions bool) (int, error) {
+func (s *Service) RemoveConnection(ctx context.Context, t *store.Tenant, id string, endSessions bool) (int, error) {
 	c, err := s.connectionOf(ctx, t, id)
 	if err != nil {
 		return 0, err
@@ -328,24 +328,24 @@ func (s *Server) RemoveConnection(ctx context.Context, t *store.Tenant, id strin
 			return n, err
 		}
 	}
-	if err := s.store.DeleteConnection(ctx, t.ID, c.ID); err != nil {
+	if err := s.Store.DeleteConnection(ctx, t.ID, c.ID); err != nil {
 		return n, err
 	}
-	s.upstream.Forget(t.ID, c.ID)
-	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.ConnectionRemoved,
+	s.Upstream.Forget(t.ID, c.ID)
+	s.Audit.Record(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.ConnectionRemoved,
 		Detail: map[string]string{"connection_id": c.ID, "kind": c.Kind, "sessions_ended": fmt.Sprint(n)}})
 	return n, nil
 }
 
-func (s *Server) endConnectionSessions(ctx context.Context, t *store.Tenant, connID, reason string) (int, error) {
-	ids, err := s.store.ConnectionSessionIDs(ctx, t.ID, connID)
+func (s *Service) endConnectionSessions(ctx context.Context, t *store.Tenant, connID, reason string) (int, error) {
+	ids, err := s.Store.ConnectionSessionIDs(ctx, t.ID, connID)
 	if err != nil {
 		return 0, err
 	}
-	now := s.clock()
+	now := s.Clock()
 	n := 0
 	for _, sid := range ids {
-		sess, err := s.store.SessionByID(ctx, t.ID, sid)
+		sess, err := s.Store.SessionByID(ctx, t.ID, sid)
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
@@ -355,20 +355,20 @@ func (s *Server) endConnectionSessions(ctx context.Context, t *store.Tenant, con
 		if !sess.Active(now) {
 			continue
 		}
-		if err := s.store.EndSession(ctx, t.ID, sid, reason, now); err != nil {
+		if err := s.Store.EndSession(ctx, t.ID, sid, reason, now); err != nil {
 			return n, err
 		}
 		n++
-		s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.SessionEnded, UserID: sess.UserID, SessionID: sid,
+		s.Audit.Record(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.SessionEnded, UserID: sess.UserID, SessionID: sid,
 			Detail: map[string]string{"reason": reason, "connection_id": connID}})
-		s.sessions.NotifyEnded(ctx, t, sess) // its apps get logout tokens
+		s.Sessions.NotifyEnded(ctx, t, sess) // its apps get logout tokens
 	}
 	return n, nil
 }
 
 // ListConnections returns the tenant's connections.
-func (s *Server) ListConnections(ctx context.Context, t *store.Tenant) ([]*ConnectionView, error) {
-	list, err := s.store.ListConnections(ctx, t.ID)
+func (s *Service) ListConnections(ctx context.Context, t *store.Tenant) ([]*ConnectionView, error) {
+	list, err := s.Store.ListConnections(ctx, t.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -1,22 +1,75 @@
-package idp
+package manage
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
-	"github.com/gatehouse-idp/gatehouse/idp/manage"
+	"github.com/gatehouse-idp/gatehouse/idp/keys"
+	"github.com/gatehouse-idp/gatehouse/idp/password"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/session"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/tenant"
+	"github.com/gatehouse-idp/gatehouse/idp/upstream"
 )
+
+// Store is what the management service reads and writes: the aggregates it
+// manages whole (tenants, users, clients, connections, known devices and
+// their blocks), and the few methods it needs of the others.
+type Store interface {
+	store.Tenants
+	store.Users
+	store.Clients
+	store.Connections
+	store.Devices
+	store.DeviceCentre
+	// SetBackchannelLogoutURI (store.ClientLogouts) registers a new client's back-channel URI.
+	SetBackchannelLogoutURI(ctx context.Context, tenantID, clientID, uri string) error
+	// ConnectionSessionIDs (store.Links) finds the sessions a connection created.
+	ConnectionSessionIDs(ctx context.Context, tenantID, connectionID string) ([]string, error)
+	// SessionByID and EndSession (store.Sessions) end those sessions.
+	SessionByID(ctx context.Context, tenantID, id string) (*store.Session, error)
+	EndSession(ctx context.Context, tenantID, id, reason string, now time.Time) error
+	// CreateActionToken (store.ActionTokens) stores a first-owner setup link.
+	CreateActionToken(ctx context.Context, t *store.ActionToken) error
+}
+
+// Service holds the management operations. The fields are its
+// dependencies; the composition root (package idp) fills them all.
+type Service struct {
+	Store    Store
+	Tenants  *tenant.Tenants // UpdateTenant drops this process's cached copy
+	Keys     *keys.Manager
+	Hasher   *password.Hasher
+	Sessions *session.Service
+	Upstream *upstream.Service
+	Audit    *audit.Recorder
+	Clock    func() time.Time
+	Rand     io.Reader
+	// TenantURL is a tenant's issuer ({public_url}/t/{slug}).
+	TenantURL func(slug string) string
+	// Locate names the location of a client address (the root's
+	// Options.Locate, the same locator the sign-in's second-factor step
+	// uses): the device centre compares it with the known locations.
+	Locate func(ip netip.Addr) (key, label string)
+	// ResetFactors removes every second factor, backup code and remembered
+	// device of u and ends their sessions (factors.Service.ResetMFA; manage
+	// may not import idp/factors).
+	ResetFactors func(ctx context.Context, t *store.Tenant, u *store.User) (int64, error)
+	// ClearFailures clears the brute-force counters of u and email
+	// (factors.Service.ClearFailures).
+	ClearFailures func(ctx context.Context, tenantID string, u *store.User, email string) (int64, error)
+}
 
 // Management operations shared by the CLI and the admin API. Each validates
 // all of its input first and reports every problem at once; nothing is
@@ -37,7 +90,7 @@ func inputErr(problems []string) error {
 var slugRE = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$`)
 
 // CreateTenant creates a tenant and its first signing key.
-func (s *Server) CreateTenant(ctx context.Context, slug, name string) (*store.Tenant, error) {
+func (s *Service) CreateTenant(ctx context.Context, slug, name string) (*store.Tenant, error) {
 	var p []string
 	if !slugRE.MatchString(slug) {
 		p = append(p, fmt.Sprintf("slug %q must be 1-40 lowercase letters, digits or hyphens, not starting or ending with a hyphen", slug))
@@ -49,24 +102,24 @@ func (s *Server) CreateTenant(ctx context.Context, slug, name string) (*store.Te
 	if err := inputErr(p); err != nil {
 		return nil, err
 	}
-	now := s.clock()
+	now := s.Clock()
 	t := &store.Tenant{ID: store.NewID(), Slug: slug, Name: name, CreatedAt: now, UpdatedAt: now}
-	if err := s.store.CreateTenant(ctx, t); err != nil {
+	if err := s.Store.CreateTenant(ctx, t); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return nil, &InputError{Problems: []string{fmt.Sprintf("a tenant with slug %q already exists", slug)}}
 		}
 		return nil, err
 	}
-	if _, err := s.keys.SigningKey(ctx, t.ID); err != nil {
+	if _, err := s.Keys.SigningKey(ctx, t.ID); err != nil {
 		return nil, fmt.Errorf("first signing key: %w", err)
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.TenantCreated, Detail: map[string]string{"slug": slug}})
+	s.Audit.Record(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.TenantCreated, Detail: map[string]string{"slug": slug}})
 	return t, nil
 }
 
 // TenantBySlug resolves a tenant for management commands.
-func (s *Server) TenantBySlug(ctx context.Context, slug string) (*store.Tenant, error) {
-	t, err := s.store.TenantBySlug(ctx, slug)
+func (s *Service) TenantBySlug(ctx context.Context, slug string) (*store.Tenant, error) {
+	t, err := s.Store.TenantBySlug(ctx, slug)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, &InputError{Problems: []string{fmt.Sprintf("no tenant with slug %q", slug)}}
 	}
@@ -88,7 +141,7 @@ type ClientSpec struct {
 
 // CreateClient registers a relying party. It returns the client and, for a
 // confidential client, its secret — shown once, stored only as SHA-256.
-func (s *Server) CreateClient(ctx context.Context, tenantID string, spec ClientSpec) (*store.Client, string, error) {
+func (s *Service) CreateClient(ctx context.Context, tenantID string, spec ClientSpec) (*store.Client, string, error) {
 	if len(spec.Grants) == 0 {
 		spec.Grants = []string{store.GrantAuthorizationCode, store.GrantRefreshToken}
 	}
@@ -106,7 +159,7 @@ func (s *Server) CreateClient(ctx context.Context, tenantID string, spec ClientS
 			return nil, "", &InputError{Problems: []string{fmt.Sprintf("back-channel logout URI %q: %v", spec.BackchannelLogoutURI, err)}}
 		}
 	}
-	now := s.clock()
+	now := s.Clock()
 	c := &store.Client{
 		ID: store.NewID(), TenantID: tenantID, Name: strings.TrimSpace(spec.Name), Public: spec.Public, AppType: spec.AppType,
 		RedirectURIs: spec.RedirectURIs, PostLogoutRedirectURIs: spec.PostLogoutRedirectURIs, GrantTypes: spec.Grants,
@@ -115,20 +168,20 @@ func (s *Server) CreateClient(ctx context.Context, tenantID string, spec ClientS
 	secret := ""
 	if !spec.Public {
 		var err error
-		if secret, err = seal.RandomToken(s.rand, 32); err != nil {
+		if secret, err = seal.RandomToken(s.Rand, 32); err != nil {
 			return nil, "", err
 		}
 		c.SecretHash = seal.HashToken(secret)
 	}
-	if err := s.store.CreateClient(ctx, c); err != nil {
+	if err := s.Store.CreateClient(ctx, c); err != nil {
 		return nil, "", err
 	}
 	if spec.BackchannelLogoutURI != "" {
-		if err := s.store.SetBackchannelLogoutURI(ctx, tenantID, c.ID, spec.BackchannelLogoutURI); err != nil {
+		if err := s.Store.SetBackchannelLogoutURI(ctx, tenantID, c.ID, spec.BackchannelLogoutURI); err != nil {
 			return nil, "", fmt.Errorf("back-channel logout URI: %w", err)
 		}
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: tenantID, Type: audit.ClientCreated, ClientID: c.ID, Detail: map[string]string{"name": c.Name}})
+	s.Audit.Record(ctx, &store.AuditEvent{TenantID: tenantID, Type: audit.ClientCreated, ClientID: c.ID, Detail: map[string]string{"name": c.Name}})
 	return c, secret, nil
 }
 
@@ -230,13 +283,13 @@ type UserSpec struct {
 }
 
 // CreateUser creates a user, hashing the password when one is given.
-func (s *Server) CreateUser(ctx context.Context, t *store.Tenant, spec UserSpec) (*store.User, error) {
+func (s *Service) CreateUser(ctx context.Context, t *store.Tenant, spec UserSpec) (*store.User, error) {
 	email := strings.ToLower(strings.TrimSpace(spec.Email))
 	if spec.Role == "" {
 		spec.Role = store.RoleAgent
 	}
 	var p []string
-	if err := validEmail(email); err != nil {
+	if err := ValidEmail(email); err != nil {
 		p = append(p, fmt.Sprintf("email %q: %v", spec.Email, err))
 	}
 	if !store.ValidRole(spec.Role) {
@@ -246,47 +299,47 @@ func (s *Server) CreateUser(ctx context.Context, t *store.Tenant, spec UserSpec)
 		p = append(p, "name is too long (200 characters at most)")
 	}
 	if spec.Password != "" {
-		if err := manage.PasswordPolicy(t.Settings).Check(spec.Password, manage.UserInputs(t, email, spec.Name)); err != nil {
+		if err := PasswordPolicy(t.Settings).Check(spec.Password, UserInputs(t, email, spec.Name)); err != nil {
 			p = append(p, "password: "+err.Error())
 		}
 	}
 	if err := inputErr(p); err != nil {
 		return nil, err
 	}
-	now := s.clock()
+	now := s.Clock()
 	u := &store.User{ID: store.NewID(), TenantID: t.ID, Email: email, Name: strings.TrimSpace(spec.Name), Role: spec.Role,
 		CreatedAt: now, UpdatedAt: now}
 	if spec.Password != "" {
-		h, err := s.hasher.Hash(ctx, policy.NormalizePassword(spec.Password))
+		h, err := s.Hasher.Hash(ctx, policy.NormalizePassword(spec.Password))
 		if err != nil {
 			return nil, err
 		}
 		u.PasswordHash, u.PasswordChangedAt = h, now
 	}
-	if err := s.store.CreateUser(ctx, u); err != nil {
+	if err := s.Store.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return nil, &InputError{Problems: []string{fmt.Sprintf("a user with email %q already exists in tenant %s", email, t.Slug)}}
 		}
 		return nil, err
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.UserCreated, UserID: u.ID, Detail: map[string]string{"via": "cli", "role": u.Role}})
+	s.Audit.Record(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.UserCreated, UserID: u.ID, Detail: map[string]string{"via": "cli", "role": u.Role}})
 	return u, nil
 }
 
 // RotateKeys creates a new signing key for the tenant; the old ones stay in
 // the JWKS until tokens they signed have expired.
-func (s *Server) RotateKeys(ctx context.Context, t *store.Tenant) (string, error) {
-	kid, err := s.keys.Rotate(ctx, t.ID)
+func (s *Service) RotateKeys(ctx context.Context, t *store.Tenant) (string, error) {
+	kid, err := s.Keys.Rotate(ctx, t.ID)
 	if err != nil {
 		return "", err
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.KeysRotated, Detail: map[string]string{"kid": kid}})
+	s.Audit.Record(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.KeysRotated, Detail: map[string]string{"kid": kid}})
 	return kid, nil
 }
 
 // EnsureTenant returns the tenant with slug, creating it when missing (dev start-up).
-func (s *Server) EnsureTenant(ctx context.Context, slug, name string) (*store.Tenant, error) {
-	t, err := s.store.TenantBySlug(ctx, slug)
+func (s *Service) EnsureTenant(ctx context.Context, slug, name string) (*store.Tenant, error) {
+	t, err := s.Store.TenantBySlug(ctx, slug)
 	if err == nil {
 		return t, nil
 	}
@@ -298,13 +351,13 @@ func (s *Server) EnsureTenant(ctx context.Context, slug, name string) (*store.Te
 
 // UpdateTenant saves a tenant's name and settings and drops this process's
 // cached copy (other replicas see the change within the cache lifetime).
-func (s *Server) UpdateTenant(ctx context.Context, t *store.Tenant) error {
-	t.UpdatedAt = s.clock()
-	if err := s.store.UpdateTenant(ctx, t); err != nil {
+func (s *Service) UpdateTenant(ctx context.Context, t *store.Tenant) error {
+	t.UpdatedAt = s.Clock()
+	if err := s.Store.UpdateTenant(ctx, t); err != nil {
 		return err
 	}
-	s.tenants.Forget(t)
-	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.TenantUpdated})
+	s.Tenants.Forget(t)
+	s.Audit.Record(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.TenantUpdated})
 	return nil
 }
 
@@ -312,30 +365,30 @@ func (s *Server) UpdateTenant(ctx context.Context, t *store.Tenant) error {
 // the user an email names and ends their sessions (an administrator's
 // recovery for a user who lost their factors: factors.Service.ResetMFA). It
 // returns how many factors it removed.
-func (s *Server) ResetMFA(ctx context.Context, t *store.Tenant, email string) (int64, error) {
-	u, err := s.store.UserByEmail(ctx, t.ID, strings.ToLower(strings.TrimSpace(email)))
+func (s *Service) ResetMFA(ctx context.Context, t *store.Tenant, email string) (int64, error) {
+	u, err := s.Store.UserByEmail(ctx, t.ID, strings.ToLower(strings.TrimSpace(email)))
 	if errors.Is(err, store.ErrNotFound) {
 		return 0, &InputError{Problems: []string{fmt.Sprintf("no user with email %q in tenant %q", email, t.Slug)}}
 	}
 	if err != nil {
 		return 0, err
 	}
-	return s.factors.ResetMFA(ctx, t, u)
+	return s.ResetFactors(ctx, t, u)
 }
 
 // UnlockUser clears the brute-force counters of the account an email names
 // (the user's id and the email itself). It reports how many counters were
 // cleared.
-func (s *Server) UnlockUser(ctx context.Context, t *store.Tenant, email string) (int64, error) {
+func (s *Service) UnlockUser(ctx context.Context, t *store.Tenant, email string) (int64, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
-	u, err := s.store.UserByEmail(ctx, t.ID, email)
+	u, err := s.Store.UserByEmail(ctx, t.ID, email)
 	if err != nil {
 		return 0, &InputError{Problems: []string{fmt.Sprintf("no user with email %q in tenant %s", email, t.Slug)}}
 	}
-	n, err := s.factors.ClearFailures(ctx, t.ID, u, email)
+	n, err := s.ClearFailures(ctx, t.ID, u, email)
 	if err != nil {
 		return 0, err
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.LoginUnlocked, UserID: u.ID, Detail: map[string]string{"via": "cli"}})
+	s.Audit.Record(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.LoginUnlocked, UserID: u.ID, Detail: map[string]string{"via": "cli"}})
 	return n, nil
 }

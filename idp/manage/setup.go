@@ -1,4 +1,4 @@
-package idp
+package manage
 
 import (
 	"context"
@@ -12,13 +12,17 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
+// The first owner of a tenant: a single-use setup link (the setup page that
+// consumes it is the sign-in pages'), and the email rule every form that
+// takes an address applies.
+
 // setupLinkTTL is how long a first-owner link works.
 const setupLinkTTL = 24 * time.Hour
 
 // SetupLink creates a single-use link that lets the first owner of a tenant
 // set their email and password. It returns "" when the tenant has an owner.
-func (s *Server) SetupLink(ctx context.Context, tenantID string) (string, error) {
-	t, err := s.store.TenantByID(ctx, tenantID)
+func (s *Service) SetupLink(ctx context.Context, tenantID string) (string, error) {
+	t, err := s.Store.TenantByID(ctx, tenantID)
 	if err != nil {
 		return "", err
 	}
@@ -26,23 +30,23 @@ func (s *Server) SetupLink(ctx context.Context, tenantID string) (string, error)
 	if err != nil || has {
 		return "", err
 	}
-	token, err := seal.RandomToken(s.rand, 32)
+	token, err := seal.RandomToken(s.Rand, 32)
 	if err != nil {
 		return "", err
 	}
-	now := s.clock()
-	err = s.store.CreateActionToken(ctx, &store.ActionToken{
+	now := s.Clock()
+	err = s.Store.CreateActionToken(ctx, &store.ActionToken{
 		Hash: seal.HashToken(token), TenantID: tenantID, Kind: store.ActionSetupOwner,
 		CreatedAt: now, ExpiresAt: now.Add(setupLinkTTL),
 	})
 	if err != nil {
 		return "", err
 	}
-	return s.tenantURL(t.Slug) + "/setup?token=" + token, nil
+	return s.TenantURL(t.Slug) + "/setup?token=" + token, nil
 }
 
-func (s *Server) hasOwner(ctx context.Context, tenantID string) (bool, error) {
-	users, err := s.store.ListUsers(ctx, tenantID)
+func (s *Service) hasOwner(ctx context.Context, tenantID string) (bool, error) {
+	users, err := s.Store.ListUsers(ctx, tenantID)
 	if err != nil {
 		return false, err
 	}
@@ -54,8 +58,8 @@ func (s *Server) hasOwner(ctx context.Context, tenantID string) (bool, error) {
 	return false, nil
 }
 
-// validEmail accepts a bare address (no display name), at most 254 bytes.
-func validEmail(email string) error {
+// ValidEmail accepts a bare address (no display name), at most 254 bytes.
+func ValidEmail(email string) error {
 	if email == "" {
 		return errors.New("Enter an email address.")
 	}

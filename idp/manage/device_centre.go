@@ -1,24 +1,24 @@
-package idp
+package manage
 
 import (
 	"context"
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/device"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
-// The device and location centre (issue 5): /t/{tenant}/account/devices and
-// `gatehouse user devices` list the browsers and places a user signed in
-// from; each can be forgotten (it is new again) or blocked. This is that
-// half. The sign-in half — refusing a blocked browser or location, emailing
-// a new one — is idp/login's (device_centre.go there), and so is naming a
-// client's location (login.Handler.ClientLocation), so both halves name
-// places alike.
+// The device and location centre's management half (issue 5): list a
+// user's known browsers and places, block, unblock or forget one. The
+// account's "Your devices" page and `gatehouse user devices` both call it;
+// the sign-in time checks (a blocked browser or place refused, a new one
+// emailed) are the sign-in's.
 
 // DeviceView is one known device or location as pages and the CLI show it.
 type DeviceView struct {
@@ -35,31 +35,31 @@ type DeviceView struct {
 }
 
 // UserDevices lists a user's known devices, then locations, most recent first.
-func (s *Server) UserDevices(ctx context.Context, t *store.Tenant, userID string, r *http.Request) ([]DeviceView, error) {
-	devs, err := s.store.ListDevices(ctx, t.ID, userID)
+func (s *Service) UserDevices(ctx context.Context, t *store.Tenant, userID string, r *http.Request) ([]DeviceView, error) {
+	devs, err := s.Store.ListDevices(ctx, t.ID, userID)
 	if err != nil {
 		return nil, err
 	}
-	dblocks, err := s.store.DeviceBlocks(ctx, t.ID, userID)
+	dblocks, err := s.Store.DeviceBlocks(ctx, t.ID, userID)
 	if err != nil {
 		return nil, err
 	}
-	locs, err := s.store.ListLocations(ctx, t.ID, userID)
+	locs, err := s.Store.ListLocations(ctx, t.ID, userID)
 	if err != nil {
 		return nil, err
 	}
-	lblocks, err := s.store.LocationBlocks(ctx, t.ID, userID)
+	lblocks, err := s.Store.LocationBlocks(ctx, t.ID, userID)
 	if err != nil {
 		return nil, err
 	}
 	curDev, curLoc := "", ""
 	if r != nil {
-		if id, ok := s.sessions.DeviceID(r); ok {
+		if id, ok := s.Sessions.DeviceID(r); ok {
 			curDev = string(device.HashDeviceID(id))
 		}
-		curLoc, _ = s.login.ClientLocation(r.Context())
+		curLoc, _ = s.clientLocation(r.Context())
 	}
-	now := s.clock()
+	now := s.Clock()
 	var out []DeviceView
 	for _, d := range devs {
 		at, blocked := dblocks[string(d.DeviceHash)]
@@ -77,71 +77,71 @@ func (s *Server) UserDevices(ctx context.Context, t *store.Tenant, userID string
 
 // Errors of ChangeDevice, shown to people as they are.
 var (
-	errDeviceUnknown = errors.New("That browser or location is not on your list (it may have been forgotten already).")
-	errDeviceCurrent = errors.New("You cannot block the browser or location you are using now. Sign out here instead, or block it from another device.")
-	errDeviceBlocked = errors.New("Unblock it first: forgetting a blocked browser or location would lift the block.")
-	errDeviceAction  = errors.New("Unknown action.")
+	ErrDeviceUnknown = errors.New("That browser or location is not on your list (it may have been forgotten already).")
+	ErrDeviceCurrent = errors.New("You cannot block the browser or location you are using now. Sign out here instead, or block it from another device.")
+	ErrDeviceBlocked = errors.New("Unblock it first: forgetting a blocked browser or location would lift the block.")
+	ErrDeviceAction  = errors.New("Unknown action.")
 )
 
 // ChangeDevice blocks, unblocks or forgets one known device or location of
 // a user. current (may be nil) is the request making the change: its own
 // browser and location cannot be blocked from it.
-func (s *Server) ChangeDevice(ctx context.Context, t *store.Tenant, userID, kind, id, action string, current *http.Request, via string) error {
+func (s *Service) ChangeDevice(ctx context.Context, t *store.Tenant, userID, kind, id, action string, current *http.Request, via string) error {
 	ev, ok := deviceChangeEvent(kind, action)
 	if !ok {
-		return errDeviceAction
+		return ErrDeviceAction
 	}
-	now := s.clock()
+	now := s.Clock()
 	var err error
 	switch kind {
 	case "device":
 		hash, herr := hex.DecodeString(id)
 		if herr != nil || len(hash) == 0 || len(hash) > 64 {
-			return errDeviceUnknown
+			return ErrDeviceUnknown
 		}
 		if action == "block" && current != nil {
-			if cid, ok := s.sessions.DeviceID(current); ok && string(device.HashDeviceID(cid)) == string(hash) {
-				return errDeviceCurrent
+			if cid, ok := s.Sessions.DeviceID(current); ok && string(device.HashDeviceID(cid)) == string(hash) {
+				return ErrDeviceCurrent
 			}
 		}
 		switch action {
 		case "block", "unblock":
-			err = s.store.SetDeviceBlocked(ctx, t.ID, userID, hash, action == "block", now)
+			err = s.Store.SetDeviceBlocked(ctx, t.ID, userID, hash, action == "block", now)
 		case "forget":
-			err = s.store.ForgetDevice(ctx, t.ID, userID, hash)
+			err = s.Store.ForgetDevice(ctx, t.ID, userID, hash)
 		default:
-			return errDeviceAction
+			return ErrDeviceAction
 		}
 	case "location":
 		if id == "" || len(id) > 200 {
-			return errDeviceUnknown
+			return ErrDeviceUnknown
 		}
 		if action == "block" && current != nil {
-			if key, _ := s.login.ClientLocation(current.Context()); key == id {
-				return errDeviceCurrent
+			if key, _ := s.clientLocation(current.Context()); key == id {
+				return ErrDeviceCurrent
 			}
 		}
 		switch action {
 		case "block", "unblock":
-			err = s.store.SetLocationBlocked(ctx, t.ID, userID, id, action == "block", now)
+			err = s.Store.SetLocationBlocked(ctx, t.ID, userID, id, action == "block", now)
 		case "forget":
-			err = s.store.ForgetLocation(ctx, t.ID, userID, id)
+			err = s.Store.ForgetLocation(ctx, t.ID, userID, id)
 		default:
-			return errDeviceAction
+			return ErrDeviceAction
 		}
 	default:
-		return errDeviceAction
+		return ErrDeviceAction
 	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return errDeviceUnknown
+		return ErrDeviceUnknown
 	case errors.Is(err, store.ErrConflict):
-		return errDeviceBlocked
+		return ErrDeviceBlocked
 	case err != nil:
 		return err
 	}
 	ev.TenantID, ev.UserID, ev.Detail = t.ID, userID, map[string]string{"via": via}
-	s.audit(ctx, ev)
+	s.Audit.Record(ctx, ev)
 	return nil
 }
 
@@ -165,12 +165,21 @@ func deviceChangeEvent(kind, action string) (*store.AuditEvent, bool) {
 	return nil, false
 }
 
-// deviceProblem is the text of a ChangeDevice error for people, or "".
-func deviceProblem(err error) string {
-	for _, e := range []error{errDeviceUnknown, errDeviceCurrent, errDeviceBlocked, errDeviceAction} {
+// DeviceProblem is the text of a ChangeDevice error for people, or "".
+func DeviceProblem(err error) string {
+	for _, e := range []error{ErrDeviceUnknown, ErrDeviceCurrent, ErrDeviceBlocked, ErrDeviceAction} {
 		if errors.Is(err, e) {
 			return e.Error()
 		}
 	}
 	return ""
+}
+
+// clientLocation is the location key and label of the request's client IP.
+func (s *Service) clientLocation(ctx context.Context) (key, label string) {
+	ip, err := netip.ParseAddr(web.From(ctx).IP())
+	if err != nil {
+		return "", ""
+	}
+	return s.Locate(ip)
 }
