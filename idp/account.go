@@ -78,5 +78,5 @@ func (s *Server) accountLogout(w http.ResponseWriter, r *http.Request, p *tenant
 		}
 	}
 	s.sessions.ClearCookie(w, p.tenant)
-	s.loggedOut(w, r, p)
+	s.op.LoggedOut(w, r, p.tenant)
 }

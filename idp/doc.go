@@ -1,12 +1,10 @@
 // Package idp is the Gatehouse OpenID provider and the glue between its parts.
 //
-// Each tenant is its own issuer ({public_url}/t/{slug}) served by a
-// zitadel/oidc op.Provider built on first use (provider.go). The op.Storage
-// adapter (opstorage.go, opmodels.go) is the only place zitadel types meet
-// store types. Gatehouse answers a few endpoints in front of zitadel
-// (endpoints.go): /authorize checks the client and redirect URI byte-exactly
-// before anything can redirect, and introspection and userinfo check token
-// state in the database with one query.
+// Each tenant is its own issuer ({public_url}/t/{slug}). The OpenID
+// provider — zitadel/oidc's per-tenant op.Provider, the op.Storage adapter
+// (the only place zitadel types meet store types), /authorize's byte-exact
+// redirect check, introspection, userinfo, revocation and end_session — is
+// idp/op's; Handler mounts it (s.op.Mount).
 //
 // Login (idp/login, mounted by Handler) is a server-side transaction keyed
 // by the authorization request: an auth request is completed only after the

@@ -1,12 +1,10 @@
 package idp
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
-	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
 // Sign-in transactions are bound to the browser that started them. The
@@ -80,13 +78,4 @@ func (s *Server) createBoundAuthRequest(w http.ResponseWriter, r *http.Request, 
 func (s *Server) boundToBrowser(r *http.Request, t *store.Tenant, ar *store.AuthRequest) bool {
 	v, ok := s.browserLoginBinding(r, t)
 	return ok && len(ar.BrowserBinding) > 0 && seal.EqualHash(ar.BrowserBinding, seal.HashToken(v))
-}
-
-// httpRequest is the HTTP request behind a zitadel storage callback.
-func httpRequest(ctx context.Context) (http.ResponseWriter, *http.Request, bool) {
-	x := web.From(ctx)
-	if x == nil || x.R == nil || x.W == nil {
-		return nil, nil, false
-	}
-	return x.W, x.R, true
 }

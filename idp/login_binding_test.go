@@ -32,7 +32,7 @@ func TestAuthRequestsLoadedThroughBindingCheck(t *testing.T) {
 	// storage adapter only.
 	allowed := func(pkg, name string) bool {
 		return name == "loadPendingRequest" || strings.HasSuffix(name, ".loadPendingRequest") ||
-			pkg == "idp" && name == "opStorage.AuthRequestByID" // idp/op's once the OP moves
+			pkg == "idp/op" && name == "opStorage.AuthRequestByID"
 	}
 	var dirs []string
 	for dir := range pkgs {
@@ -110,8 +110,8 @@ func TestAuthRequestsLoadedThroughBindingCheck(t *testing.T) {
 			}
 		}
 	}
-	if !loaders["idp.opStorage.AuthRequestByID"] || !loaders["idp/login.Handler.loadPendingRequest"] {
-		t.Errorf("loaders seen reading auth requests: %v; want opStorage.AuthRequestByID and idp/login's loadPendingRequest", loaders)
+	if !loaders["idp/op.opStorage.AuthRequestByID"] || !loaders["idp/login.Handler.loadPendingRequest"] {
+		t.Errorf("loaders seen reading auth requests: %v; want idp/op's opStorage.AuthRequestByID and idp/login's loadPendingRequest", loaders)
 	}
 	if checked < 4 { // the two loaders and the login-state readers exist
 		t.Fatalf("found only %d store reads: is the scan still looking at the right calls?", checked)

@@ -2,10 +2,6 @@ package idp
 
 import (
 	"context"
-	"net/http"
-
-	"github.com/zitadel/oidc/v3/pkg/oidc"
-	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/gatehouse-idp/gatehouse/idp/login"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
@@ -20,23 +16,9 @@ func (s *Server) newLogin(o Options) *login.Handler {
 		Audit: s.auditor, Log: s.log, Clock: o.Clock, Rand: o.Rand, Locate: s.locate,
 		Logins: s.metrics.logins, Throttled: s.metrics.policy.throttled, TenantURL: s.tenantURL,
 
-		LoginRequired: s.loginRequired,
+		LoginRequired: s.op.LoginRequired, // prompt=none without a usable session
 		Connected: func(ctx context.Context, t *store.Tenant, u *store.User, connection, email string) {
 			s.notifyAction(ctx, t, u, actConnected, connection+accountSuffix(email))
 		},
 	}
-}
-
-// loginRequired answers a prompt=none request that has no usable session
-// (OpenID Connect Core 3.1.2.6): error=login_required at the app's
-// redirect URI, through the tenant's provider. It is the OP's and moves to
-// idp/op with it.
-func (s *Server) loginRequired(w http.ResponseWriter, r *http.Request, t *store.Tenant, ar *store.AuthRequest) {
-	p, err := s.provider(r.Context(), t.Slug)
-	if err != nil {
-		s.pages.Unavailable(w, r, "load tenant", err)
-		return
-	}
-	r = r.WithContext(op.ContextWithIssuer(r.Context(), s.tenantURL(t.Slug)))
-	op.AuthRequestError(w, r, &authRequest{r: ar}, oidc.ErrLoginRequired().WithDescription("no active session"), p.op)
 }

@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/zitadel/oidc/v3/pkg/op"
-
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
@@ -21,30 +19,13 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /metrics", s.metrics.Handler())
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(s.pages.Static)))
 
-	// OpenID provider endpoints (zitadel/oidc), per tenant. No method in the
-	// pattern where CORS preflights must reach zitadel's CORS handler.
-	mux.Endpoint("GET /t/{tenant}/.well-known/openid-configuration", "discovery", L(s.discovery))
-	mux.Endpoint("GET /t/{tenant}/keys", "jwks", L(s.keysHandler))
-	mux.Endpoint("GET /t/{tenant}/authorize/callback", "authorize_callback", L(s.serveOP))
-	mux.Endpoint("/t/{tenant}/userinfo", "userinfo", L(s.userinfo))
-	// OAuth endpoints: every one reads its parameters through
-	// parseOAuthParams (oauthparams.go) before anything else looks at the
-	// request, the API allowlist included. TestOAuthEndpointsBehindParser
-	// enumerates them from discovery.
-	oauth := func(kind endpointKind, h func(http.ResponseWriter, *http.Request, *tenantProvider)) web.TenantHandler {
-		return L(s.oauthParams(kind, h))
-	}
-	mux.Endpoint("/t/{tenant}/authorize", "authorize", oauth(kindAuthorize, s.authorize))
-	mux.Endpoint("/t/{tenant}/oauth/token", "token", oauth(kindToken, s.gateAPI("token", true, s.serveOP)))
-	mux.Endpoint("/t/{tenant}/oauth/introspect", "introspect", oauth(kindIntrospect, s.gateAPI("introspect", false, s.introspect)))
-	mux.Endpoint("/t/{tenant}/revoke", "revoke", oauth(kindRevoke, s.revoke))
-	mux.Endpoint("/t/{tenant}/end_session", "end_session", oauth(kindEndSession, s.endSessionRequest))
-	mux.Form("POST /t/{tenant}/end_session/confirm", "end_session", oauth(kindEndSession, s.endSessionConfirm))
+	// The OpenID provider: discovery, keys, authorize, token, introspection,
+	// userinfo, revocation, end_session and the "Signed out" page (idp/op).
+	s.op.Mount(mux)
 
 	// Pages.
 	// The sign-in transaction (idp/login): /login…, /setup.
 	s.login.Mount(mux)
-	mux.Endpoint("GET /t/{tenant}/logged-out", "logged_out", L(s.loggedOut))
 	mux.Page("GET /t/{tenant}/account", "account", L(s.accountPage))
 	mux.Page("POST /t/{tenant}/account/logout", "account", L(s.accountLogout))
 
@@ -64,17 +45,17 @@ func (s *Server) Handler() http.Handler {
 	return (&web.Middleware{Proxies: s.proxies, Log: s.log, Dev: s.dev}).Wrap(mux.mux)
 }
 
-// legacy adapts a handler that still takes the tenant's provider; it goes
-// as the handlers move into idp/op, idp/login and idp/account.
+// tenantProvider is what the handlers still in this package take: the
+// resolved tenant. The tenant's OpenID provider is idp/op's.
+type tenantProvider struct {
+	tenant *store.Tenant
+}
+
+// legacy adapts a handler that still takes a *tenantProvider; it goes as
+// the handlers move into idp/login and idp/account.
 func (s *Server) legacy(h func(http.ResponseWriter, *http.Request, *tenantProvider)) web.TenantHandler {
 	return func(w http.ResponseWriter, r *http.Request, t *store.Tenant) {
-		p, err := s.provider(r.Context(), t.Slug)
-		if err != nil {
-			s.pages.Unavailable(w, r, "load tenant", err)
-			return
-		}
-		r = r.WithContext(op.ContextWithIssuer(r.Context(), s.tenantURL(t.Slug)))
-		h(w, web.Rebind(w, r), p)
+		h(w, r, &tenantProvider{tenant: t})
 	}
 }
 

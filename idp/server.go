@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
@@ -18,6 +17,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/mailer"
 	"github.com/gatehouse-idp/gatehouse/idp/manage"
 	"github.com/gatehouse-idp/gatehouse/idp/notify"
+	"github.com/gatehouse-idp/gatehouse/idp/op"
 	"github.com/gatehouse-idp/gatehouse/idp/password"
 	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/session"
@@ -85,7 +85,6 @@ type Server struct {
 	keys      *keys.Manager
 	publicURL string
 	dev       bool
-	insecure  bool
 	clock     func() time.Time
 	rand      io.Reader
 	log       *slog.Logger
@@ -98,13 +97,13 @@ type Server struct {
 
 	mailer *mailer.Service // security emails
 
-	tenants   *tenant.Tenants
-	clients   *tenant.Clients
-	users     *tenant.Users
-	providers sync.Map // tenant id -> *tenantProvider
-	pages     *web.Pages
-	gate      *web.IPGate // the tenant IP allowlists
+	tenants *tenant.Tenants
+	clients *tenant.Clients
+	users   *tenant.Users
+	pages   *web.Pages
+	gate    *web.IPGate // the tenant IP allowlists
 
+	op       *op.Handler       // the OpenID provider of every tenant
 	upstream *upstream.Service // upstream connectors and the federation flow
 	factors  *factors.Service  // second factors and the credential guard
 
@@ -157,7 +156,6 @@ func New(o Options) (*Server, error) {
 		hasher:    o.Hasher,
 		publicURL: strings.TrimSuffix(o.PublicURL, "/"),
 		dev:       o.Dev,
-		insecure:  o.Dev || o.AllowInsecure,
 		clock:     o.Clock,
 		rand:      o.Rand,
 		log:       o.Logger,
@@ -195,6 +193,9 @@ func New(o Options) (*Server, error) {
 		Changed: func(ctx context.Context, t *store.Tenant, u *store.User) {
 			s.mailer.Notify(ctx, t, u, mailer.PasswordChanged, nil)
 		}}
+	s.op = &op.Handler{Store: o.Store, Sealer: o.Sealer, Keys: s.keys, Tenants: s.tenants, Clients: s.clients, Users: s.users,
+		Sessions: s.sessions, Audit: s.auditor, Pages: pg, Gate: s.gate, Log: o.Logger, Clock: o.Clock, Rand: o.Rand,
+		Insecure: o.Dev || o.AllowInsecure, Issuer: s.tenantURL, Tokens: s.metrics.tokens}
 	if s.factors, err = s.newFactors(o); err != nil {
 		return nil, err
 	}

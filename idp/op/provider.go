@@ -1,7 +1,6 @@
-package idp
+package op
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 
@@ -39,28 +38,24 @@ type tenantProvider struct {
 }
 
 // provider returns the tenant's provider, building it on first use.
-func (s *Server) provider(ctx context.Context, slug string) (*tenantProvider, error) {
-	t, err := s.tenants.BySlug(ctx, slug)
-	if err != nil {
-		return nil, err
-	}
-	if p, ok := s.providers.Load(t.ID); ok {
+func (h *Handler) provider(t *store.Tenant) (*tenantProvider, error) {
+	if p, ok := h.providers.Load(t.ID); ok {
 		return p.(*tenantProvider), nil
 	}
-	p, err := s.newProvider(t)
+	p, err := h.newProvider(t)
 	if err != nil {
 		return nil, err
 	}
-	actual, _ := s.providers.LoadOrStore(t.ID, p)
+	actual, _ := h.providers.LoadOrStore(t.ID, p)
 	return actual.(*tenantProvider), nil
 }
 
-func (s *Server) newProvider(t *store.Tenant) (*tenantProvider, error) {
-	issuer := s.tenantURL(t.Slug)
-	storage := &opStorage{srv: s, tenant: t}
-	ks := s.keys.Verifier(t.ID)
+func (h *Handler) newProvider(t *store.Tenant) (*tenantProvider, error) {
+	issuer := h.Issuer(t.Slug)
+	storage := &opStorage{h: h, tenant: t}
+	ks := h.Keys.Verifier(t.ID)
 	var cryptoKey [32]byte
-	copy(cryptoKey[:], s.sealer.Derive("gatehouse/op-crypto/v1/"+t.ID))
+	copy(cryptoKey[:], h.Sealer.Derive("gatehouse/op-crypto/v1/"+t.ID))
 	cfg := &op.Config{
 		CryptoKey:                cryptoKey,
 		DefaultLogoutRedirectURI: issuer + "/logged-out",
@@ -77,20 +72,20 @@ func (s *Server) newProvider(t *store.Tenant) (*tenantProvider, error) {
 		op.WithAccessTokenKeySet(ks),
 		op.WithIDTokenHintKeySet(ks),
 		op.WithCORSOptions(&apiCORSOptions),
-		op.WithHttpInterceptors(s.captureHTTP),
+		op.WithHttpInterceptors(h.captureHTTP),
 	}
-	if s.insecure {
+	if h.Insecure {
 		opts = append(opts, op.WithAllowInsecure())
 	}
 	p, err := op.NewProvider(cfg, storage, op.StaticIssuer(issuer), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("idp: provider for tenant %s: %w", t.Slug, err)
 	}
-	return &tenantProvider{tenant: t, op: p, storage: storage, keySet: ks, verified: newVerifiedTokens(50000, s.clock)}, nil
+	return &tenantProvider{tenant: t, op: p, storage: storage, keySet: ks, verified: newVerifiedTokens(50000, h.Clock)}, nil
 }
 
 // captureHTTP puts the HTTP exchange into the context zitadel hands to storage.
-func (s *Server) captureHTTP(next http.Handler) http.Handler {
+func (h *Handler) captureHTTP(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(w, web.Rebind(w, r))
 	})
@@ -98,6 +93,6 @@ func (s *Server) captureHTTP(next http.Handler) http.Handler {
 
 // serveOP hands the request to the tenant's zitadel provider, path relative
 // to the issuer.
-func (s *Server) serveOP(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+func (h *Handler) serveOP(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
 	http.StripPrefix("/t/"+p.tenant.Slug, p.op).ServeHTTP(w, r)
 }

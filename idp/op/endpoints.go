@@ -1,4 +1,4 @@
-package idp
+package op
 
 import (
 	"net/http"
@@ -21,25 +21,25 @@ import (
 // http URI (RFC 8252 7.3). The route runs parseOAuthParams first
 // (oauthparams.go): r.Form holds one value per parameter, and zitadel reads
 // the same values.
-func (s *Server) authorize(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+func (h *Handler) authorize(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
 	clientID, redirectURI := r.Form.Get("client_id"), r.Form.Get("redirect_uri")
-	c, err := s.clients.Get(r.Context(), p.tenant.ID, clientID)
+	c, err := h.Clients.Get(r.Context(), p.tenant.ID, clientID)
 	if err != nil {
-		s.renderError(w, r, http.StatusBadRequest, "Unknown application",
+		h.Pages.Error(w, http.StatusBadRequest, "Unknown application",
 			"The application that sent you here is not registered with this organisation.")
 		return
 	}
 	if !c.HasGrant(store.GrantAuthorizationCode) {
-		s.renderError(w, r, http.StatusBadRequest, "Sign-in not allowed",
+		h.Pages.Error(w, http.StatusBadRequest, "Sign-in not allowed",
 			"This application is not allowed to sign users in.")
 		return
 	}
 	if !redirectAllowed(c, redirectURI) {
-		s.renderError(w, r, http.StatusBadRequest, "Invalid redirect address",
+		h.Pages.Error(w, http.StatusBadRequest, "Invalid redirect address",
 			"The application asked to return you to an address it has not registered. Nothing was sent to it.")
 		return
 	}
-	s.serveOP(w, r, p)
+	h.serveOP(w, r, p)
 }
 
 func safeParamName(k string) string {
@@ -127,7 +127,7 @@ func clientCredentials(r *http.Request) (id, secret string, ok bool) {
 // introspect implements RFC 7662 for access tokens (JWTs this tenant signed)
 // and refresh tokens (only to the client they were issued to). The caller
 // must authenticate as a confidential client of the tenant.
-func (s *Server) introspect(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+func (h *Handler) introspect(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		web.OAuthError(w, http.StatusMethodNotAllowed, "invalid_request", "use POST")
@@ -150,7 +150,7 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request, p *tenantPro
 		return
 	}
 	token := r.PostForm.Get("token")
-	now := s.clock()
+	now := h.Clock()
 	resp := introspection{}
 	if token == "" {
 		web.JSON(w, http.StatusOK, resp)
@@ -158,9 +158,9 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request, p *tenantPro
 	}
 	if claims, err := p.verified.verify(ctx, p, token); err == nil {
 		if ref, ok := parseAccessTokenID(claims.JWTID); ok {
-			active, err := s.store.AccessTokenActive(ctx, p.tenant.ID, ref, now)
+			active, err := h.Store.AccessTokenActive(ctx, p.tenant.ID, ref, now)
 			if err != nil {
-				s.log.Error("introspect: token state", "tenant", p.tenant.Slug, "err", err)
+				h.Log.Error("introspect: token state", "tenant", p.tenant.Slug, "err", err)
 				web.OAuthError(w, http.StatusInternalServerError, "server_error", "try again later")
 				return
 			}
@@ -171,13 +171,13 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request, p *tenantPro
 					Jti: claims.JWTID, Tenant: p.tenant.Slug, SID: ref.SessionID}
 			}
 		}
-	} else if t, err := s.store.RefreshTokenByHash(ctx, p.tenant.ID, seal.HashToken(token)); err == nil &&
+	} else if t, err := h.Store.RefreshTokenByHash(ctx, p.tenant.ID, seal.HashToken(token)); err == nil &&
 		t.ClientID == callerID && t.UsedAt == nil && t.RevokedAt == nil && now.Before(t.ExpiresAt) {
-		sess, err := s.store.SessionByID(ctx, p.tenant.ID, t.SessionID)
+		sess, err := h.Store.SessionByID(ctx, p.tenant.ID, t.SessionID)
 		if err == nil && sess.Active(now) {
 			resp = introspection{Active: true, Scope: strings.Join(t.Scopes, " "), ClientID: t.ClientID,
 				TokenType: "refresh_token", Exp: t.ExpiresAt.Unix(), Iat: t.CreatedAt.Unix(), Sub: t.UserID,
-				Iss: s.tenantURL(p.tenant.Slug), Tenant: p.tenant.Slug, SID: t.SessionID}
+				Iss: h.Issuer(p.tenant.Slug), Tenant: p.tenant.Slug, SID: t.SessionID}
 		}
 	}
 	web.JSON(w, http.StatusOK, resp)
@@ -201,7 +201,7 @@ func bearerToken(r *http.Request) string {
 
 // userinfo answers with the identity claims the access token's scopes allow,
 // for active user tokens only.
-func (s *Server) userinfo(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+func (h *Handler) userinfo(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
 	ctx := r.Context()
 	fail := func(desc string) {
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="`+desc+`"`)
@@ -222,9 +222,9 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request, p *tenantProvi
 		fail("not a user access token")
 		return
 	}
-	active, err := s.store.AccessTokenActive(ctx, p.tenant.ID, ref, s.clock())
+	active, err := h.Store.AccessTokenActive(ctx, p.tenant.ID, ref, h.Clock())
 	if err != nil {
-		s.log.Error("userinfo: token state", "tenant", p.tenant.Slug, "err", err)
+		h.Log.Error("userinfo: token state", "tenant", p.tenant.Slug, "err", err)
 		web.OAuthError(w, http.StatusInternalServerError, "server_error", "try again later")
 		return
 	}
@@ -232,7 +232,7 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request, p *tenantProvi
 		fail("access token revoked or session ended")
 		return
 	}
-	u, err := s.users.Get(ctx, p.tenant.ID, claims.Subject)
+	u, err := h.Users.Get(ctx, p.tenant.ID, claims.Subject)
 	if err != nil || u.Disabled {
 		fail("user not found")
 		return
@@ -267,7 +267,7 @@ func identityClaims(t *store.Tenant, u *store.User, scopes []string, sid string)
 }
 
 // fillUserinfo puts the identity claims into zitadel's UserInfo (ID tokens).
-func (s *Server) fillUserinfo(info *oidc.UserInfo, t *store.Tenant, u *store.User, scopes []string, sid string) {
+func (h *Handler) fillUserinfo(info *oidc.UserInfo, t *store.Tenant, u *store.User, scopes []string, sid string) {
 	id := identityClaims(t, u, scopes, sid)
 	info.Subject = id.Sub
 	info.Name, info.PreferredUsername = id.Name, id.PreferredUsername
@@ -290,16 +290,16 @@ func (s *Server) fillUserinfo(info *oidc.UserInfo, t *store.Tenant, u *store.Use
 
 // keys serves the JWKS with a cache lifetime shorter than a key's overlap,
 // so a relying party always learns a new key before the old one is removed.
-func (s *Server) keysHandler(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+func (h *Handler) keysHandler(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
 	w.Header().Set("Cache-Control", "public, max-age=300")
-	s.serveOP(w, r, p)
+	h.serveOP(w, r, p)
 }
 
 // discovery serves zitadel's discovery document corrected to what
 // Gatehouse actually offers: zitadel lists the implicit and JWT-bearer
 // grants, id_token response types and a device endpoint whatever the
 // storage supports, and omits client_secret_post at introspection.
-func (s *Server) discovery(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+func (h *Handler) discovery(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
 	d := op.CreateDiscoveryConfig(r.Context(), p.op, p.op.Storage())
 	d.DeviceAuthorizationEndpoint = ""
 	d.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
@@ -316,4 +316,16 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request, p *tenantProv
 	d.RequestURIParameterSupported = false
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	web.CachedJSON(w, d)
+}
+
+// LoginRequired answers a prompt=none request that no session can satisfy:
+// the app gets error=login_required at its redirect URI, and no page is
+// shown (OpenID Connect Core 3.1.2.6). The sign-in transaction calls it.
+func (h *Handler) LoginRequired(w http.ResponseWriter, r *http.Request, t *store.Tenant, ar *store.AuthRequest) {
+	p, err := h.provider(t)
+	if err != nil {
+		h.Pages.Unavailable(w, r, "load tenant", err)
+		return
+	}
+	op.AuthRequestError(w, r, &authRequest{r: ar}, oidc.ErrLoginRequired().WithDescription("no active session"), p.op)
 }

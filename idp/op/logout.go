@@ -1,4 +1,4 @@
-package idp
+package op
 
 import (
 	"errors"
@@ -7,6 +7,9 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
 // RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0), served by
@@ -40,7 +43,7 @@ type logoutRequest struct {
 }
 
 // readLogoutRequest verifies the parsed end_session parameters in r.Form.
-func (s *Server) readLogoutRequest(r *http.Request, p *tenantProvider) logoutRequest {
+func (h *Handler) readLogoutRequest(r *http.Request, p *tenantProvider) logoutRequest {
 	ctx, f := r.Context(), r.Form
 	var lr logoutRequest
 	if raw := f.Get("id_token_hint"); raw != "" {
@@ -62,7 +65,7 @@ func (s *Server) readLogoutRequest(r *http.Request, p *tenantProvider) logoutReq
 	if uri == "" {
 		return lr
 	}
-	c, err := s.clients.Get(ctx, p.tenant.ID, lr.clientID)
+	c, err := h.Clients.Get(ctx, p.tenant.ID, lr.clientID)
 	if err != nil || !registeredURI(c, c.PostLogoutRedirectURIs, uri) {
 		lr.unregistered = true
 		return lr
@@ -84,11 +87,11 @@ func (s *Server) readLogoutRequest(r *http.Request, p *tenantProvider) logoutReq
 
 // browserUser returns the user of the browser's live session, "" when it
 // has none, and false when the session could not be read (fail closed).
-func (s *Server) browserUser(r *http.Request, p *tenantProvider) (string, bool) {
-	sess, err := s.sessions.Current(r, p.tenant)
+func (h *Handler) browserUser(r *http.Request, p *tenantProvider) (string, bool) {
+	sess, err := h.Sessions.Current(r, p.tenant)
 	switch {
 	case err != nil:
-		s.log.Error("logout: session", "tenant", p.tenant.Slug, "err", err)
+		h.Log.Error("logout: session", "tenant", p.tenant.Slug, "err", err)
 		return "", false
 	case sess == nil:
 		return "", true
@@ -97,42 +100,42 @@ func (s *Server) browserUser(r *http.Request, p *tenantProvider) (string, bool) 
 }
 
 // endSessionRequest serves end_session (GET or POST from the relying party).
-func (s *Server) endSessionRequest(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
-	lr := s.readLogoutRequest(r, p)
-	user, ok := s.browserUser(r, p)
+func (h *Handler) endSessionRequest(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+	lr := h.readLogoutRequest(r, p)
+	user, ok := h.browserUser(r, p)
 	if ok && lr.hint != nil && !lr.unregistered && (user == "" || user == lr.hint.Subject) {
-		s.finishLogout(w, r, p, lr, lr.hint.Subject, http.StatusFound)
+		h.finishLogout(w, r, p, lr, lr.hint.Subject, http.StatusFound)
 		return
 	}
-	s.renderLogoutConfirm(w, r, p, lr)
+	h.renderLogoutConfirm(w, r, p, lr)
 }
 
 // endSessionConfirm is the confirmation form's POST (same origin only).
-func (s *Server) endSessionConfirm(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
-	lr := s.readLogoutRequest(r, p)
-	user, ok := s.browserUser(r, p)
+func (h *Handler) endSessionConfirm(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+	lr := h.readLogoutRequest(r, p)
+	user, ok := h.browserUser(r, p)
 	if !ok {
-		s.renderError(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+		h.Pages.Error(w, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
 		return
 	}
 	if user == "" && lr.hint != nil {
 		user = lr.hint.Subject
 	}
-	s.finishLogout(w, r, p, lr, user, http.StatusSeeOther)
+	h.finishLogout(w, r, p, lr, user, http.StatusSeeOther)
 }
 
 // finishLogout ends the browser's session and the hint's session when they
 // belong to userID (TerminateSessionFromRequest: back-channel logout, audit,
 // cookie cleared), then redirects to the registered URI or "Signed out".
-func (s *Server) finishLogout(w http.ResponseWriter, r *http.Request, p *tenantProvider, lr logoutRequest, userID string, status int) {
+func (h *Handler) finishLogout(w http.ResponseWriter, r *http.Request, p *tenantProvider, lr logoutRequest, userID string, status int) {
 	req := &op.EndSessionRequest{UserID: userID, ClientID: lr.clientID, IDTokenHintClaims: lr.hint}
 	if _, err := p.storage.TerminateSessionFromRequest(r.Context(), req); err != nil {
-		s.pages.Unavailable(w, r, "logout", err)
+		h.Pages.Unavailable(w, r, "logout", err)
 		return
 	}
 	target := lr.redirect
 	if target == "" {
-		target = s.tenantURL(p.tenant.Slug) + "/logged-out"
+		target = h.Issuer(p.tenant.Slug) + "/logged-out"
 	}
 	http.Redirect(w, r, target, status)
 }
@@ -141,7 +144,7 @@ func (s *Server) finishLogout(w http.ResponseWriter, r *http.Request, p *tenantP
 type logoutField struct{ Name, Value string }
 
 type logoutData struct {
-	pageData
+	web.Page
 	Fields []logoutField
 }
 
@@ -149,10 +152,10 @@ type logoutData struct {
 // over (everything is verified again when it is posted).
 var logoutParams = []string{"id_token_hint", "client_id", "post_logout_redirect_uri", "state"}
 
-func (s *Server) renderLogoutConfirm(w http.ResponseWriter, r *http.Request, p *tenantProvider, lr logoutRequest) {
-	d := &logoutData{pageData: pageData{Title: "Sign out?", TenantName: p.tenant.Name,
+func (h *Handler) renderLogoutConfirm(w http.ResponseWriter, r *http.Request, p *tenantProvider, lr logoutRequest) {
+	d := &logoutData{Page: web.Page{Title: "Sign out?", TenantName: p.tenant.Name,
 		Message: "Do you want to sign out of " + p.tenant.Name + " in this browser?",
-		Action:  s.tenantURL(p.tenant.Slug) + "/end_session/confirm"}}
+		Action:  h.Issuer(p.tenant.Slug) + "/end_session/confirm"}}
 	if lr.unregistered {
 		d.Error = "The application asked to send you to an address it has not registered, so you will stay here after signing out."
 	}
@@ -167,5 +170,12 @@ func (s *Server) renderLogoutConfirm(w http.ResponseWriter, r *http.Request, p *
 			d.Fields = append(d.Fields, logoutField{name, v})
 		}
 	}
-	s.renderPage(w, http.StatusOK, "logout", d)
+	h.Pages.Render(w, http.StatusOK, "logout", d)
+}
+
+// LoggedOut is the "Signed out" page: where end_session lands without a
+// registered post-logout URI, and what the account pages' sign-out shows.
+func (h *Handler) LoggedOut(w http.ResponseWriter, r *http.Request, t *store.Tenant) {
+	h.Pages.Render(w, http.StatusOK, "message", &web.Page{Title: "Signed out", TenantName: t.Name,
+		Message: "You have signed out. You can close this window."})
 }

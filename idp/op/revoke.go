@@ -1,4 +1,4 @@
-package idp
+package op
 
 import (
 	"context"
@@ -19,14 +19,14 @@ import (
 // A token of another client, an unknown or a foreign token is answered 200
 // and left alone, so the answer says nothing about it (§2.2). The route
 // runs parseOAuthParams first: a form-encoded POST body, one value each.
-func (s *Server) revoke(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+func (h *Handler) revoke(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
 	// Public SPAs revoke from the browser: the same CORS rules as the token
 	// endpoint (no credentials, so no origin gains anything).
-	apiCORS.ServeHTTP(w, r, func(w http.ResponseWriter, r *http.Request) { s.revokeToken(w, r, p) })
+	apiCORS.ServeHTTP(w, r, func(w http.ResponseWriter, r *http.Request) { h.revokeToken(w, r, p) })
 }
 
-func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
-	c, ok := s.revocationClient(r, p)
+func (h *Handler) revokeToken(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+	c, ok := h.revocationClient(r, p)
 	if !ok {
 		w.Header().Set("WWW-Authenticate", `Basic realm="gatehouse"`)
 		web.OAuthError(w, http.StatusUnauthorized, "invalid_client", "client authentication failed")
@@ -37,8 +37,8 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, p *tenantPr
 		web.OAuthError(w, http.StatusBadRequest, "invalid_request", "token missing")
 		return
 	}
-	if err := s.revokeIssuedTo(r.Context(), p, c.ID, token); err != nil {
-		s.log.Error("revoke", "tenant", p.tenant.Slug, "client_id", c.ID, "err", err)
+	if err := h.revokeIssuedTo(r.Context(), p, c.ID, token); err != nil {
+		h.Log.Error("revoke", "tenant", p.tenant.Slug, "client_id", c.ID, "err", err)
 		web.OAuthError(w, http.StatusInternalServerError, "server_error", "try again later")
 		return
 	}
@@ -49,7 +49,7 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, p *tenantPr
 // revocationClient authenticates the revoking client. A secret, when one is
 // presented (basic or post), must be a confidential client's; without one
 // the client_id must name a public client of the tenant.
-func (s *Server) revocationClient(r *http.Request, p *tenantProvider) (*store.Client, bool) {
+func (h *Handler) revocationClient(r *http.Request, p *tenantProvider) (*store.Client, bool) {
 	if id, secret, ok := clientCredentials(r); ok {
 		c, err := p.storage.authenticateClient(r.Context(), id, secret)
 		return c, err == nil
@@ -57,7 +57,7 @@ func (s *Server) revocationClient(r *http.Request, p *tenantProvider) (*store.Cl
 	if _, _, basic := r.BasicAuth(); basic || r.PostForm.Has("client_secret") {
 		return nil, false
 	}
-	c, err := s.clients.Get(r.Context(), p.tenant.ID, r.PostForm.Get("client_id"))
+	c, err := h.Clients.Get(r.Context(), p.tenant.ID, r.PostForm.Get("client_id"))
 	if err != nil || !c.Public {
 		return nil, false
 	}
@@ -68,19 +68,19 @@ func (s *Server) revocationClient(r *http.Request, p *tenantProvider) (*store.Cl
 // of this tenant issued to clientID: a refresh token takes its whole family
 // (and so the family's access tokens) with it, an access token is recorded
 // as revoked until it expires. Anything else changes nothing.
-func (s *Server) revokeIssuedTo(ctx context.Context, p *tenantProvider, clientID, token string) error {
-	now := s.clock()
-	rt, err := s.store.RefreshTokenByHash(ctx, p.tenant.ID, seal.HashToken(token))
+func (h *Handler) revokeIssuedTo(ctx context.Context, p *tenantProvider, clientID, token string) error {
+	now := h.Clock()
+	rt, err := h.Store.RefreshTokenByHash(ctx, p.tenant.ID, seal.HashToken(token))
 	switch {
 	case err == nil:
 		if rt.ClientID != clientID {
-			s.refuseRevocation(ctx, p, clientID, "refresh_token")
+			h.refuseRevocation(ctx, p, clientID, "refresh_token")
 			return nil
 		}
-		if err := s.store.RevokeRefreshFamily(ctx, p.tenant.ID, rt.FamilyID, now); err != nil {
+		if err := h.Store.RevokeRefreshFamily(ctx, p.tenant.ID, rt.FamilyID, now); err != nil {
 			return err
 		}
-		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.TokenRevoked, UserID: rt.UserID, ClientID: clientID,
+		h.Audit.Record(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.TokenRevoked, UserID: rt.UserID, ClientID: clientID,
 			SessionID: rt.SessionID, Detail: map[string]string{"token_type": "refresh_token"}})
 		return nil
 	case !errors.Is(err, store.ErrNotFound):
@@ -92,24 +92,24 @@ func (s *Server) revokeIssuedTo(ctx context.Context, p *tenantProvider, clientID
 	}
 	ref, ok := parseAccessTokenID(claims.JWTID)
 	if !ok || claims.ClientID != clientID {
-		s.refuseRevocation(ctx, p, clientID, "access_token")
+		h.refuseRevocation(ctx, p, clientID, "access_token")
 		return nil
 	}
-	if err := s.store.RevokeAccessToken(ctx, p.tenant.ID, ref.TokenID, claims.Expiration.AsTime()); err != nil {
+	if err := h.Store.RevokeAccessToken(ctx, p.tenant.ID, ref.TokenID, claims.Expiration.AsTime()); err != nil {
 		return err
 	}
 	userID := claims.Subject
 	if ref.SessionID == "" {
 		userID = "" // a machine token: the subject is the client
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.TokenRevoked, UserID: userID, ClientID: clientID,
+	h.Audit.Record(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.TokenRevoked, UserID: userID, ClientID: clientID,
 		SessionID: ref.SessionID, Detail: map[string]string{"token_type": "access_token"}})
 	return nil
 }
 
 // refuseRevocation records a client's attempt to revoke a token issued to
 // another client (the client is answered 200 all the same).
-func (s *Server) refuseRevocation(ctx context.Context, p *tenantProvider, clientID, tokenType string) {
-	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.TokenRevocationRefused, ClientID: clientID,
+func (h *Handler) refuseRevocation(ctx context.Context, p *tenantProvider, clientID, tokenType string) {
+	h.Audit.Record(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.TokenRevocationRefused, ClientID: clientID,
 		Detail: map[string]string{"token_type": tokenType, "reason": "issued to another client"}})
 }

@@ -1,4 +1,4 @@
-package idp
+package op
 
 import (
 	"context"
@@ -166,29 +166,29 @@ func cloneValues(v url.Values) url.Values {
 }
 
 // oauthParams is the route-table wrapper: it parses the request for kind
-// and hands h a request carrying only the accepted parameters; a refused
-// request never reaches h. A CORS preflight of a machine endpoint carries
+// and hands next a request carrying only the accepted parameters; a refused
+// request never reaches next. A CORS preflight of a machine endpoint carries
 // no parameters and passes with none (zitadel's CORS handler answers it).
-func (s *Server) oauthParams(kind endpointKind, h func(http.ResponseWriter, *http.Request, *tenantProvider)) func(http.ResponseWriter, *http.Request, *tenantProvider) {
+func (h *Handler) oauthParams(kind endpointKind, next providerHandler) providerHandler {
 	return func(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
 		if !kind.browser() && r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
-			h(w, withParams(r, url.Values{}), p)
+			next(w, withParams(r, url.Values{}), p)
 			return
 		}
 		params, perr := parseOAuthParams(r, kind)
 		if perr != nil {
-			s.refuseParams(w, r, p, kind, perr)
+			h.refuseParams(w, r, p, kind, perr)
 			return
 		}
-		h(w, withParams(r, params), p)
+		next(w, withParams(r, params), p)
 	}
 }
 
 // refuseParams answers a refused request: an error page at the browser
 // endpoints (never a redirect: the parameters that would say where to are
 // not trustworthy), OAuth JSON invalid_request at the machine endpoints.
-func (s *Server) refuseParams(w http.ResponseWriter, r *http.Request, p *tenantProvider, kind endpointKind, perr *paramError) {
-	s.log.Info("oauth request refused", "tenant", p.tenant.Slug, "endpoint", kind.String(), "reason", perr.desc)
+func (h *Handler) refuseParams(w http.ResponseWriter, r *http.Request, p *tenantProvider, kind endpointKind, perr *paramError) {
+	h.Log.Info("oauth request refused", "tenant", p.tenant.Slug, "endpoint", kind.String(), "reason", perr.desc)
 	if perr.status == http.StatusMethodNotAllowed {
 		allow := http.MethodPost
 		if kind.browser() {
@@ -197,7 +197,7 @@ func (s *Server) refuseParams(w http.ResponseWriter, r *http.Request, p *tenantP
 		w.Header().Set("Allow", allow)
 	}
 	if kind.browser() {
-		s.renderError(w, r, perr.status, "Invalid request", "The application sent an invalid request: "+perr.desc+". Nothing was sent back to it.")
+		h.Pages.Error(w, perr.status, "Invalid request", "The application sent an invalid request: "+perr.desc+". Nothing was sent back to it.")
 		return
 	}
 	web.OAuthError(w, perr.status, "invalid_request", perr.desc)

@@ -1,4 +1,4 @@
-package idp
+package op
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 
@@ -34,8 +35,8 @@ const (
 // opStorage is the op.Storage of one tenant. Every store call passes its
 // tenant id; nothing here can reach another tenant's rows.
 type opStorage struct {
-	srv    *Server
-	tenant *store.Tenant // ID and Slug are immutable; settings are re-read via srv
+	h      *Handler
+	tenant *store.Tenant // ID and Slug are immutable; settings are re-read via h
 }
 
 var (
@@ -49,14 +50,14 @@ var (
 func (s *opStorage) tid() string { return s.tenant.ID }
 
 func (s *opStorage) settings(ctx context.Context) store.TenantSettings {
-	if t, err := s.srv.tenants.ByID(ctx, s.tenant.ID); err == nil {
+	if t, err := s.h.Tenants.ByID(ctx, s.tenant.ID); err == nil {
 		return t.Settings
 	}
 	return s.tenant.Settings
 }
 
 func (s *opStorage) log(ctx context.Context) *slog.Logger {
-	return s.srv.log.With("tenant", s.tenant.Slug)
+	return s.h.Log.With("tenant", s.tenant.Slug)
 }
 
 // ---- auth requests ----
@@ -65,7 +66,7 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 	if err := checkAuthRequestParams(req); err != nil {
 		return nil, err
 	}
-	c, err := s.srv.clients.Get(ctx, s.tid(), req.ClientID)
+	c, err := s.h.Clients.Get(ctx, s.tid(), req.ClientID)
 	if err != nil {
 		return nil, oidc.ErrInvalidRequestRedirectURI().WithDescription("unknown client")
 	}
@@ -83,7 +84,7 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 	if req.ResponseMode != "" && req.ResponseMode != oidc.ResponseModeQuery && req.ResponseMode != oidc.ResponseModeFormPost {
 		return nil, oidc.ErrInvalidRequest().WithDescription("response_mode must be query or form_post")
 	}
-	now := s.srv.clock()
+	now := s.h.Clock()
 	r := &store.AuthRequest{
 		ID:                  store.NewID(),
 		TenantID:            s.tid(),
@@ -107,12 +108,12 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 		v := int64(*req.MaxAge)
 		r.MaxAge = &v
 	}
-	// login_binding.go: bound to the browser that sent /authorize.
+	// Bound to the browser that sent /authorize (session.CreateAuthRequest).
 	w, hr, ok := httpRequest(ctx)
 	if !ok {
 		return nil, errors.New("create auth request: no browser to bind it to")
 	}
-	if err := s.srv.createBoundAuthRequest(w, hr, s.tenant, r); err != nil {
+	if err := s.h.Sessions.CreateAuthRequest(w, hr, s.tenant, r); err != nil {
 		return nil, fmt.Errorf("create auth request: %w", err)
 	}
 	return &authRequest{r: r, tenantSlug: s.tenant.Slug}, nil
@@ -135,16 +136,16 @@ func checkAuthRequestParams(req *oidc.AuthRequest) error {
 }
 
 func (s *opStorage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
-	r, err := s.srv.store.AuthRequestByID(ctx, s.tid(), id)
+	r, err := s.h.Store.AuthRequestByID(ctx, s.tid(), id)
 	if err != nil {
 		return nil, oidc.ErrInvalidRequest().WithDescription("unknown or expired authorization request").WithParent(err)
 	}
-	if !s.srv.clock().Before(r.ExpiresAt) {
+	if !s.h.Clock().Before(r.ExpiresAt) {
 		return nil, oidc.ErrInvalidRequest().WithDescription("unknown or expired authorization request")
 	}
 	// zitadel's callback: only the browser that started the request collects
-	// its code (login_binding.go).
-	if _, hr, ok := httpRequest(ctx); !ok || !s.srv.boundToBrowser(hr, s.tenant, r) {
+	// its code (session.BoundToBrowser).
+	if _, hr, ok := httpRequest(ctx); !ok || !s.h.Sessions.BoundToBrowser(hr, s.tenant, r) {
 		return nil, oidc.ErrInvalidRequest().WithDescription("unknown or expired authorization request")
 	}
 	return &authRequest{r: r, tenantSlug: s.tenant.Slug}, nil
@@ -152,7 +153,7 @@ func (s *opStorage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequ
 
 func (s *opStorage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
 	hash := seal.HashToken(code)
-	r, err := s.srv.store.AuthRequestByCode(ctx, s.tid(), hash)
+	r, err := s.h.Store.AuthRequestByCode(ctx, s.tid(), hash)
 	if err != nil {
 		return nil, err
 	}
@@ -161,14 +162,14 @@ func (s *opStorage) AuthRequestByCode(ctx context.Context, code string) (op.Auth
 		s.revokeIssued(ctx, r, "code_reuse")
 		return nil, errors.New("authorization code was already used")
 	}
-	if !s.srv.clock().Before(r.ExpiresAt) {
+	if !s.h.Clock().Before(r.ExpiresAt) {
 		return nil, errors.New("authorization code expired")
 	}
 	return &authRequest{r: r, codeHash: hash, tenantSlug: s.tenant.Slug}, nil
 }
 
 func (s *opStorage) SaveAuthCode(ctx context.Context, id, code string) error {
-	return s.srv.store.SetAuthCode(ctx, s.tid(), id, seal.HashToken(code))
+	return s.h.Store.SetAuthCode(ctx, s.tid(), id, seal.HashToken(code))
 }
 
 // DeleteAuthRequest is called by zitadel after tokens were issued. The row is
@@ -178,19 +179,19 @@ func (s *opStorage) DeleteAuthRequest(context.Context, string) error { return ni
 
 // revokeIssued revokes the tokens a reused code produced.
 func (s *opStorage) revokeIssued(ctx context.Context, r *store.AuthRequest, reason string) {
-	now := s.srv.clock()
+	now := s.h.Clock()
 	if r.IssuedFamilyID != "" {
-		if err := s.srv.store.RevokeRefreshFamily(ctx, s.tid(), r.IssuedFamilyID, now); err != nil {
+		if err := s.h.Store.RevokeRefreshFamily(ctx, s.tid(), r.IssuedFamilyID, now); err != nil {
 			s.log(ctx).Error("revoke refresh family after code reuse", "err", err)
 		}
 	}
 	if r.IssuedAccessTokenID != "" {
 		exp := now.Add(s.settings(ctx).AccessTokenLifetime())
-		if err := s.srv.store.RevokeAccessToken(ctx, s.tid(), r.IssuedAccessTokenID, exp); err != nil {
+		if err := s.h.Store.RevokeAccessToken(ctx, s.tid(), r.IssuedAccessTokenID, exp); err != nil {
 			s.log(ctx).Error("revoke access token after code reuse", "err", err)
 		}
 	}
-	s.srv.audit(ctx, &store.AuditEvent{TenantID: s.tid(), Type: audit.TokenCodeReused, UserID: r.UserID, ClientID: r.ClientID,
+	s.h.Audit.Record(ctx, &store.AuditEvent{TenantID: s.tid(), Type: audit.TokenCodeReused, UserID: r.UserID, ClientID: r.ClientID,
 		Detail: map[string]string{"reason": reason}})
 }
 
@@ -199,7 +200,7 @@ func (s *opStorage) consumeCode(ctx context.Context, a *authRequest, accessID, f
 	if a.codeHash == nil {
 		return oidc.ErrInvalidGrant().WithDescription("no authorization code")
 	}
-	r, err := s.srv.store.ConsumeAuthCode(ctx, s.tid(), a.codeHash, accessID, familyID, s.srv.clock())
+	r, err := s.h.Store.ConsumeAuthCode(ctx, s.tid(), a.codeHash, accessID, familyID, s.h.Clock())
 	switch {
 	case errors.Is(err, store.ErrAlreadyUsed):
 		s.revokeIssued(ctx, r, "code_reuse_race")
@@ -211,8 +212,8 @@ func (s *opStorage) consumeCode(ctx context.Context, a *authRequest, accessID, f
 	}
 	// The session that produced the code must still be active.
 	if r.SessionID != "" {
-		sess, err := s.srv.store.SessionByID(ctx, s.tid(), r.SessionID)
-		if err != nil || !sess.Active(s.srv.clock()) {
+		sess, err := s.h.Store.SessionByID(ctx, s.tid(), r.SessionID)
+		if err != nil || !sess.Active(s.h.Clock()) {
 			return oidc.ErrInvalidGrant().WithDescription("the sign-in session has ended")
 		}
 	}
@@ -222,7 +223,7 @@ func (s *opStorage) consumeCode(ctx context.Context, a *authRequest, accessID, f
 // ---- tokens ----
 
 func (s *opStorage) newAccessID(sessionID, familyID string) (string, error) {
-	r, err := seal.RandomToken(s.srv.rand, 12)
+	r, err := seal.RandomToken(s.h.Rand, 12)
 	if err != nil {
 		return "", err
 	}
@@ -230,7 +231,7 @@ func (s *opStorage) newAccessID(sessionID, familyID string) (string, error) {
 }
 
 func (s *opStorage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
-	exp := s.srv.clock().Add(s.settings(ctx).AccessTokenLifetime())
+	exp := s.h.Clock().Add(s.settings(ctx).AccessTokenLifetime())
 	switch r := req.(type) {
 	case *authRequest:
 		id, err := s.newAccessID(r.r.SessionID, "")
@@ -240,24 +241,24 @@ func (s *opStorage) CreateAccessToken(ctx context.Context, req op.TokenRequest) 
 		if err := s.consumeCode(ctx, r, id, ""); err != nil {
 			return "", time.Time{}, err
 		}
-		s.srv.metrics.tokens.WithLabelValues("authorization_code").Inc()
+		s.h.Tokens.WithLabelValues("authorization_code").Inc()
 		return id, exp, nil
 	case *clientCredentialsRequest:
 		id, err := s.newAccessID("", "")
 		if err != nil {
 			return "", time.Time{}, err
 		}
-		s.srv.metrics.tokens.WithLabelValues("client_credentials").Inc()
+		s.h.Tokens.WithLabelValues("client_credentials").Inc()
 		return id, exp, nil
 	}
 	return "", time.Time{}, fmt.Errorf("unexpected token request %T", req)
 }
 
 func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
-	now := s.srv.clock()
+	now := s.h.Clock()
 	set := s.settings(ctx)
 	exp := now.Add(set.AccessTokenLifetime())
-	refresh, err := seal.RandomToken(s.srv.rand, 32)
+	refresh, err := seal.RandomToken(s.h.Rand, 32)
 	if err != nil {
 		return "", "", time.Time{}, err
 	}
@@ -276,10 +277,10 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 			ClientID: r.r.ClientID, UserID: r.r.UserID, SessionID: r.r.SessionID, Scopes: r.r.Scopes,
 			AMR: r.r.AMR, ACR: r.r.ACR, AuthTime: r.r.AuthTime, CreatedAt: now, ExpiresAt: now.Add(set.RefreshTokenLifetime()),
 		}
-		if err := s.srv.store.CreateRefreshToken(ctx, rt); err != nil {
+		if err := s.h.Store.CreateRefreshToken(ctx, rt); err != nil {
 			return "", "", time.Time{}, fmt.Errorf("store refresh token: %w", err)
 		}
-		s.srv.metrics.tokens.WithLabelValues("authorization_code").Inc()
+		s.h.Tokens.WithLabelValues("authorization_code").Inc()
 		return id, refresh, exp, nil
 	case *refreshRequest:
 		old := r.t
@@ -292,10 +293,10 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 			ClientID: old.ClientID, UserID: old.UserID, SessionID: old.SessionID, Scopes: old.Scopes,
 			AMR: old.AMR, ACR: old.ACR, AuthTime: old.AuthTime, CreatedAt: now, ExpiresAt: old.ExpiresAt,
 		}
-		err = s.srv.store.RotateRefreshToken(ctx, s.tid(), seal.HashToken(current), next, now)
+		err = s.h.Store.RotateRefreshToken(ctx, s.tid(), seal.HashToken(current), next, now)
 		switch {
 		case errors.Is(err, store.ErrAlreadyUsed):
-			s.srv.audit(ctx, &store.AuditEvent{TenantID: s.tid(), Type: audit.TokenRefreshReused, UserID: old.UserID,
+			s.h.Audit.Record(ctx, &store.AuditEvent{TenantID: s.tid(), Type: audit.TokenRefreshReused, UserID: old.UserID,
 				ClientID: old.ClientID, SessionID: old.SessionID, Detail: map[string]string{"family_id": old.FamilyID}})
 			return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("refresh token was already used; its family is revoked")
 		case errors.Is(err, store.ErrExpired), errors.Is(err, store.ErrNotFound):
@@ -307,28 +308,28 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 			// A refresh is user activity: it keeps the session from idling
 			// out. Recorded at most once per touchInterval, so a busy app
 			// does not write the session row on every refresh.
-			if err := s.srv.store.TouchSession(ctx, s.tid(), old.SessionID, now, set.SessionIdle()); err != nil && !errors.Is(err, store.ErrExpired) {
+			if err := s.h.Store.TouchSession(ctx, s.tid(), old.SessionID, now, set.SessionIdle()); err != nil && !errors.Is(err, store.ErrExpired) {
 				s.log(ctx).Warn("touch session on refresh", "session_id", old.SessionID, "err", err)
 			}
 		}
-		s.srv.metrics.tokens.WithLabelValues("refresh_token").Inc()
+		s.h.Tokens.WithLabelValues("refresh_token").Inc()
 		return id, refresh, exp, nil
 	}
 	return "", "", time.Time{}, fmt.Errorf("unexpected token request %T", req)
 }
 
 func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
-	t, err := s.srv.store.RefreshTokenByHash(ctx, s.tid(), seal.HashToken(token))
+	t, err := s.h.Store.RefreshTokenByHash(ctx, s.tid(), seal.HashToken(token))
 	if err != nil {
 		return nil, oidc.ErrInvalidGrant().WithDescription("invalid refresh token")
 	}
-	now := s.srv.clock()
+	now := s.h.Clock()
 	if t.UsedAt != nil && t.RevokedAt == nil {
 		// Reuse of a rotated token: someone holds a copy. Revoke the family.
-		if err := s.srv.store.RevokeRefreshFamily(ctx, s.tid(), t.FamilyID, now); err != nil {
+		if err := s.h.Store.RevokeRefreshFamily(ctx, s.tid(), t.FamilyID, now); err != nil {
 			return nil, fmt.Errorf("revoke refresh family: %w", err)
 		}
-		s.srv.audit(ctx, &store.AuditEvent{TenantID: s.tid(), Type: audit.TokenRefreshReused, UserID: t.UserID,
+		s.h.Audit.Record(ctx, &store.AuditEvent{TenantID: s.tid(), Type: audit.TokenRefreshReused, UserID: t.UserID,
 			ClientID: t.ClientID, SessionID: t.SessionID, Detail: map[string]string{"family_id": t.FamilyID}})
 		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token was already used; its family is revoked")
 	}
@@ -337,7 +338,7 @@ func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, token string
 	}
 	var sess *store.Session
 	if t.SessionID != "" {
-		sess, err = s.srv.store.SessionByID(ctx, s.tid(), t.SessionID)
+		sess, err = s.h.Store.SessionByID(ctx, s.tid(), t.SessionID)
 		if err != nil || !sess.Active(now) {
 			return nil, oidc.ErrInvalidGrant().WithDescription("the sign-in session has ended")
 		}
@@ -347,7 +348,7 @@ func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, token string
 
 func (s *opStorage) GetRefreshTokenInfo(ctx context.Context, clientID, token string) (string, string, error) {
 	hash := seal.HashToken(token)
-	t, err := s.srv.store.RefreshTokenByHash(ctx, s.tid(), hash)
+	t, err := s.h.Store.RefreshTokenByHash(ctx, s.tid(), hash)
 	if err != nil {
 		return "", "", op.ErrInvalidRefreshToken
 	}
@@ -379,7 +380,7 @@ func (s *opStorage) TerminateSessionFromRequest(ctx context.Context, req *op.End
 		if sid == "" || ended[sid] {
 			return nil
 		}
-		sess, err := s.srv.store.SessionByID(ctx, s.tid(), sid)
+		sess, err := s.h.Store.SessionByID(ctx, s.tid(), sid)
 		if err != nil {
 			return nil
 		}
@@ -387,20 +388,20 @@ func (s *opStorage) TerminateSessionFromRequest(ctx context.Context, req *op.End
 			return nil
 		}
 		ended[sid] = true
-		if err := s.srv.sessions.End(ctx, s.tenant, sess, "logout"); err != nil { // notifies the session's apps
+		if err := s.h.Sessions.End(ctx, s.tenant, sess, "logout"); err != nil { // notifies the session's apps
 			return err
 		}
-		s.srv.audit(ctx, &store.AuditEvent{TenantID: s.tid(), Type: audit.SessionLogout, UserID: sess.UserID,
+		s.h.Audit.Record(ctx, &store.AuditEvent{TenantID: s.tid(), Type: audit.SessionLogout, UserID: sess.UserID,
 			ClientID: req.ClientID, SessionID: sid, IP: x.IP(), UserAgent: x.UserAgent()})
 		return nil
 	}
 	if x != nil {
-		if sid, ok := s.srv.sessions.Cookie(x.R, s.tenant); ok {
+		if sid, ok := s.h.Sessions.Cookie(x.R, s.tenant); ok {
 			if err := end(sid); err != nil {
 				return "", err
 			}
 		}
-		s.srv.sessions.ClearCookie(x.W, s.tenant)
+		s.h.Sessions.ClearCookie(x.W, s.tenant)
 	}
 	if req.IDTokenHintClaims != nil {
 		if sid, _ := req.IDTokenHintClaims.Claims["sid"].(string); sid != "" {
@@ -415,7 +416,7 @@ func (s *opStorage) TerminateSessionFromRequest(ctx context.Context, req *op.End
 // ---- keys ----
 
 func (s *opStorage) SigningKey(ctx context.Context) (op.SigningKey, error) {
-	return s.srv.keys.SigningKey(ctx, s.tid())
+	return s.h.Keys.SigningKey(ctx, s.tid())
 }
 
 func (s *opStorage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
@@ -423,13 +424,13 @@ func (s *opStorage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgori
 }
 
 func (s *opStorage) KeySet(ctx context.Context) ([]op.Key, error) {
-	return s.srv.keys.KeySet(ctx, s.tid())
+	return s.h.Keys.KeySet(ctx, s.tid())
 }
 
 // ---- clients ----
 
 func (s *opStorage) GetClientByClientID(ctx context.Context, clientID string) (op.Client, error) {
-	c, err := s.srv.clients.Get(ctx, s.tid(), clientID)
+	c, err := s.h.Clients.Get(ctx, s.tid(), clientID)
 	if err != nil {
 		return nil, err
 	}
@@ -441,7 +442,7 @@ func (s *opStorage) opClient(ctx context.Context, c *store.Client) *opClient {
 }
 
 func (s *opStorage) loginURL(authRequestID string) string {
-	return s.srv.tenantURL(s.tenant.Slug) + "/login?id=" + authRequestID
+	return s.h.Issuer(s.tenant.Slug) + "/login?id=" + authRequestID
 }
 
 func (s *opStorage) AuthorizeClientIDSecret(ctx context.Context, clientID, secret string) error {
@@ -450,7 +451,7 @@ func (s *opStorage) AuthorizeClientIDSecret(ctx context.Context, clientID, secre
 }
 
 func (s *opStorage) authenticateClient(ctx context.Context, clientID, secret string) (*store.Client, error) {
-	c, err := s.srv.clients.Get(ctx, s.tid(), clientID)
+	c, err := s.h.Clients.Get(ctx, s.tid(), clientID)
 	if err != nil {
 		// Spend the same hash work so unknown ids and wrong secrets look alike.
 		seal.EqualHash(seal.HashToken(secret), make([]byte, 32))
@@ -494,7 +495,7 @@ func (s *opStorage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, strin
 
 // SetUserinfoFromRequest fills the ID token's identity claims.
 func (s *opStorage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
-	u, err := s.srv.users.Get(ctx, s.tid(), req.GetSubject())
+	u, err := s.h.Users.Get(ctx, s.tid(), req.GetSubject())
 	if err != nil {
 		return fmt.Errorf("user for id token: %w", err)
 	}
@@ -502,7 +503,7 @@ func (s *opStorage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserI
 	if sb, ok := req.(sessionBound); ok {
 		sid = sb.sessionID()
 	}
-	s.srv.fillUserinfo(info, s.tenant, u, scopes, sid)
+	s.h.fillUserinfo(info, s.tenant, u, scopes, sid)
 	return nil
 }
 
@@ -513,15 +514,15 @@ func (s *opStorage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInf
 	if !ok || ref.SessionID == "" {
 		return errors.New("token is not a user token")
 	}
-	active, err := s.srv.store.AccessTokenActive(ctx, s.tid(), ref, s.srv.clock())
+	active, err := s.h.Store.AccessTokenActive(ctx, s.tid(), ref, s.h.Clock())
 	if err != nil || !active {
 		return errors.New("token is not active")
 	}
-	u, err := s.srv.store.UserByID(ctx, s.tid(), subject)
+	u, err := s.h.Store.UserByID(ctx, s.tid(), subject)
 	if err != nil {
 		return err
 	}
-	s.srv.fillUserinfo(info, s.tenant, u, []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail}, ref.SessionID)
+	s.h.fillUserinfo(info, s.tenant, u, []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail}, ref.SessionID)
 	return nil
 }
 
@@ -533,7 +534,7 @@ func (s *opStorage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.In
 	if !ok {
 		return errors.New("unknown token")
 	}
-	active, err := s.srv.store.AccessTokenActive(ctx, s.tid(), ref, s.srv.clock())
+	active, err := s.h.Store.AccessTokenActive(ctx, s.tid(), ref, s.h.Clock())
 	if err != nil || !active {
 		return errors.New("token is not active")
 	}
@@ -570,4 +571,13 @@ func (s *opStorage) ValidateJWTProfileScopes(context.Context, string, []string) 
 	return nil, oidc.ErrUnauthorizedClient().WithDescription("the JWT-profile grant is not supported")
 }
 
-func (s *opStorage) Health(ctx context.Context) error { return s.srv.store.Ping(ctx) }
+func (s *opStorage) Health(ctx context.Context) error { return s.h.Store.Ping(ctx) }
+
+// httpRequest is the HTTP request behind a zitadel storage callback.
+func httpRequest(ctx context.Context) (http.ResponseWriter, *http.Request, bool) {
+	x := web.From(ctx)
+	if x == nil || x.R == nil || x.W == nil {
+		return nil, nil, false
+	}
+	return x.W, x.R, true
+}
