@@ -6,7 +6,6 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
-	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/session"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/tenant"
@@ -70,11 +69,10 @@ func (s *Server) renderAccount(w http.ResponseWriter, status int, page string, p
 func (s *Server) accountLogout(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
 	if sid, ok := s.sessions.Cookie(r, p.tenant); ok {
 		if sess, err := s.store.SessionByID(r.Context(), p.tenant.ID, sid); err == nil {
-			if err := s.sessions.End(r.Context(), p.tenant, sess, "logout"); err != nil {
+			if err := s.sessions.End(r.Context(), p.tenant, sess, session.ReasonLogout); err != nil { // session.logout
 				s.pages.Unavailable(w, r, "account: end session", err)
 				return
 			}
-			s.audit(r.Context(), &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.SessionLogout, UserID: sess.UserID, SessionID: sid})
 		}
 	}
 	s.sessions.ClearCookie(w, p.tenant)

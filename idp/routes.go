@@ -22,6 +22,8 @@ func (s *Server) Handler() http.Handler {
 	// The OpenID provider: discovery, keys, authorize, token, introspection,
 	// userinfo, revocation, end_session and the "Signed out" page (idp/op).
 	s.op.Mount(mux)
+	// The admin API: the audit log (idp/admin), behind its bearer-token guard.
+	s.admin.Mount(mux)
 
 	// Pages.
 	// The sign-in transaction (idp/login): /login…, /setup.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse-idp/gatehouse/idp/admin"
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/keys"
@@ -104,6 +105,7 @@ type Server struct {
 	gate    *web.IPGate // the tenant IP allowlists
 
 	op       *op.Handler       // the OpenID provider of every tenant
+	admin    *admin.Handler    // the admin API (the audit log)
 	upstream *upstream.Service // upstream connectors and the federation flow
 	factors  *factors.Service  // second factors and the credential guard
 
@@ -203,6 +205,7 @@ func New(o Options) (*Server, error) {
 		Upstream: s.upstream, Audit: s.auditor, Clock: o.Clock, Rand: o.Rand, TenantURL: s.tenantURL, Locate: s.locate,
 		ResetFactors: s.factors.ResetMFA, ClearFailures: s.factors.ClearFailures}
 	s.login = s.newLogin(o)
+	s.admin = s.newAdmin()
 	return s, nil
 }
 
@@ -237,7 +240,10 @@ func (s *Server) newFactors(o Options) (*factors.Service, error) {
 }
 
 // Wait blocks until the emails sent in the background have gone out.
-func (s *Server) Wait() { s.mailer.Wait() }
+func (s *Server) Wait() {
+	s.admin.Exports.Wait() // an export's end sends an email
+	s.mailer.Wait()
+}
 
 // Manage is the management service behind the CLI (tenants, clients,
 // users, connections, allowlists, sessions, devices, setup links).

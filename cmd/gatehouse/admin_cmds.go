@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-idp/gatehouse/idp/manage"
+	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/store/backend"
 )
 
@@ -94,6 +95,7 @@ type clientOut struct {
 	RedirectURIs           []string  `json:"redirect_uris"`
 	PostLogoutRedirectURIs []string  `json:"post_logout_redirect_uris"`
 	GrantTypes             []string  `json:"grant_types"`
+	Scopes                 []string  `json:"scopes"`
 	CreatedAt              time.Time `json:"created_at"`
 }
 
@@ -103,11 +105,12 @@ func cmdClientCreate(ctx context.Context, args []string, io *cmdIO) error {
 	name := c.fs.String("name", "", "application name (required)")
 	public := c.fs.Bool("public", false, "public client (no secret; PKCE required)")
 	appType := c.fs.String("app-type", "", "web, native or spa (default web; native for --public)")
-	var redirects, postLogout, grants stringList
+	var redirects, postLogout, grants, scopes stringList
 	c.fs.Var(&redirects, "redirect-uri", "redirect URI, exact match (repeatable)")
 	c.fs.Var(&postLogout, "post-logout-redirect-uri", "post-logout redirect URI (repeatable)")
 	bcl := c.fs.String("backchannel-logout-uri", "", "OpenID Connect back-channel logout endpoint of the app (optional)")
 	c.fs.Var(&grants, "grant", "authorization_code, refresh_token or client_credentials (repeatable; default authorization_code + refresh_token)")
+	c.fs.Var(&scopes, "scope", "a Gatehouse scope the client's own tokens may carry: "+strings.Join(store.GrantableScopes, ", ")+" (repeatable; needs --grant client_credentials)")
 	pos, err := c.parse(args)
 	if err != nil {
 		return err
@@ -122,12 +125,12 @@ func cmdClientCreate(ctx context.Context, args []string, io *cmdIO) error {
 	defer a.Close()
 	cl, secret, err := a.srv.Manage().CreateClient(ctx, t.ID, manage.ClientSpec{
 		Name: *name, RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout, Public: *public, AppType: *appType, Grants: grants,
-		BackchannelLogoutURI: *bcl,
+		BackchannelLogoutURI: *bcl, Scopes: scopes,
 	})
 	if err != nil {
 		return err
 	}
-	out := clientOut{cl.ID, secret, cl.Name, cl.Public, cl.AppType, cl.RedirectURIs, cl.PostLogoutRedirectURIs, cl.GrantTypes, cl.CreatedAt}
+	out := clientOut{cl.ID, secret, cl.Name, cl.Public, cl.AppType, cl.RedirectURIs, cl.PostLogoutRedirectURIs, cl.GrantTypes, nonNil(cl.Scopes), cl.CreatedAt}
 	human := fmt.Sprintf("client_id:     %s\n", cl.ID)
 	if secret != "" {
 		human += fmt.Sprintf("client_secret: %s\n(shown once: store it now)\n", secret)
@@ -154,7 +157,7 @@ func cmdClientList(ctx context.Context, args []string, io *cmdIO) error {
 	out := make([]clientOut, 0, len(cls))
 	var b strings.Builder
 	for _, cl := range cls {
-		out = append(out, clientOut{cl.ID, "", cl.Name, cl.Public, cl.AppType, cl.RedirectURIs, cl.PostLogoutRedirectURIs, cl.GrantTypes, cl.CreatedAt})
+		out = append(out, clientOut{cl.ID, "", cl.Name, cl.Public, cl.AppType, cl.RedirectURIs, cl.PostLogoutRedirectURIs, cl.GrantTypes, nonNil(cl.Scopes), cl.CreatedAt})
 		fmt.Fprintf(&b, "%-28s %-24s %s\n", cl.ID, cl.Name, strings.Join(cl.GrantTypes, ","))
 	}
 	return emit(c, io, out, b.String())
@@ -244,4 +247,12 @@ func cmdKeysRotate(ctx context.Context, args []string, io *cmdIO) error {
 	}
 	return emit(c, io, map[string]string{"tenant": t.Slug, "kid": kid},
 		fmt.Sprintf("new signing key %s for tenant %s; previous keys stay in the JWKS for 24 h\n", kid, t.Slug))
+}
+
+// nonNil makes an empty list [] in JSON, not null.
+func nonNil(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
 }

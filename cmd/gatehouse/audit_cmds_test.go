@@ -65,6 +65,20 @@ func TestCLIAudit(t *testing.T) {
 		t.Fatalf("unknown user: %d %s", code, errs)
 	}
 
+	// A client granted the audit scope; a scope needs client credentials.
+	if code, _, errs := cli(t, "", "client", "create", "--tenant", "acme", "--name", "SIEM", "--scope", "gatehouse.audit"); code != 1 ||
+		!strings.Contains(errs, "need the client_credentials grant") {
+		t.Fatalf("scope without client_credentials: %d %s", code, errs)
+	}
+	if code, _, errs := cli(t, "", "client", "create", "--tenant", "acme", "--name", "SIEM", "--grant", "client_credentials", "--scope", "gatehouse.everything"); code != 1 ||
+		!strings.Contains(errs, `scope "gatehouse.everything" is not one a client may be granted`) {
+		t.Fatalf("unknown scope: %d %s", code, errs)
+	}
+	code, out, errs = cli(t, "", "client", "create", "--tenant", "acme", "--name", "SIEM", "--grant", "client_credentials", "--scope", "gatehouse.audit", "--json")
+	if code != 0 || !strings.Contains(out, `"scopes": [`) || !strings.Contains(out, `"gatehouse.audit"`) {
+		t.Fatalf("client with scope: %d %s %s", code, out, errs)
+	}
+
 	// Retention: 30 to 3650 days, shown with the tenant's settings.
 	if code, _, errs := cli(t, "", "tenant", "update", "acme", "--audit-retention-days", "10"); code != 1 || !strings.Contains(errs, "--audit-retention-days must be between 30 and 3650 but is 10") {
 		t.Fatalf("retention too short: %d %s", code, errs)
@@ -79,17 +93,17 @@ func TestCLIAudit(t *testing.T) {
 		t.Fatalf("retention not kept:\n%s", out)
 	}
 
-	if code, out, errs := cli(t, "", "audit", "verify", "--tenant", "acme"); code != 0 || !strings.Contains(out, "intact: 5 events") {
+	if code, out, errs := cli(t, "", "audit", "verify", "--tenant", "acme"); code != 0 || !strings.Contains(out, "intact: 6 events") {
 		t.Fatalf("verify: %d %s %s", code, out, errs)
 	}
 
 	// Exports, to files, then the history.
 	since, until := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
 	jsonl, csvFile := filepath.Join(dir, "a.jsonl"), filepath.Join(dir, "a.csv")
-	if code, _, errs := cli(t, "", "audit", "export", "--tenant", "acme", "--since", since, "--until", until, "--out", jsonl); code != 0 || !strings.Contains(errs, "exported 5 events") {
+	if code, _, errs := cli(t, "", "audit", "export", "--tenant", "acme", "--since", since, "--until", until, "--out", jsonl); code != 0 || !strings.Contains(errs, "exported 6 events") {
 		t.Fatalf("export jsonl: %d %s", code, errs)
 	}
-	if b, _ := os.ReadFile(jsonl); strings.Count(string(b), "\n") != 5 || !strings.Contains(string(b), `"type":"user.created"`) {
+	if b, _ := os.ReadFile(jsonl); strings.Count(string(b), "\n") != 6 || !strings.Contains(string(b), `"type":"user.created"`) {
 		t.Fatalf("jsonl file:\n%s", b)
 	}
 	if code, _, errs := cli(t, "", "audit", "export", "--tenant", "acme", "--since", since, "--until", until, "--format", "csv", "--out", csvFile); code != 0 {
@@ -98,7 +112,7 @@ func TestCLIAudit(t *testing.T) {
 	f, _ := os.Open(csvFile)
 	rows, err := csv.NewReader(f).ReadAll()
 	f.Close()
-	if err != nil || len(rows) != 7 || rows[0][0] != "seq" { // header, 5 events, the first export's own event
+	if err != nil || len(rows) != 8 || rows[0][0] != "seq" { // header, 6 events, the first export's own event
 		t.Fatalf("csv file: %v %v", err, rows)
 	}
 	if code, _, errs := cli(t, "", "audit", "export", "--tenant", "acme", "--since", since, "--until", until, "--out", csvFile); code != 1 || !strings.Contains(errs, "exists") {

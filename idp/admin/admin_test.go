@@ -77,7 +77,7 @@ func newFixture(t *testing.T) *fixture {
 		f.users[role] = u
 		f.tokens[role+"-token"] = &Principal{ClientID: "helpdesk", UserID: u.ID, Scopes: []string{"openid"}}
 	}
-	f.tokens["scoped-client"] = &Principal{ClientID: "siem", Scopes: []string{ScopeAudit}}
+	f.tokens["scoped-client"] = &Principal{ClientID: "siem", Scopes: []string{store.ScopeAudit}}
 	f.tokens["plain-client"] = &Principal{ClientID: "bot", Scopes: []string{"gatehouse.admin.read"}}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	rec := &audit.Recorder{Store: st, Clock: time.Now, Logger: log}

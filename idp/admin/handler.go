@@ -13,10 +13,6 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
-// ScopeAudit lets a client (client_credentials) read and export the
-// tenant's audit log.
-const ScopeAudit = "gatehouse.audit"
-
 // Principal is who a bearer token speaks for.
 type Principal struct {
 	ClientID string   // the client the token was issued to
@@ -66,7 +62,7 @@ type need struct {
 	event func() *store.AuditEvent // the refusal's event (nil: none)
 }
 
-var auditLog = need{name: "the audit log", role: store.RoleOwner, scope: ScopeAudit,
+var auditLog = need{name: "the audit log", role: store.RoleOwner, scope: store.ScopeAudit,
 	event: func() *store.AuditEvent {
 		return &store.AuditEvent{Type: audit.AuditAccessRefused, Outcome: store.AuditFailure}
 	}}

@@ -25,7 +25,10 @@ type ExportStore interface {
 }
 
 // Actor is who acts: a user, a client or the CLI (store.Actor* kinds).
-type Actor struct{ Kind, ID string }
+type Actor struct {
+	Kind string `json:"kind"`
+	ID   string `json:"id,omitempty"`
+}
 
 // DefaultExportLifetime is how long a stored export file is kept.
 const DefaultExportLifetime = 7 * 24 * time.Hour

@@ -137,6 +137,9 @@ type ClientSpec struct {
 	// BackchannelLogoutURI receives OpenID Connect back-channel logout
 	// tokens when a session that signed into the client ends (optional).
 	BackchannelLogoutURI string
+	// Scopes are Gatehouse scopes the client's own tokens may carry
+	// (store.GrantableScopes; client_credentials only).
+	Scopes []string
 }
 
 // CreateClient registers a relying party. It returns the client and, for a
@@ -163,7 +166,7 @@ func (s *Service) CreateClient(ctx context.Context, tenantID string, spec Client
 	c := &store.Client{
 		ID: store.NewID(), TenantID: tenantID, Name: strings.TrimSpace(spec.Name), Public: spec.Public, AppType: spec.AppType,
 		RedirectURIs: spec.RedirectURIs, PostLogoutRedirectURIs: spec.PostLogoutRedirectURIs, GrantTypes: spec.Grants,
-		CreatedAt: now, UpdatedAt: now,
+		Scopes: spec.Scopes, CreatedAt: now, UpdatedAt: now,
 	}
 	secret := ""
 	if !spec.Public {
@@ -233,6 +236,19 @@ func validateClientSpec(spec *ClientSpec) error {
 		if err := checkRedirectURI(u, spec.AppType); err != nil {
 			p = append(p, fmt.Sprintf("post-logout redirect URI %q: %v", u, err))
 		}
+	}
+	scopes := map[string]bool{}
+	for _, sc := range spec.Scopes {
+		if !slices.Contains(store.GrantableScopes, sc) {
+			p = append(p, fmt.Sprintf("scope %q is not one a client may be granted (%s)", sc, strings.Join(store.GrantableScopes, ", ")))
+		}
+		if scopes[sc] {
+			p = append(p, fmt.Sprintf("scope %q is listed twice", sc))
+		}
+		scopes[sc] = true
+	}
+	if len(spec.Scopes) > 0 && !cc {
+		p = append(p, "scopes are for the client's own tokens: they need the client_credentials grant")
 	}
 	return inputErr(p)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -388,11 +389,10 @@ func (s *opStorage) TerminateSessionFromRequest(ctx context.Context, req *op.End
 			return nil
 		}
 		ended[sid] = true
-		if err := s.h.Sessions.End(ctx, s.tenant, sess, "logout"); err != nil { // notifies the session's apps
+		// One event (session.logout, naming the app) and the apps' logout tokens.
+		if err := s.h.Sessions.Logout(ctx, s.tenant, sess, req.ClientID); err != nil {
 			return err
 		}
-		s.h.Audit.Record(ctx, &store.AuditEvent{TenantID: s.tid(), Type: audit.SessionLogout, UserID: sess.UserID,
-			ClientID: req.ClientID, SessionID: sid, IP: x.IP(), UserAgent: x.UserAgent()})
 		return nil
 	}
 	if x != nil {
@@ -474,12 +474,22 @@ func (s *opStorage) ClientCredentials(ctx context.Context, clientID, secret stri
 	return s.opClient(ctx, c), nil
 }
 
-func (s *opStorage) ClientCredentialsTokenRequest(_ context.Context, clientID string, scopes []string) (op.TokenRequest, error) {
-	// Machine tokens carry no OpenID scopes: there is no user.
+func (s *opStorage) ClientCredentialsTokenRequest(ctx context.Context, clientID string, scopes []string) (op.TokenRequest, error) {
+	// Machine tokens carry no OpenID scopes: there is no user. Any other
+	// scope must have been granted to the client (store.Client.Scopes):
+	// zitadel asks no one before putting it in the token.
+	c, err := s.h.Clients.Get(ctx, s.tid(), clientID)
+	if err != nil {
+		return nil, err
+	}
 	kept := scopes[:0:0]
 	for _, sc := range scopes {
-		if sc != oidc.ScopeOpenID && sc != oidc.ScopeOfflineAccess && sc != oidc.ScopeProfile && sc != oidc.ScopeEmail {
+		switch {
+		case sc == oidc.ScopeOpenID || sc == oidc.ScopeOfflineAccess || sc == oidc.ScopeProfile || sc == oidc.ScopeEmail:
+		case slices.Contains(c.Scopes, sc):
 			kept = append(kept, sc)
+		default:
+			return nil, oidc.ErrInvalidScope().WithDescription("the client may not ask for scope %q", sc)
 		}
 	}
 	return &clientCredentialsRequest{clientID: clientID, scopes: kept}, nil

@@ -9,15 +9,34 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
+// ReasonLogout is the end reason of a session its user signed out of.
+const ReasonLogout = "logout"
+
 // End ends one session, revoking its refresh tokens (store), writes the
-// security event and notifies the relying parties it signed into
-// (back-channel logout). reason is stored with the session and the event.
+// one security event of it and notifies the relying parties it signed into
+// (back-channel logout). reason is stored with the session and the event:
+// ReasonLogout is the user signing out (session.logout), anything else a
+// session ended for that reason (session.ended).
 func (s *Service) End(ctx context.Context, t *store.Tenant, sess *store.Session, reason string) error {
+	return s.end(ctx, t, sess, reason, "")
+}
+
+// Logout ends the session its user signed out of at relying party
+// clientID (end_session); the event names the client.
+func (s *Service) Logout(ctx context.Context, t *store.Tenant, sess *store.Session, clientID string) error {
+	return s.end(ctx, t, sess, ReasonLogout, clientID)
+}
+
+func (s *Service) end(ctx context.Context, t *store.Tenant, sess *store.Session, reason, clientID string) error {
 	if err := s.Store.EndSession(ctx, t.ID, sess.ID, reason, s.Clock()); err != nil {
 		return err
 	}
-	s.Audit.Record(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.SessionEnded, UserID: sess.UserID, SessionID: sess.ID,
-		Detail: map[string]string{"reason": reason}})
+	e := &store.AuditEvent{TenantID: t.ID, Type: audit.SessionEnded, UserID: sess.UserID, SessionID: sess.ID, ClientID: clientID,
+		Detail: map[string]string{"reason": reason}}
+	if reason == ReasonLogout {
+		e.Type, e.Detail = audit.SessionLogout, nil
+	}
+	s.Audit.Record(ctx, e)
 	s.NotifyEnded(ctx, t, sess)
 	return nil
 }

@@ -192,3 +192,38 @@ func otherSecret(secret string) string {
 	}
 	return "A" + secret[1:]
 }
+
+// TestOneEventPerEnd: signing out is one session.logout (naming the app at
+// end_session), any other end one session.ended with its reason — never both.
+func TestOneEventPerEnd(t *testing.T) {
+	f := newFixture(t)
+	a, _ := f.signIn(t, f.alice)
+	b, _ := f.signIn(t, f.alice)
+	c, _ := f.signIn(t, f.alice)
+	if err := f.svc.End(t.Context(), f.t, a, ReasonLogout); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.Logout(t.Context(), f.t, b, "helpdesk"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.End(t.Context(), f.t, c, "password_changed"); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := f.st.ListAuditEvents(t.Context(), f.t.ID, store.AuditQuery{Types: []string{audit.SessionLogout, audit.SessionEnded}})
+	if err != nil || len(evs) != 3 {
+		t.Fatalf("%d events, want one per end (%v)", len(evs), err)
+	}
+	byID := map[string]*store.AuditEvent{}
+	for _, e := range evs {
+		byID[e.SessionID] = e
+	}
+	if e := byID[a.ID]; e.Type != audit.SessionLogout || e.ClientID != "" {
+		t.Errorf("account sign-out: %+v", e)
+	}
+	if e := byID[b.ID]; e.Type != audit.SessionLogout || e.ClientID != "helpdesk" {
+		t.Errorf("end_session sign-out: %+v", e)
+	}
+	if e := byID[c.ID]; e.Type != audit.SessionEnded || e.Detail["reason"] != "password_changed" {
+		t.Errorf("ended session: %+v", e)
+	}
+}

@@ -174,6 +174,16 @@ type Client struct {
 	UpdatedAt time.Time
 }
 
+// Scopes a client may be granted (Client.Scopes), for its own tokens
+// (client credentials).
+const (
+	// ScopeAudit reads and exports the tenant's audit log (the audit API).
+	ScopeAudit = "gatehouse.audit"
+)
+
+// GrantableScopes lists the scopes a client may be granted.
+var GrantableScopes = []string{ScopeAudit}
+
 // HasGrant reports whether the client may use grant g.
 func (c *Client) HasGrant(g string) bool {
 	for _, x := range c.GrantTypes {
