@@ -20,6 +20,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp"
 	"github.com/gatehouse-idp/gatehouse/idp/device"
 	"github.com/gatehouse-idp/gatehouse/idp/geo"
+	"github.com/gatehouse-idp/gatehouse/idp/login"
 	"github.com/gatehouse-idp/gatehouse/idp/manage"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
@@ -72,7 +73,7 @@ func withGeo(t *testing.T) func(*idp.Options) {
 	t.Cleanup(func() { loc.Close() })
 	return func(o *idp.Options) {
 		o.TrustedProxies = []string{"127.0.0.1/32"}
-		o.Locate = idp.GeoLocate(loc)
+		o.Locate = login.GeoLocate(loc)
 	}
 }
 

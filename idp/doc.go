@@ -6,12 +6,13 @@
 // redirect check, introspection, userinfo, revocation and end_session — is
 // idp/op's; Handler mounts it (s.op.Mount).
 //
-// Login (login.go) is a server-side transaction keyed by the authorization
-// request: an auth request is completed only after the user authenticated,
-// and zitadel's callback issues a code only for completed requests.
+// Login (idp/login, mounted by Handler) is a server-side transaction keyed
+// by the authorization request: an auth request is completed only after the
+// user authenticated, and zitadel's callback issues a code only for
+// completed requests.
 //
-// Federation (federation*.go, account_connections.go; connections are
-// managed by idp/manage):
+// Federation (idp/login's federation*.go, account_connections.go;
+// connections are managed by idp/manage):
 // "Sign in with Google / Office 365 / OIDC" runs the federation library's
 // connectors inside that same transaction. The button's POST stores a
 // single-use state in the database and a sealed, browser-bound cookie with
@@ -32,7 +33,7 @@
 // Sessions (idp/session): the SSO cookie, starting, re-authenticating and
 // ending sessions, OpenID Connect back-channel logout whenever a session
 // ends, and the device cookie. The handlers here call s.sessions.
-// Second factors (mfa*.go, docs/mfa.md): finishPrimary asks secondFactorStep
+// Second factors (idp/login's mfa*.go, docs/mfa.md): finishPrimary asks secondFactorStep
 // whether the tenant's mode, the device and location, the request's
 // acr_values or a trusted upstream MFA claim require one. If so the pending
 // primary result is kept in a login_states row bound to the auth request and

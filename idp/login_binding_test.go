@@ -110,8 +110,8 @@ func TestAuthRequestsLoadedThroughBindingCheck(t *testing.T) {
 			}
 		}
 	}
-	if !loaders["idp/op.opStorage.AuthRequestByID"] || len(loaders) < 2 {
-		t.Errorf("loaders seen reading auth requests: %v; want idp/op's opStorage.AuthRequestByID and loadPendingRequest", loaders)
+	if !loaders["idp/op.opStorage.AuthRequestByID"] || !loaders["idp/login.Handler.loadPendingRequest"] {
+		t.Errorf("loaders seen reading auth requests: %v; want idp/op's opStorage.AuthRequestByID and idp/login's loadPendingRequest", loaders)
 	}
 	if checked < 4 { // the two loaders and the login-state readers exist
 		t.Fatalf("found only %d store reads: is the scan still looking at the right calls?", checked)

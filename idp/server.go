@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/keys"
+	"github.com/gatehouse-idp/gatehouse/idp/login"
 	"github.com/gatehouse-idp/gatehouse/idp/mailer"
 	"github.com/gatehouse-idp/gatehouse/idp/manage"
 	"github.com/gatehouse-idp/gatehouse/idp/notify"
@@ -63,7 +64,7 @@ type Options struct {
 	EmailSender        notify.EmailSender
 	SMSSenders         map[string]notify.SMSSender
 	DefaultSMSProvider string
-	Locate             LocationFunc
+	Locate             login.LocationFunc
 	Outbox             *notify.Outbox
 	OTPRules           *otp.Rules
 	// WebAuthnRPID is the passkey relying-party id: the host of PublicURL
@@ -109,10 +110,11 @@ type Server struct {
 	upstream *upstream.Service // upstream connectors and the federation flow
 	factors  *factors.Service  // second factors and the credential guard
 
+	login   *login.Handler   // the sign-in transaction (idp/login)
 	account *account.Handler // the self-service pages (account_wiring.go)
 
-	outbox *notify.Outbox // dev only
-	locate LocationFunc   // never nil after New
+	outbox *notify.Outbox     // dev only
+	locate login.LocationFunc // never nil after New
 
 	routePatterns []string // mounted by Handler (route_table.go)
 }
@@ -170,7 +172,7 @@ func New(o Options) (*Server, error) {
 		locate:  o.Locate,
 	}
 	if s.locate == nil {
-		s.locate = networkLocation
+		s.locate = login.NetworkLocation
 	}
 	s.gate = &web.IPGate{Pages: pg, Log: o.Logger, Refused: s.refuseIP}
 	s.upstream = &upstream.Service{Store: o.Store, Sealer: o.Sealer, HTTP: o.UpstreamHTTPClient, Clock: o.Clock, Rand: o.Rand,
@@ -204,6 +206,7 @@ func New(o Options) (*Server, error) {
 	s.manage = &manage.Service{Store: o.Store, Tenants: s.tenants, Keys: s.keys, Hasher: o.Hasher, Sessions: s.sessions,
 		Upstream: s.upstream, Audit: s.auditor, Clock: o.Clock, Rand: o.Rand, TenantURL: s.tenantURL, Locate: s.locate,
 		ResetFactors: s.factors.ResetMFA, ClearFailures: s.factors.ClearFailures}
+	s.login = s.newLogin(o)
 	s.account = s.newAccount()
 	s.admin = s.newAdmin()
 	return s, nil

@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp"
 	"github.com/gatehouse-idp/gatehouse/idp/config"
 	"github.com/gatehouse-idp/gatehouse/idp/geo"
+	"github.com/gatehouse-idp/gatehouse/idp/login"
 	"github.com/gatehouse-idp/gatehouse/idp/notify"
 	"github.com/gatehouse-idp/gatehouse/idp/policy"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
@@ -169,6 +170,6 @@ func mfaOptions(cfg *config.Config, log *slog.Logger, o *idp.Options) (closeFn f
 	if err != nil {
 		return nil, err
 	}
-	o.Locate = idp.GeoLocate(loc)
+	o.Locate = login.GeoLocate(loc)
 	return func() { _ = loc.Close() }, nil
 }

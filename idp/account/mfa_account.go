@@ -226,7 +226,7 @@ func (h *Handler) renderEnrolling(w http.ResponseWriter, r *http.Request, t *sto
 	var qr template.URL
 	var secret string
 	if f.Kind == store.FactorTOTP {
-		if err := h.totpView(t, sc.u, f, &qr, &secret); err != nil {
+		if err := h.Factors.TOTPView(t, sc.u, f, &qr, &secret); err != nil {
 			h.Pages.Unavailable(w, r, "account: totp view", err)
 			return
 		}

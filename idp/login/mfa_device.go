@@ -1,4 +1,4 @@
-package idp
+package login
 
 import (
 	"context"
@@ -15,12 +15,21 @@ import (
 )
 
 // clientLocation is the location key and label of the request's client IP.
-func (s *Server) clientLocation(ctx context.Context) (key, label string) {
+func (h *Handler) clientLocation(ctx context.Context) (key, label string) {
 	ip, err := netip.ParseAddr(web.From(ctx).IP())
 	if err != nil {
 		return "", ""
 	}
-	return s.locate(ip)
+	return h.locate(ip)
+}
+
+// locate names ip's location with the handler's locator: Locate, or the
+// /24 or /48 network without one.
+func (h *Handler) locate(ip netip.Addr) (key, label string) {
+	if h.Locate == nil {
+		return NetworkLocation(ip)
+	}
+	return h.Locate(ip)
 }
 
 // riskFacts is what the second-factor decision knows about the browser and
@@ -33,12 +42,12 @@ type riskFacts struct {
 	locationLabel    string
 }
 
-func (s *Server) riskFacts(r *http.Request, tenantID, userID string) (riskFacts, error) {
+func (h *Handler) riskFacts(r *http.Request, tenantID, userID string) (riskFacts, error) {
 	ctx := r.Context()
-	now := s.clock()
+	now := h.Clock()
 	var f riskFacts
-	if id, ok := s.sessions.DeviceID(r); ok {
-		d, err := s.store.Device(ctx, tenantID, userID, device.HashDeviceID(id))
+	if id, ok := h.Sessions.DeviceID(r); ok {
+		d, err := h.Store.Device(ctx, tenantID, userID, device.HashDeviceID(id))
 		switch {
 		case err == nil:
 			f.deviceKnown = true
@@ -47,9 +56,9 @@ func (s *Server) riskFacts(r *http.Request, tenantID, userID string) (riskFacts,
 			return f, err
 		}
 	}
-	f.locationKey, f.locationLabel = s.clientLocation(ctx)
+	f.locationKey, f.locationLabel = h.clientLocation(ctx)
 	if f.locationKey != "" {
-		_, err := s.store.Location(ctx, tenantID, userID, f.locationKey)
+		_, err := h.Store.Location(ctx, tenantID, userID, f.locationKey)
 		switch {
 		case err == nil:
 			f.locationKnown = true
@@ -62,21 +71,21 @@ func (s *Server) riskFacts(r *http.Request, tenantID, userID string) (riskFacts,
 
 // recordDevice notes a successful sign-in's device and location for the
 // user; remember > 0 lets the device skip the second factor that long.
-func (s *Server) recordDevice(w http.ResponseWriter, r *http.Request, tenantID, userID string, remember time.Duration) error {
+func (h *Handler) recordDevice(w http.ResponseWriter, r *http.Request, tenantID, userID string, remember time.Duration) error {
 	ctx := r.Context()
-	now := s.clock()
-	id := s.sessions.EnsureDeviceID(w, r)
+	now := h.Clock()
+	id := h.Sessions.EnsureDeviceID(w, r)
 	d := &store.KnownDevice{TenantID: tenantID, UserID: userID, DeviceHash: device.HashDeviceID(id),
 		Label: device.Describe(r.UserAgent()).Label, IP: web.From(ctx).IP(), FirstSeen: now, LastSeen: now}
 	if remember > 0 {
 		until := now.Add(remember)
 		d.RememberUntil = &until
 	}
-	if err := s.store.TouchDevice(ctx, d); err != nil {
+	if err := h.Store.TouchDevice(ctx, d); err != nil {
 		return err
 	}
-	if key, label := s.clientLocation(ctx); key != "" {
-		return s.store.TouchLocation(ctx, &store.KnownLocation{TenantID: tenantID, UserID: userID, Key: key, Label: label,
+	if key, label := h.clientLocation(ctx); key != "" {
+		return h.Store.TouchLocation(ctx, &store.KnownLocation{TenantID: tenantID, UserID: userID, Key: key, Label: label,
 			FirstSeen: now, LastSeen: now})
 	}
 	return nil

@@ -1,4 +1,4 @@
-package idp
+package login
 
 import (
 	"errors"
@@ -29,92 +29,92 @@ import (
 const maxProofAttempts = 5
 
 // askProof starts the proof step for local account u.
-func (s *Server) askProof(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest, c *store.Connection, u *store.User, id federation.Identity) {
-	state, err := federation.NewState(s.rand)
+func (h *Handler) askProof(w http.ResponseWriter, r *http.Request, t *store.Tenant, ar *store.AuthRequest, c *store.Connection, u *store.User, id federation.Identity) {
+	state, err := federation.NewState(h.Rand)
 	if err != nil {
-		s.pages.Unavailable(w, r, "federation: proof token", err)
+		h.Pages.Unavailable(w, r, "federation: proof token", err)
 		return
 	}
 	f := &upstream.Flow{Purpose: upstream.FlowProof, ConnectionID: c.ID, AuthRequestID: ar.ID, UserID: u.ID, State: state,
 		Identity: &upstream.Pending{Issuer: id.Issuer, Subject: id.Subject, Email: id.Email, AMR: id.AMR, UpstreamMFA: id.UpstreamMFA}}
-	if err := s.upstream.SaveFlow(r.Context(), w, p.tenant, f, upstream.ProofTTL); err != nil {
-		s.pages.Unavailable(w, r, "federation: save proof", err)
+	if err := h.Upstream.SaveFlow(r.Context(), w, t, f, upstream.ProofTTL); err != nil {
+		h.Pages.Unavailable(w, r, "federation: save proof", err)
 		return
 	}
-	s.audit(r.Context(), &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.FederationProofRequired, UserID: u.ID, ClientID: ar.ClientID,
+	h.audit(r.Context(), &store.AuditEvent{TenantID: t.ID, Type: audit.FederationProofRequired, UserID: u.ID, ClientID: ar.ClientID,
 		Detail: map[string]string{"connection_id": c.ID, "issuer": id.Issuer, "subject": id.Subject}})
-	s.renderProof(w, r, http.StatusOK, p, c, f, u, "", "")
+	h.renderProof(w, r, http.StatusOK, t, c, f, u, "", "")
 }
 
 // renderProof shows the proof form: the password (if the account has one)
 // and the account's second factors.
-func (s *Server) renderProof(w http.ResponseWriter, r *http.Request, status int, p *tenantProvider, c *store.Connection, f *upstream.Flow, u *store.User, errMsg, notice string) {
-	opts, err := s.proofOptions(r.Context(), p, u)
+func (h *Handler) renderProof(w http.ResponseWriter, r *http.Request, status int, t *store.Tenant, c *store.Connection, f *upstream.Flow, u *store.User, errMsg, notice string) {
+	opts, err := h.proofOptions(r.Context(), t, u)
 	if err != nil {
-		s.pages.Unavailable(w, r, "federation: proof options", err)
+		h.Pages.Unavailable(w, r, "federation: proof options", err)
 		return
 	}
 	var formActions []string // the sign-in may end at the app right after this form
-	if ar, ok := s.loadPendingRequest(r, p, f.AuthRequestID); ok {
+	if ar, ok := h.loadPendingRequest(r, t, f.AuthRequestID); ok {
 		formActions = append(formActions, redirectOrigin(ar))
 	}
-	action := s.tenantURL(p.tenant.Slug) + "/login/federated/" + c.ID + "/link"
+	action := h.tenantURL(t.Slug) + "/login/federated/" + c.ID + "/link"
 	d := &fedPage{
-		pageData: pageData{Title: "Connect your " + c.Name + " account", TenantName: p.tenant.Name, Error: errMsg, Message: notice,
-			Action: action, Back: s.loginURL(p, f.AuthRequestID), BackLabel: "Cancel and go back to sign-in", FormActions: formActions},
+		Page: web.Page{Title: "Connect your " + c.Name + " account", TenantName: t.Name, Error: errMsg, Message: notice,
+			Action: action, Back: h.loginURL(t, f.AuthRequestID), BackLabel: "Cancel and go back to sign-in", FormActions: formActions},
 		ProofEmail: f.Identity.Email, Provider: c.Name, SendAction: action + "/send",
 		HasPassword: opts.password, BackupLeft: opts.backupLeft, ProofPasskey: opts.passkey,
 	}
 	for _, pf := range opts.factors {
 		d.ProofFactors = append(d.ProofFactors, factors.ViewOf(pf))
 	}
-	s.renderPage(w, status, "federated", d)
+	h.Pages.Render(w, status, "federated", d)
 }
 
 // proofRequest loads what both proof handlers need; on false it has answered.
 // The flow's single-use state is consumed: the caller must issue a new one
 // (reissueProof) to let the user try again.
-func (s *Server) proofRequest(w http.ResponseWriter, r *http.Request, p *tenantProvider) (*upstream.Flow, *store.AuthRequest, *store.Connection, *store.User, bool) {
+func (h *Handler) proofRequest(w http.ResponseWriter, r *http.Request, t *store.Tenant) (*upstream.Flow, *store.AuthRequest, *store.Connection, *store.User, bool) {
 	ctx := r.Context()
 	connID := r.PathValue("connection_id")
 	if err := r.ParseForm(); err != nil {
-		s.renderError(w, r, http.StatusBadRequest, "Invalid request", "The form could not be read.")
+		h.Pages.Error(w, http.StatusBadRequest, "Invalid request", "The form could not be read.")
 		return nil, nil, nil, nil, false
 	}
-	f, ok := s.upstream.ReadFlow(r, p.tenant, upstream.FlowProof)
+	f, ok := h.Upstream.ReadFlow(r, t, upstream.FlowProof)
 	if !ok || f.ConnectionID != connID || f.Identity == nil {
-		s.upstream.ClearFlow(w, p.tenant, upstream.FlowProof)
-		s.fedRefuse(w, r, p, nil, connID, http.StatusBadRequest, "no_flow",
+		h.Upstream.ClearFlow(w, t, upstream.FlowProof)
+		h.fedRefuse(w, r, t, nil, connID, http.StatusBadRequest, "no_flow",
 			"This confirmation has expired or was already used.", nil)
 		return nil, nil, nil, nil, false
 	}
-	ar, ok := s.loadPendingRequest(r, p, f.AuthRequestID)
+	ar, ok := h.loadPendingRequest(r, t, f.AuthRequestID)
 	if !ok {
-		s.upstream.ClearFlow(w, p.tenant, upstream.FlowProof)
-		s.expiredLogin(w, r)
+		h.Upstream.ClearFlow(w, t, upstream.FlowProof)
+		h.expiredLogin(w, r)
 		return nil, nil, nil, nil, false
 	}
-	if err := s.upstream.ConsumeFlow(ctx, p.tenant, f); err != nil {
-		s.upstream.ClearFlow(w, p.tenant, upstream.FlowProof)
+	if err := h.Upstream.ConsumeFlow(ctx, t, f); err != nil {
+		h.Upstream.ClearFlow(w, t, upstream.FlowProof)
 		if !errors.Is(err, store.ErrAlreadyUsed) && !errors.Is(err, store.ErrExpired) && !errors.Is(err, store.ErrNotFound) {
-			s.pages.Unavailable(w, r, "federation: consume proof", err)
+			h.Pages.Unavailable(w, r, "federation: consume proof", err)
 			return nil, nil, nil, nil, false
 		}
-		s.fedRefuse(w, r, p, f, connID, http.StatusBadRequest, upstream.RefusalReason(err),
+		h.fedRefuse(w, r, t, f, connID, http.StatusBadRequest, upstream.RefusalReason(err),
 			"This confirmation has expired or was already used. Please start again.", err)
 		return nil, nil, nil, nil, false
 	}
-	c, err := s.upstream.EnabledConnection(ctx, p.tenant, connID)
+	c, err := h.Upstream.EnabledConnection(ctx, t, connID)
 	if err != nil {
-		s.upstream.ClearFlow(w, p.tenant, upstream.FlowProof)
-		s.fedRefuse(w, r, p, f, connID, http.StatusForbidden, "connection_unavailable",
+		h.Upstream.ClearFlow(w, t, upstream.FlowProof)
+		h.fedRefuse(w, r, t, f, connID, http.StatusForbidden, "connection_unavailable",
 			"This sign-in option is no longer available.", err)
 		return nil, nil, nil, nil, false
 	}
-	u, err := s.store.UserByID(ctx, p.tenant.ID, f.UserID)
+	u, err := h.Store.UserByID(ctx, t.ID, f.UserID)
 	if err != nil || u.Disabled {
-		s.upstream.ClearFlow(w, p.tenant, upstream.FlowProof)
-		s.fedRefuse(w, r, p, f, connID, http.StatusForbidden, "user_disabled",
+		h.Upstream.ClearFlow(w, t, upstream.FlowProof)
+		h.fedRefuse(w, r, t, f, connID, http.StatusForbidden, "user_disabled",
 			"This account cannot sign in. Please contact your administrator.", err)
 		return nil, nil, nil, nil, false
 	}
@@ -122,14 +122,14 @@ func (s *Server) proofRequest(w http.ResponseWriter, r *http.Request, p *tenantP
 }
 
 // reissueProof gives the flow a new single-use state; on false it has answered.
-func (s *Server) reissueProof(w http.ResponseWriter, r *http.Request, p *tenantProvider, f *upstream.Flow) bool {
+func (h *Handler) reissueProof(w http.ResponseWriter, r *http.Request, t *store.Tenant, f *upstream.Flow) bool {
 	var err error
-	if f.State, err = federation.NewState(s.rand); err != nil {
-		s.pages.Unavailable(w, r, "federation: proof token", err)
+	if f.State, err = federation.NewState(h.Rand); err != nil {
+		h.Pages.Unavailable(w, r, "federation: proof token", err)
 		return false
 	}
-	if err := s.upstream.SaveFlow(r.Context(), w, p.tenant, f, upstream.ProofTTL); err != nil {
-		s.pages.Unavailable(w, r, "federation: save proof", err)
+	if err := h.Upstream.SaveFlow(r.Context(), w, t, f, upstream.ProofTTL); err != nil {
+		h.Pages.Unavailable(w, r, "federation: save proof", err)
 		return false
 	}
 	return true
@@ -137,31 +137,31 @@ func (s *Server) reissueProof(w http.ResponseWriter, r *http.Request, p *tenantP
 
 // fedLinkSubmit checks the proof (password or second factor), links and
 // signs in.
-func (s *Server) fedLinkSubmit(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
-	f, ar, c, u, ok := s.proofRequest(w, r, p)
+func (h *Handler) fedLinkSubmit(w http.ResponseWriter, r *http.Request, t *store.Tenant) {
+	f, ar, c, u, ok := h.proofRequest(w, r, t)
 	if !ok {
 		return
 	}
-	s.proofChecked(w, r, p, f, ar, c, u, s.checkProof(r, p, u, f, r.PostForm))
+	h.proofChecked(w, r, t, f, ar, c, u, h.checkProof(r, t, u, f, r.PostForm))
 }
 
 // proofChecked answers a proof attempt: link and sign in, or count the
 // failure and show the page again (or end the attempt).
-func (s *Server) proofChecked(w http.ResponseWriter, r *http.Request, p *tenantProvider, f *upstream.Flow, ar *store.AuthRequest, c *store.Connection, u *store.User, res proofResult) {
+func (h *Handler) proofChecked(w http.ResponseWriter, r *http.Request, t *store.Tenant, f *upstream.Flow, ar *store.AuthRequest, c *store.Connection, u *store.User, res proofResult) {
 	ctx := r.Context()
 	if errors.Is(res.err, factors.ErrThrottleUnavailable) {
-		s.upstream.ClearFlow(w, p.tenant, upstream.FlowProof)
-		s.pages.Unavailable(w, r, "federation: proof counters", res.err)
+		h.Upstream.ClearFlow(w, t, upstream.FlowProof)
+		h.Pages.Unavailable(w, r, "federation: proof counters", res.err)
 		return
 	}
 	if errors.Is(res.err, errProofLocked) {
-		s.upstream.ClearFlow(w, p.tenant, upstream.FlowProof)
-		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.MFAChallengeLocked, UserID: u.ID, ClientID: ar.ClientID})
-		s.fedRefuse(w, r, p, f, c.ID, http.StatusTooManyRequests, "proof_locked", factors.MsgAccountLocked, nil)
+		h.Upstream.ClearFlow(w, t, upstream.FlowProof)
+		h.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.MFAChallengeLocked, UserID: u.ID, ClientID: ar.ClientID})
+		h.fedRefuse(w, r, t, f, c.ID, http.StatusTooManyRequests, "proof_locked", factors.MsgAccountLocked, nil)
 		return
 	}
 	if res.err != nil {
-		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.FederationRefused, UserID: u.ID, ClientID: ar.ClientID,
+		h.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.FederationRefused, UserID: u.ID, ClientID: ar.ClientID,
 			Detail: map[string]string{"reason": "proof_failed", "connection_id": c.ID, "attempt": strconv.Itoa(f.Attempts + 1),
 				"proof": res.kind, "why": res.why()}})
 		status := http.StatusUnauthorized
@@ -170,73 +170,73 @@ func (s *Server) proofChecked(w http.ResponseWriter, r *http.Request, p *tenantP
 			status = http.StatusTooManyRequests
 			w.Header().Set("Retry-After", te.RetryAfter())
 		} else if _, public := web.PublicText(res.err); !public && !errors.Is(res.err, errWrongPassword) {
-			s.log.Warn("federation: proof refused", "tenant", p.tenant.Slug, "proof", res.kind, "err", res.err)
+			h.Log.Warn("federation: proof refused", "tenant", t.Slug, "proof", res.kind, "err", res.err)
 		}
 		f.Attempts++
 		if f.Attempts >= maxProofAttempts {
-			s.upstream.ClearFlow(w, p.tenant, upstream.FlowProof)
-			s.fedRefuse(w, r, p, f, c.ID, http.StatusForbidden, "proof_attempts_exhausted",
+			h.Upstream.ClearFlow(w, t, upstream.FlowProof)
+			h.fedRefuse(w, r, t, f, c.ID, http.StatusForbidden, "proof_attempts_exhausted",
 				"Too many incorrect passwords or codes. The accounts were not connected.", nil)
 			return
 		}
-		if s.reissueProof(w, r, p, f) {
-			s.renderProof(w, r, status, p, c, f, u, res.message(), "")
+		if h.reissueProof(w, r, t, f) {
+			h.renderProof(w, r, status, t, c, f, u, res.message(), "")
 		}
 		return
 	}
-	s.upstream.ClearFlow(w, p.tenant, upstream.FlowProof)
-	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.FederationProofPassed, UserID: u.ID, ClientID: ar.ClientID,
+	h.Upstream.ClearFlow(w, t, upstream.FlowProof)
+	h.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.FederationProofPassed, UserID: u.ID, ClientID: ar.ClientID,
 		Detail: map[string]string{"connection_id": c.ID, "proof": res.kind, "attempt": strconv.Itoa(f.Attempts + 1)}})
 	// Re-check under the fresh state of the store: the account may have been
 	// linked on this connection meanwhile.
-	la, err := s.localAccount(ctx, p, c, u)
+	la, err := h.localAccount(ctx, t, c, u)
 	if err != nil {
-		s.pages.Unavailable(w, r, "federation: load links", err)
+		h.Pages.Unavailable(w, r, "federation: load links", err)
 		return
 	}
 	if la.LinkedOnConnection {
-		s.fedRefuse(w, r, p, f, c.ID, http.StatusConflict, "already_linked",
+		h.fedRefuse(w, r, t, f, c.ID, http.StatusConflict, "already_linked",
 			"This account is already connected to a different "+c.Name+" account.", federation.ErrAlreadyLinked)
 		return
 	}
 	id := f.Identity
-	if !s.createLink(w, r, p, f, c, u, id.Issuer, id.Subject, id.Email, "email_proof") {
+	if !h.createLink(w, r, t, f, c, u, id.Issuer, id.Subject, id.Email, "email_proof") {
 		return
 	}
 	// The proof counts as a method of this sign-in (federation_proof_factors.go).
-	s.fedSignIn(w, r, p, ar, c, u, id.AMR, id.UpstreamMFA, res.method)
+	h.fedSignIn(w, r, t, ar, c, u, id.AMR, id.UpstreamMFA, res.method)
 }
 
 // fedLinkSend sends an SMS or email code for the proof, bound to this
 // auth request and connection.
-func (s *Server) fedLinkSend(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+func (h *Handler) fedLinkSend(w http.ResponseWriter, r *http.Request, t *store.Tenant) {
 	ctx := r.Context()
-	f, _, c, u, ok := s.proofRequest(w, r, p)
+	f, _, c, u, ok := h.proofRequest(w, r, t)
 	if !ok {
 		return
 	}
-	if !s.reissueProof(w, r, p, f) {
+	if !h.reissueProof(w, r, t, f) {
 		return
 	}
-	pf, err := s.proofFactor(ctx, p, u, r.PostForm.Get("factor"))
+	pf, err := h.proofFactor(ctx, t, u, r.PostForm.Get("factor"))
 	if err != nil || (pf.Kind != store.FactorSMS && pf.Kind != store.FactorEmail) {
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			s.pages.Unavailable(w, r, "federation: load factor", err)
+			h.Pages.Unavailable(w, r, "federation: load factor", err)
 			return
 		}
-		s.renderProof(w, r, http.StatusBadRequest, p, c, f, u, "Choose where to send the code.", "")
+		h.renderProof(w, r, http.StatusBadRequest, t, c, f, u, "Choose where to send the code.", "")
 		return
 	}
-	if err := s.factors.SendCode(ctx, p.tenant, u, pf, store.OTPPurposeLogin, proofBinding(f)); err != nil {
+	if err := h.Factors.SendCode(ctx, t, u, pf, store.OTPPurposeLogin, proofBinding(f)); err != nil {
 		msg, ok := web.PublicText(err)
 		if !ok {
 			msg = factors.ErrSendFailed.Public()
-			s.log.Error("federation: send proof code", "tenant", p.tenant.Slug, "err", err)
+			h.Log.Error("federation: send proof code", "tenant", t.Slug, "err", err)
 		}
-		s.renderProof(w, r, http.StatusTooManyRequests, p, c, f, u, msg, "")
+		h.renderProof(w, r, http.StatusTooManyRequests, t, c, f, u, msg, "")
 		return
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.FederationProofCodeSent, UserID: u.ID,
+	h.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.FederationProofCodeSent, UserID: u.ID,
 		Detail: map[string]string{"connection_id": c.ID, "factor_id": pf.ID, "kind": pf.Kind}})
-	s.renderProof(w, r, http.StatusOK, p, c, f, u, "", noticeFor("1"))
+	h.renderProof(w, r, http.StatusOK, t, c, f, u, "", noticeFor("1"))
 }

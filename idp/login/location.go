@@ -1,4 +1,4 @@
-package idp
+package login
 
 import "net/netip"
 
@@ -7,9 +7,9 @@ import "net/netip"
 // one (cmd/gatehouse wires it); nil means the /24 or /48 network.
 type LocationFunc func(ip netip.Addr) (key, label string)
 
-// networkLocation is the location key without a GeoIP database: the /24
+// NetworkLocation is the location key without a GeoIP database: the /24
 // (IPv4) or /48 (IPv6) network, the same rule as idp/geo's fallback.
-func networkLocation(ip netip.Addr) (string, string) {
+func NetworkLocation(ip netip.Addr) (string, string) {
 	if !ip.IsValid() {
 		return "", ""
 	}

@@ -1,4 +1,4 @@
-package idp
+package login
 
 import (
 	"context"
@@ -53,12 +53,12 @@ func (o proofOpts) secondFactor() bool { return len(o.factors) > 0 || o.backupLe
 
 // proofOptions lists the proofs account u can give under the tenant's
 // current second-factor policy.
-func (s *Server) proofOptions(ctx context.Context, p *tenantProvider, u *store.User) (proofOpts, error) {
+func (h *Handler) proofOptions(ctx context.Context, t *store.Tenant, u *store.User) (proofOpts, error) {
 	o := proofOpts{password: u.PasswordHash != "" && !u.Disabled}
 	if u.Disabled {
 		return o, nil
 	}
-	all, err := s.factors.UsableFactors(ctx, p.tenant.ID, u.ID, s.factors.TenantPolicy(ctx, p.tenant))
+	all, err := h.Factors.UsableFactors(ctx, t.ID, u.ID, h.Factors.TenantPolicy(ctx, t))
 	if err != nil {
 		return o, err
 	}
@@ -71,7 +71,7 @@ func (s *Server) proofOptions(ctx context.Context, p *tenantProvider, u *store.U
 		}
 	}
 	if len(all) > 0 {
-		switch set, err := s.store.BackupCodeSet(ctx, p.tenant.ID, u.ID); {
+		switch set, err := h.Store.BackupCodeSet(ctx, t.ID, u.ID); {
 		case err == nil:
 			o.backupLeft = set.Remaining()
 		case !errors.Is(err, store.ErrNotFound):
@@ -82,11 +82,11 @@ func (s *Server) proofOptions(ctx context.Context, p *tenantProvider, u *store.U
 }
 
 // proofFactor returns factor id of u if it is one of the proofs offered.
-func (s *Server) proofFactor(ctx context.Context, p *tenantProvider, u *store.User, id string) (*store.Factor, error) {
+func (h *Handler) proofFactor(ctx context.Context, t *store.Tenant, u *store.User, id string) (*store.Factor, error) {
 	if id == "" || len(id) > 64 {
 		return nil, store.ErrNotFound
 	}
-	o, err := s.proofOptions(ctx, p, u)
+	o, err := h.proofOptions(ctx, t, u)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +144,7 @@ func (r proofResult) message() string {
 // checkProof checks the posted proof: form field "factor" is empty (or
 // "password") for the password, "backup" for a backup code, or the id of
 // one of the offered factors with its "code".
-func (s *Server) checkProof(r *http.Request, p *tenantProvider, u *store.User, f *upstream.Flow, form url.Values) proofResult {
+func (h *Handler) checkProof(r *http.Request, t *store.Tenant, u *store.User, f *upstream.Flow, form url.Values) proofResult {
 	ctx := r.Context()
 	choice := form.Get("factor")
 	if choice == "" || choice == "password" {
@@ -156,13 +156,13 @@ func (s *Server) checkProof(r *http.Request, p *tenantProvider, u *store.User, f
 			res.err = errWrongPassword
 			return res
 		}
-		g := s.factors.SignInGuard(ctx, p.tenant, u, u.Email, "")
-		if err := s.factors.VerifyThrottled(ctx, g, factors.PasswordCredential{Hash: u.PasswordHash, Password: pw}); err != nil {
+		g := h.Factors.SignInGuard(ctx, t, u, u.Email, "")
+		if err := h.Factors.VerifyThrottled(ctx, g, factors.PasswordCredential{Hash: u.PasswordHash, Password: pw}); err != nil {
 			res.err = proofPasswordError(err)
 		}
 		return res
 	}
-	o, err := s.proofOptions(ctx, p, u)
+	o, err := h.proofOptions(ctx, t, u)
 	if err != nil {
 		return proofResult{kind: "unknown", err: err}
 	}
@@ -187,11 +187,11 @@ func (s *Server) checkProof(r *http.Request, p *tenantProvider, u *store.User, f
 	if len(code) > 64 {
 		code = ""
 	}
-	c := &factors.CodeCredential{Tenant: p.tenant, User: u, Backup: fac == nil, Purpose: store.OTPPurposeLogin, Binding: proofBinding(f), Code: code}
+	c := &factors.CodeCredential{Tenant: t, User: u, Backup: fac == nil, Purpose: store.OTPPurposeLogin, Binding: proofBinding(f), Code: code}
 	if fac != nil {
 		c.Factors = []*store.Factor{fac}
 	}
-	res.err = proofFactorError(s.factors.VerifyThrottled(ctx, s.factors.FactorGuard(p.tenant, u.ID, ""), c))
+	res.err = proofFactorError(h.Factors.VerifyThrottled(ctx, h.Factors.FactorGuard(t, u.ID, ""), c))
 	return res
 }
 

@@ -1,4 +1,4 @@
-package idp
+package login
 
 import (
 	"errors"
@@ -8,6 +8,7 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/factors"
 	"github.com/gatehouse-idp/gatehouse/idp/mailer"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/web"
 )
 
 // Refused and failed attempts at the sign-in's second-factor step. The
@@ -17,42 +18,42 @@ import (
 
 // loginFactorGuard is the guard of a code typed in this login's
 // second-factor step (challenge or enrolment).
-func (s *Server) loginFactorGuard(p *tenantProvider, txn *loginTxn) factors.Guard {
-	return s.factors.FactorGuard(p.tenant, txn.u.ID, txn.ar.ID)
+func (h *Handler) loginFactorGuard(t *store.Tenant, txn *loginTxn) factors.Guard {
+	return h.Factors.FactorGuard(t, txn.u.ID, txn.ar.ID)
 }
 
 // factorRefused answers a /login/2fa attempt that the guard refused before
 // any check; it reports false when err is not such a refusal.
-func (s *Server) factorRefused(w http.ResponseWriter, r *http.Request, p *tenantProvider, txn *loginTxn, err error) bool {
+func (h *Handler) factorRefused(w http.ResponseWriter, r *http.Request, t *store.Tenant, txn *loginTxn, err error) bool {
 	ctx := r.Context()
 	var te *factors.ThrottledError
 	switch {
 	case errors.Is(err, factors.ErrThrottleUnavailable):
-		s.pages.Unavailable(w, r, "count attempt", err)
+		h.Pages.Unavailable(w, r, "count attempt", err)
 	case !errors.As(err, &te):
 		return false
 	case te.Reason == "exhausted":
 		// This login attempt is over: its state goes, the user starts again.
-		_ = s.store.DeleteLoginState(ctx, p.tenant.ID, txn.ar.ID)
-		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.MFAChallengeExhausted, UserID: txn.u.ID, ClientID: txn.ar.ClientID})
-		s.render(w, http.StatusTooManyRequests, "error", &pageData{Title: "Too many attempts", TenantName: p.tenant.Name, Message: te.Public()})
+		_ = h.Store.DeleteLoginState(ctx, t.ID, txn.ar.ID)
+		h.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.MFAChallengeExhausted, UserID: txn.u.ID, ClientID: txn.ar.ClientID})
+		h.Pages.Render(w, http.StatusTooManyRequests, "error", &web.Page{Title: "Too many attempts", TenantName: t.Name, Message: te.Public()})
 	default:
-		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.MFAChallengeLocked, UserID: txn.u.ID, ClientID: txn.ar.ClientID})
-		s.render(w, http.StatusTooManyRequests, "error", &pageData{Title: "Try again later", TenantName: p.tenant.Name, Message: te.Public()})
+		h.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.MFAChallengeLocked, UserID: txn.u.ID, ClientID: txn.ar.ClientID})
+		h.Pages.Render(w, http.StatusTooManyRequests, "error", &web.Page{Title: "Try again later", TenantName: t.Name, Message: te.Public()})
 	}
 	return true
 }
 
 // factorFailed records a failed attempt in the audit log (the account's
 // count already has it: the reservation stays) and tells the user.
-func (s *Server) factorFailed(r *http.Request, p *tenantProvider, txn *loginTxn, kind string, err error) {
+func (h *Handler) factorFailed(r *http.Request, t *store.Tenant, txn *loginTxn, kind string, err error) {
 	ctx := r.Context()
-	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.MFAChallengeFailed, UserID: txn.u.ID, ClientID: txn.ar.ClientID,
+	h.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.MFAChallengeFailed, UserID: txn.u.ID, ClientID: txn.ar.ClientID,
 		Detail: map[string]string{"kind": kind, "reason": factors.FailureReason(err)}})
 	// The password (or upstream sign-in) was right but the second factor was
 	// not: tell the user, once per sign-in attempt (its first failure), so a
 	// stolen password does not go unnoticed — and a typo costs one email.
 	if txn.st.Step == stepChallenge && txn.st.Attempts == 0 {
-		s.mailer.Notify(ctx, p.tenant, txn.u, mailer.SecondFactorFailed, nil)
+		h.Mailer.Notify(ctx, t, txn.u, mailer.SecondFactorFailed, nil)
 	}
 }

@@ -1,4 +1,4 @@
-package idp
+package login
 
 import (
 	"errors"
@@ -30,28 +30,28 @@ const (
 	stepFedProofUsed = "fedproof-used" // that ceremony was taken
 )
 
-func (s *Server) fedLinkWebAuthnBegin(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+func (h *Handler) fedLinkWebAuthnBegin(w http.ResponseWriter, r *http.Request, t *store.Tenant) {
 	ctx := r.Context()
 	if err := r.ParseForm(); err != nil {
 		web.JSONError(w, http.StatusBadRequest, "bad form")
 		return
 	}
-	f, ok := s.upstream.ReadFlow(r, p.tenant, upstream.FlowProof)
+	f, ok := h.Upstream.ReadFlow(r, t, upstream.FlowProof)
 	if !ok || f.ConnectionID != r.PathValue("connection_id") || f.Identity == nil {
 		web.JSONError(w, http.StatusBadRequest, "This confirmation has expired. Start again.")
 		return
 	}
-	ar, ok := s.loadPendingRequest(r, p, f.AuthRequestID)
+	ar, ok := h.loadPendingRequest(r, t, f.AuthRequestID)
 	if !ok {
 		web.JSONError(w, http.StatusBadRequest, "This sign-in expired. Start again.")
 		return
 	}
-	u, err := s.store.UserByID(ctx, p.tenant.ID, f.UserID)
+	u, err := h.Store.UserByID(ctx, t.ID, f.UserID)
 	if err != nil || u.Disabled {
 		web.JSONError(w, http.StatusBadRequest, "This confirmation has expired. Start again.")
 		return
 	}
-	opts, err := s.proofOptions(ctx, p, u)
+	opts, err := h.proofOptions(ctx, t, u)
 	if err != nil {
 		web.JSONError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
 		return
@@ -60,7 +60,7 @@ func (s *Server) fedLinkWebAuthnBegin(w http.ResponseWriter, r *http.Request, p 
 		web.JSONError(w, http.StatusBadRequest, "Passkeys are not available.")
 		return
 	}
-	options, sess, err := s.factors.BeginLogin(ctx, p.tenant.ID, u)
+	options, sess, err := h.Factors.BeginLogin(ctx, t.ID, u)
 	if msg, ok := web.PublicText(err); ok {
 		web.JSONError(w, http.StatusBadRequest, msg)
 		return
@@ -74,8 +74,8 @@ func (s *Server) fedLinkWebAuthnBegin(w http.ResponseWriter, r *http.Request, p 
 		web.JSONError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
 		return
 	}
-	now := s.clock()
-	if err := s.store.PutLoginState(ctx, &store.LoginState{TenantID: p.tenant.ID, AuthRequestID: ar.ID, UserID: u.ID,
+	now := h.Clock()
+	if err := h.Store.PutLoginState(ctx, &store.LoginState{TenantID: t.ID, AuthRequestID: ar.ID, UserID: u.ID,
 		Step: stepFedProof, Ceremony: data, CreatedAt: now, ExpiresAt: ar.ExpiresAt}); err != nil {
 		web.JSONError(w, http.StatusServiceUnavailable, "Temporarily unavailable.")
 		return
@@ -83,20 +83,20 @@ func (s *Server) fedLinkWebAuthnBegin(w http.ResponseWriter, r *http.Request, p 
 	web.RawJSON(w, http.StatusOK, options)
 }
 
-func (s *Server) fedLinkWebAuthnFinish(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
-	f, ar, c, u, ok := s.proofRequest(w, r, p)
+func (h *Handler) fedLinkWebAuthnFinish(w http.ResponseWriter, r *http.Request, t *store.Tenant) {
+	f, ar, c, u, ok := h.proofRequest(w, r, t)
 	if !ok {
 		return
 	}
-	s.proofChecked(w, r, p, f, ar, c, u, s.checkPasskeyProof(r, p, ar, u))
+	h.proofChecked(w, r, t, f, ar, c, u, h.checkPasskeyProof(r, t, ar, u))
 }
 
 // checkPasskeyProof takes the proof's ceremony (once) and verifies the
 // posted assertion against u's passkeys.
-func (s *Server) checkPasskeyProof(r *http.Request, p *tenantProvider, ar *store.AuthRequest, u *store.User) proofResult {
+func (h *Handler) checkPasskeyProof(r *http.Request, t *store.Tenant, ar *store.AuthRequest, u *store.User) proofResult {
 	ctx := r.Context()
 	res := proofResult{kind: store.FactorWebAuthn, method: policy.MethodWebAuthn}
-	opts, err := s.proofOptions(ctx, p, u)
+	opts, err := h.proofOptions(ctx, t, u)
 	if err != nil {
 		res.err = err
 		return res
@@ -105,23 +105,23 @@ func (s *Server) checkPasskeyProof(r *http.Request, p *tenantProvider, ar *store
 	if !opts.passkey || !ok {
 		return proofResult{kind: "unknown", err: errUnknownProof}
 	}
-	st, err := s.store.LoginState(ctx, p.tenant.ID, ar.ID, s.clock())
+	st, err := h.Store.LoginState(ctx, t.ID, ar.ID, h.Clock())
 	if err != nil || st.Step != stepFedProof || st.UserID != u.ID {
 		return proofResult{kind: store.FactorWebAuthn, err: errPasskeyNoCeremony}
 	}
 	sess, err := mfawebauthn.UnmarshalSession(st.Ceremony)
 	st.Step, st.Ceremony = stepFedProofUsed, nil
-	if err != nil || s.store.AdvanceLoginState(ctx, st, stepFedProof) != nil {
+	if err != nil || h.Store.AdvanceLoginState(ctx, st, stepFedProof) != nil {
 		return proofResult{kind: store.FactorWebAuthn, err: errPasskeyNoCeremony}
 	}
-	c, err := s.factors.PasskeyCredential(ctx, p.tenant.ID, u, sess, body)
+	c, err := h.Factors.PasskeyCredential(ctx, t.ID, u, sess, body)
 	if err != nil {
 		res.err = err
 		return res
 	}
-	err = s.factors.VerifyThrottled(ctx, s.factors.FactorGuard(p.tenant, u.ID, ""), c)
+	err = h.Factors.VerifyThrottled(ctx, h.Factors.FactorGuard(t, u.ID, ""), c)
 	if err != nil && !errors.As(err, new(*factors.ThrottledError)) && !errors.Is(err, factors.ErrThrottleUnavailable) {
-		s.factors.AuditClone(ctx, p.tenant.ID, u.ID, err)
+		h.Factors.AuditClone(ctx, t.ID, u.ID, err)
 	}
 	res.err = proofFactorError(err)
 	return res

@@ -1,4 +1,4 @@
-package idp
+package login
 
 import (
 	"errors"
@@ -58,13 +58,13 @@ func acrDemandsMFA(values []string, have string) bool {
 // it does, it stores the login state, sends the browser to /login/2fa and
 // returns true. Federated sign-ins pass policy.MethodUpstreamMFA in methods
 // when the connection trusts the upstream's MFA claim.
-func (s *Server) secondFactorStep(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest, u *store.User, methods []policy.Method, upstreamAMR []string) bool {
+func (h *Handler) secondFactorStep(w http.ResponseWriter, r *http.Request, t *store.Tenant, ar *store.AuthRequest, u *store.User, methods []policy.Method, upstreamAMR []string) bool {
 	ctx := r.Context()
-	set := s.tenantSettings(ctx, p)
-	mp := s.factors.Policy(set)
-	facts, err := s.riskFacts(r, p.tenant.ID, u.ID)
+	set := t.Settings
+	mp := h.Factors.Policy(set)
+	facts, err := h.riskFacts(r, t.ID, u.ID)
 	if err != nil {
-		s.pages.Unavailable(w, r, "risk facts", err)
+		h.Pages.Unavailable(w, r, "risk facts", err)
 		return true
 	}
 	have := policy.ACR(policy.AMRFor(methods...))
@@ -77,36 +77,36 @@ func (s *Server) secondFactorStep(w http.ResponseWriter, r *http.Request, p *ten
 	}
 	if !required {
 		if reason != policy.ReasonModeNever {
-			s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.MFANotRequired, UserID: u.ID, ClientID: ar.ClientID,
+			h.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.MFANotRequired, UserID: u.ID, ClientID: ar.ClientID,
 				Detail: map[string]string{"reason": reason}})
 		}
 		return false
 	}
-	h, err := s.factors.Holdings(ctx, p.tenant.ID, u.ID, mp)
+	hold, err := h.Factors.Holdings(ctx, t.ID, u.ID, mp)
 	if err != nil {
-		s.pages.Unavailable(w, r, "list factors", err)
+		h.Pages.Unavailable(w, r, "list factors", err)
 		return true
 	}
 	var step string
 	switch {
-	case h.CanVerify():
+	case hold.CanVerify():
 		step = stepChallenge
-	case h.MayEnrol():
+	case hold.MayEnrol():
 		step = stepEnroll
 	default: // factors held, none usable here: never enrolment (factors.Holdings)
-		s.refuseUnusable(w, r, p, u, ar.ClientID, h)
+		h.refuseUnusable(w, r, t, u, ar.ClientID, hold)
 		return true
 	}
-	now := s.clock()
-	st := &store.LoginState{TenantID: p.tenant.ID, AuthRequestID: ar.ID, UserID: u.ID, Methods: encodeMethods(methods, upstreamAMR),
+	now := h.Clock()
+	st := &store.LoginState{TenantID: t.ID, AuthRequestID: ar.ID, UserID: u.ID, Methods: encodeMethods(methods, upstreamAMR),
 		Step: step, Reason: reason, CreatedAt: now, ExpiresAt: ar.ExpiresAt}
-	if err := s.store.PutLoginState(ctx, st); err != nil {
-		s.pages.Unavailable(w, r, "save login state", err)
+	if err := h.Store.PutLoginState(ctx, st); err != nil {
+		h.Pages.Unavailable(w, r, "save login state", err)
 		return true
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.MFARequired, UserID: u.ID, ClientID: ar.ClientID,
+	h.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.MFARequired, UserID: u.ID, ClientID: ar.ClientID,
 		Detail: map[string]string{"reason": reason, "step": step}})
-	http.Redirect(w, r, s.mfaURL(p, ar.ID, nil), http.StatusFound)
+	http.Redirect(w, r, h.mfaURL(t, ar.ID, nil), http.StatusFound)
 	return true
 }
 
@@ -138,39 +138,39 @@ func decodeMethods(ss []string) (ms []policy.Method, upstreamAMR []string) {
 	return ms, upstreamAMR
 }
 
-func (s *Server) mfaURL(p *tenantProvider, arID string, extra url.Values) string {
+func (h *Handler) mfaURL(t *store.Tenant, arID string, extra url.Values) string {
 	q := url.Values{"id": {arID}}
 	for k, v := range extra {
 		q[k] = v
 	}
-	return s.tenantURL(p.tenant.Slug) + "/login/2fa?" + q.Encode()
+	return h.tenantURL(t.Slug) + "/login/2fa?" + q.Encode()
 }
 
 // finishSignIn creates the session, records the device and location, and
 // completes the request. remember > 0 skips the second factor on this
 // browser for that long.
-func (s *Server) finishSignIn(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest, u *store.User, methods []policy.Method, upstreamAMR []string, remember time.Duration) {
+func (h *Handler) finishSignIn(w http.ResponseWriter, r *http.Request, t *store.Tenant, ar *store.AuthRequest, u *store.User, methods []policy.Method, upstreamAMR []string, remember time.Duration) {
 	ctx := r.Context()
 	amr := policy.AMRFor(methods...)
 	acr := policy.ACR(amr)
 	amr = upstream.WithAMR(amr, upstreamAMR)
-	sess, err := s.sessions.Start(w, r, p.tenant, u.ID, amr, acr)
+	sess, err := h.Sessions.Start(w, r, t, u.ID, amr, acr)
 	if err != nil {
-		s.pages.Unavailable(w, r, "start session", err)
+		h.Pages.Unavailable(w, r, "start session", err)
 		return
 	}
-	s.noteNewDeviceLocation(r, p, u) // device_centre.go: new browser or place is emailed
-	if err := s.recordDevice(w, r, p.tenant.ID, u.ID, remember); err != nil {
+	h.noteNewDeviceLocation(r, t, u) // device_centre.go: new browser or place is emailed
+	if err := h.recordDevice(w, r, t.ID, u.ID, remember); err != nil {
 		// The sign-in stands; the next one may ask for a second factor again.
-		s.log.Error("login: record device", "tenant", p.tenant.Slug, "user_id", u.ID, "err", err)
+		h.Log.Error("login: record device", "tenant", t.Slug, "user_id", u.ID, "err", err)
 	} else if remember > 0 {
-		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.MFADeviceRemembered, UserID: u.ID, SessionID: sess.ID,
+		h.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.MFADeviceRemembered, UserID: u.ID, SessionID: sess.ID,
 			Detail: map[string]string{"days": strconv.Itoa(int(remember / (24 * time.Hour)))}})
 	}
-	if err := s.store.DeleteLoginState(ctx, p.tenant.ID, ar.ID); err != nil {
-		s.log.Warn("login: delete login state", "tenant", p.tenant.Slug, "err", err)
+	if err := h.Store.DeleteLoginState(ctx, t.ID, ar.ID); err != nil {
+		h.Log.Warn("login: delete login state", "tenant", t.Slug, "err", err)
 	}
-	s.completeLogin(w, r, p, ar, sess)
+	h.completeLogin(w, r, t, ar, sess)
 }
 
 // loginTxn is a pending login transaction as the /login/2fa handlers see it.
@@ -186,61 +186,61 @@ type loginTxn struct {
 // have a login state in one of steps, and a user who may still sign in.
 // Anything else is the "sign-in expired" page: no step can be reached
 // without the ones before it.
-func (s *Server) loadTxn(w http.ResponseWriter, r *http.Request, p *tenantProvider, id string, steps ...string) (*loginTxn, bool) {
+func (h *Handler) loadTxn(w http.ResponseWriter, r *http.Request, t *store.Tenant, id string, steps ...string) (*loginTxn, bool) {
 	ctx := r.Context()
-	ar, ok := s.loadPendingRequest(r, p, id)
+	ar, ok := h.loadPendingRequest(r, t, id)
 	if !ok {
-		s.expiredLogin(w, r)
+		h.expiredLogin(w, r)
 		return nil, false
 	}
-	st, err := s.store.LoginState(ctx, p.tenant.ID, ar.ID, s.clock())
+	st, err := h.Store.LoginState(ctx, t.ID, ar.ID, h.Clock())
 	if err != nil || !slices.Contains(steps, st.Step) {
 		if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrExpired) {
-			s.log.Error("login: load login state", "tenant", p.tenant.Slug, "err", err)
+			h.Log.Error("login: load login state", "tenant", t.Slug, "err", err)
 		}
-		s.expiredLogin(w, r)
+		h.expiredLogin(w, r)
 		return nil, false
 	}
-	t := &loginTxn{ar: ar, st: st, set: s.tenantSettings(ctx, p)}
-	t.mp = s.factors.Policy(t.set)
+	txn := &loginTxn{ar: ar, st: st, set: t.Settings}
+	txn.mp = h.Factors.Policy(txn.set)
 	if st.UserID != "" {
-		u, err := s.store.UserByID(ctx, p.tenant.ID, st.UserID)
+		u, err := h.Store.UserByID(ctx, t.ID, st.UserID)
 		if err != nil || u.Disabled {
-			s.expiredLogin(w, r)
+			h.expiredLogin(w, r)
 			return nil, false
 		}
-		t.u = u
-		if st.Step == stepEnroll && !s.mayEnrolAtSignIn(w, r, p, u, ar.ClientID, false) {
+		txn.u = u
+		if st.Step == stepEnroll && !h.mayEnrolAtSignIn(w, r, t, u, ar.ClientID, false) {
 			return nil, false
 		}
 	}
-	return t, true
+	return txn, true
 }
 
 // formTxn parses a POSTed form and loads its transaction.
-func (s *Server) formTxn(w http.ResponseWriter, r *http.Request, p *tenantProvider, steps ...string) (*loginTxn, bool) {
+func (h *Handler) formTxn(w http.ResponseWriter, r *http.Request, t *store.Tenant, steps ...string) (*loginTxn, bool) {
 	if err := r.ParseForm(); err != nil {
-		s.renderError(w, r, http.StatusBadRequest, "Invalid request", "The form could not be read.")
+		h.Pages.Error(w, http.StatusBadRequest, "Invalid request", "The form could not be read.")
 		return nil, false
 	}
-	return s.loadTxn(w, r, p, r.PostForm.Get("id"), steps...)
+	return h.loadTxn(w, r, t, r.PostForm.Get("id"), steps...)
 }
 
 // mfaPage renders whatever the transaction's current step needs.
-func (s *Server) mfaPage(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
-	txn, ok := s.loadTxn(w, r, p, r.URL.Query().Get("id"), stepChallenge, stepEnroll, stepCodes)
+func (h *Handler) mfaPage(w http.ResponseWriter, r *http.Request, t *store.Tenant) {
+	txn, ok := h.loadTxn(w, r, t, r.URL.Query().Get("id"), stepChallenge, stepEnroll, stepCodes)
 	if !ok {
 		return
 	}
 	q := r.URL.Query()
 	switch txn.st.Step {
 	case stepChallenge:
-		s.renderChallenge(w, r, p, txn, q.Get("factor"), http.StatusOK, "", noticeFor(q.Get("sent")))
+		h.renderChallenge(w, r, t, txn, q.Get("factor"), http.StatusOK, "", noticeFor(q.Get("sent")))
 	case stepEnroll:
-		s.renderEnroll(w, r, p, txn, http.StatusOK, "", noticeFor(q.Get("sent")))
+		h.renderEnroll(w, r, t, txn, http.StatusOK, "", noticeFor(q.Get("sent")))
 	case stepCodes:
 		// The codes were shown once, on the response that generated them.
-		s.renderCodes(w, r, p, txn, nil, http.StatusOK)
+		h.renderCodes(w, r, t, txn, nil, http.StatusOK)
 	}
 }
 
@@ -252,8 +252,8 @@ func noticeFor(sent string) string {
 }
 
 // mfaSubmit checks a code typed on the challenge page.
-func (s *Server) mfaSubmit(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
-	txn, ok := s.formTxn(w, r, p, stepChallenge)
+func (h *Handler) mfaSubmit(w http.ResponseWriter, r *http.Request, t *store.Tenant) {
+	txn, ok := h.formTxn(w, r, t, stepChallenge)
 	if !ok {
 		return
 	}
@@ -266,43 +266,43 @@ func (s *Server) mfaSubmit(w http.ResponseWriter, r *http.Request, p *tenantProv
 	var f *store.Factor
 	if fid != "backup" {
 		var err error
-		if f, err = s.usableFactor(r, p, txn, fid); err != nil {
-			s.renderChallenge(w, r, p, txn, "", http.StatusBadRequest, "Choose a sign-in method.", "")
+		if f, err = h.usableFactor(r, t, txn, fid); err != nil {
+			h.renderChallenge(w, r, t, txn, "", http.StatusBadRequest, "Choose a sign-in method.", "")
 			return
 		}
 		kind = f.Kind
 		if kind == store.FactorWebAuthn {
-			s.renderChallenge(w, r, p, txn, fid, http.StatusBadRequest, "Use the passkey button.", "")
+			h.renderChallenge(w, r, t, txn, fid, http.StatusBadRequest, "Use the passkey button.", "")
 			return
 		}
 	}
-	c := &factors.CodeCredential{Tenant: p.tenant, User: txn.u, Backup: f == nil, Purpose: store.OTPPurposeLogin, Binding: txn.ar.ID, Code: code}
+	c := &factors.CodeCredential{Tenant: t, User: txn.u, Backup: f == nil, Purpose: store.OTPPurposeLogin, Binding: txn.ar.ID, Code: code}
 	if f != nil {
 		c.Factors = []*store.Factor{f}
 	}
-	if err := s.factors.VerifyThrottled(ctx, s.loginFactorGuard(p, txn), c); err != nil {
-		if s.factorRefused(w, r, p, txn, err) {
+	if err := h.Factors.VerifyThrottled(ctx, h.loginFactorGuard(t, txn), c); err != nil {
+		if h.factorRefused(w, r, t, txn, err) {
 			return
 		}
-		s.factorFailed(r, p, txn, kind, err)
+		h.factorFailed(r, t, txn, kind, err)
 		msg, ok := web.PublicText(err)
 		if !ok {
 			msg = "That code could not be checked. Try again."
-			s.log.Error("login: check factor", "tenant", p.tenant.Slug, "kind", kind, "err", err)
+			h.Log.Error("login: check factor", "tenant", t.Slug, "kind", kind, "err", err)
 		}
-		s.renderChallenge(w, r, p, txn, fid, http.StatusUnauthorized, msg, "")
+		h.renderChallenge(w, r, t, txn, fid, http.StatusUnauthorized, msg, "")
 		return
 	}
-	s.factorPassed(w, r, p, txn, policy.Method(kind), r.PostForm.Get("remember") == "on")
+	h.factorPassed(w, r, t, txn, policy.Method(kind), r.PostForm.Get("remember") == "on")
 }
 
 // usableFactor returns the user's verified factor id, if this server can
 // verify its kind (the tenant's enrolment settings do not matter).
-func (s *Server) usableFactor(r *http.Request, p *tenantProvider, txn *loginTxn, id string) (*store.Factor, error) {
+func (h *Handler) usableFactor(r *http.Request, t *store.Tenant, txn *loginTxn, id string) (*store.Factor, error) {
 	if id == "" || len(id) > 64 {
 		return nil, store.ErrNotFound
 	}
-	f, err := s.store.FactorByID(r.Context(), p.tenant.ID, txn.u.ID, id)
+	f, err := h.Store.FactorByID(r.Context(), t.ID, txn.u.ID, id)
 	if err != nil {
 		return nil, err
 	}
@@ -314,29 +314,29 @@ func (s *Server) usableFactor(r *http.Request, p *tenantProvider, txn *loginTxn,
 
 // factorPassed ends the challenge step: exactly one request moves the state
 // to done, and only that one creates the session.
-func (s *Server) factorPassed(w http.ResponseWriter, r *http.Request, p *tenantProvider, txn *loginTxn, m policy.Method, remember bool) {
+func (h *Handler) factorPassed(w http.ResponseWriter, r *http.Request, t *store.Tenant, txn *loginTxn, m policy.Method, remember bool) {
 	ctx := r.Context()
 	methods, upstream := decodeMethods(txn.st.Methods)
 	methods = append(methods, m)
 	from := txn.st.Step
 	txn.st.Step, txn.st.Methods, txn.st.Ceremony = stepDone, encodeMethods(methods, upstream), nil
-	if err := s.store.AdvanceLoginState(ctx, txn.st, from); err != nil {
-		s.expiredLogin(w, r)
+	if err := h.Store.AdvanceLoginState(ctx, txn.st, from); err != nil {
+		h.expiredLogin(w, r)
 		return
 	}
-	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.MFAChallengeSucceeded, UserID: txn.u.ID, ClientID: txn.ar.ClientID,
+	h.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.MFAChallengeSucceeded, UserID: txn.u.ID, ClientID: txn.ar.ClientID,
 		Detail: map[string]string{"kind": string(m)}})
 	var keep time.Duration
 	if remember && txn.mp.RememberDays > 0 {
 		keep = time.Duration(txn.mp.RememberDays) * 24 * time.Hour
 	}
-	s.finishSignIn(w, r, p, txn.ar, txn.u, methods, upstream, keep)
+	h.finishSignIn(w, r, t, txn.ar, txn.u, methods, upstream, keep)
 }
 
 // mfaSend sends (or re-sends) an SMS or email code for the challenge or
 // for the factor being enrolled.
-func (s *Server) mfaSend(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
-	txn, ok := s.formTxn(w, r, p, stepChallenge, stepEnroll)
+func (h *Handler) mfaSend(w http.ResponseWriter, r *http.Request, t *store.Tenant) {
+	txn, ok := h.formTxn(w, r, t, stepChallenge, stepEnroll)
 	if !ok {
 		return
 	}
@@ -348,30 +348,30 @@ func (s *Server) mfaSend(w http.ResponseWriter, r *http.Request, p *tenantProvid
 		binding = txn.ar.ID
 	)
 	if txn.st.Step == stepEnroll {
-		f, err = s.store.FactorByID(ctx, p.tenant.ID, txn.u.ID, txn.st.FactorID)
+		f, err = h.Store.FactorByID(ctx, t.ID, txn.u.ID, txn.st.FactorID)
 		if err != nil || f.Verified {
-			s.renderEnroll(w, r, p, txn, http.StatusBadRequest, "Choose a method to set up.", "")
+			h.renderEnroll(w, r, t, txn, http.StatusBadRequest, "Choose a method to set up.", "")
 			return
 		}
 		purpose, binding = store.OTPPurposeEnroll, f.ID
-	} else if f, err = s.usableFactor(r, p, txn, r.PostForm.Get("factor")); err != nil {
-		s.renderChallenge(w, r, p, txn, "", http.StatusBadRequest, "Choose a sign-in method.", "")
+	} else if f, err = h.usableFactor(r, t, txn, r.PostForm.Get("factor")); err != nil {
+		h.renderChallenge(w, r, t, txn, "", http.StatusBadRequest, "Choose a sign-in method.", "")
 		return
 	}
 	if f.Kind != store.FactorSMS && f.Kind != store.FactorEmail {
-		s.renderError(w, r, http.StatusBadRequest, "Invalid request", "This method does not use sent codes.")
+		h.Pages.Error(w, http.StatusBadRequest, "Invalid request", "This method does not use sent codes.")
 		return
 	}
-	if err := s.factors.SendCode(ctx, p.tenant, txn.u, f, purpose, binding); err != nil {
+	if err := h.Factors.SendCode(ctx, t, txn.u, f, purpose, binding); err != nil {
 		msg, ok := web.PublicText(err)
 		if !ok {
 			msg = factors.ErrSendFailed.Public()
-			s.log.Error("login: send code", "tenant", p.tenant.Slug, "err", err)
+			h.Log.Error("login: send code", "tenant", t.Slug, "err", err)
 		}
 		if txn.st.Step == stepEnroll {
-			s.renderEnroll(w, r, p, txn, http.StatusTooManyRequests, msg, "")
+			h.renderEnroll(w, r, t, txn, http.StatusTooManyRequests, msg, "")
 		} else {
-			s.renderChallenge(w, r, p, txn, f.ID, http.StatusTooManyRequests, msg, "")
+			h.renderChallenge(w, r, t, txn, f.ID, http.StatusTooManyRequests, msg, "")
 		}
 		return
 	}
@@ -379,5 +379,5 @@ func (s *Server) mfaSend(w http.ResponseWriter, r *http.Request, p *tenantProvid
 	if txn.st.Step == stepChallenge {
 		extra.Set("factor", f.ID)
 	}
-	http.Redirect(w, r, s.mfaURL(p, txn.ar.ID, extra), http.StatusSeeOther)
+	http.Redirect(w, r, h.mfaURL(t, txn.ar.ID, extra), http.StatusSeeOther)
 }

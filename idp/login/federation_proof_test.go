@@ -1,17 +1,28 @@
-package idp
+package login
 
 import (
+	"crypto/rand"
 	"errors"
+	"io"
+	"log/slog"
 	"regexp"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/factors"
-	"github.com/gatehouse-idp/gatehouse/idp/manage"
+	"github.com/gatehouse-idp/gatehouse/idp/mailer"
 	"github.com/gatehouse-idp/gatehouse/idp/notify"
+	"github.com/gatehouse-idp/gatehouse/idp/password"
+	"github.com/gatehouse-idp/gatehouse/idp/seal"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/store/sqlite/sqlitetest"
+	"github.com/gatehouse-idp/gatehouse/idp/tenant"
 	"github.com/gatehouse-idp/gatehouse/idp/upstream"
+	"github.com/gatehouse-idp/gatehouse/idp/web"
+	"github.com/gatehouse-idp/gatehouse/mfa/otp"
 )
 
 // TestProofCodesBoundToProof: a code sent for a linking proof works only
@@ -21,27 +32,22 @@ import (
 func TestProofCodesBoundToProof(t *testing.T) {
 	out := notify.NewOutbox(0, nil)
 	st := sqlitetest.Open(t)
-	s := newTestServer(t, Options{Store: st, EmailSender: out})
+	fs := testFactors(t, st, out)
 	ctx := t.Context()
-	tn, err := s.Manage().CreateTenant(ctx, "acme", "Acme")
-	if err != nil {
+	now := time.Now()
+	tn := &store.Tenant{ID: store.NewID(), Slug: "acme", Name: "Acme", CreatedAt: now, UpdatedAt: now}
+	if err := st.CreateTenant(ctx, tn); err != nil {
 		t.Fatal(err)
 	}
-	u, err := s.Manage().CreateUser(ctx, tn, manage.UserSpec{Email: "a@acme.test", Role: "agent"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := s.Manage().CreateUser(ctx, tn, manage.UserSpec{Email: "b@acme.test", Role: "agent"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := testUser(t, st, tn, "a@acme.test")
+	other := testUser(t, st, tn, "b@acme.test")
 	f := &store.Factor{ID: "f-email", TenantID: tn.ID, UserID: u.ID, Kind: store.FactorEmail, Destination: "a@acme.test",
 		Verified: true, CreatedAt: time.Now()}
 	if err := st.CreateFactor(ctx, f); err != nil {
 		t.Fatal(err)
 	}
 	flow := &upstream.Flow{AuthRequestID: "ar-1", ConnectionID: "conn-google"}
-	if err := s.factors.SendCode(ctx, tn, u, f, store.OTPPurposeLogin, proofBinding(flow)); err != nil {
+	if err := fs.SendCode(ctx, tn, u, f, store.OTPPurposeLogin, proofBinding(flow)); err != nil {
 		t.Fatal(err)
 	}
 	mails := out.Emails()
@@ -66,7 +72,7 @@ func TestProofCodesBoundToProof(t *testing.T) {
 		{"this proof again", u, proofBinding(flow), factors.ErrCodeNone},
 	} {
 		c := &factors.CodeCredential{Tenant: tn, User: tc.user, Factors: []*store.Factor{f}, Purpose: store.OTPPurposeLogin, Binding: tc.binding, Code: code}
-		err := s.factors.VerifyThrottled(ctx, s.factors.FactorGuard(tn, tc.user.ID, ""), c)
+		err := fs.VerifyThrottled(ctx, fs.FactorGuard(tn, tc.user.ID, ""), c)
 		if (tc.want == nil) != (err == nil) || (tc.want != nil && !errors.Is(err, tc.want)) {
 			t.Errorf("%s: err = %v, want %v", tc.name, err, tc.want)
 		}
@@ -95,4 +101,43 @@ func TestProofResultWording(t *testing.T) {
 			t.Errorf("%v: message = %q, want %q", tc.res.err, got, tc.msg)
 		}
 	}
+}
+
+// testFactors is the second-factor service as idp.New builds it, on st,
+// with email codes delivered to out.
+func testFactors(t *testing.T, st store.Store, out *notify.Outbox) *factors.Service {
+	t.Helper()
+	sealer, err := seal.New(make([]byte, 32), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	tenants := tenant.NewTenants(st, time.Now)
+	tmpl, err := mailer.ParseTemplates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &mailer.Service{Sender: out, Templates: tmpl, Tenants: tenants, Clock: time.Now, Logger: log}
+	pepper, codeKey := factors.CodeKeys(sealer)
+	counter := func(name string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name}, []string{"kind"})
+	}
+	return &factors.Service{
+		Store: st, Sealer: sealer, Hasher: password.NewHasher(password.OWASP(), 0, nil), Tenants: tenants,
+		Audit: &audit.Recorder{Store: st, Clock: time.Now, Logger: log, Request: web.RequestInfo},
+		Log:   log, Clock: time.Now, Rand: rand.Reader, Rules: otp.DefaultRules(), Pepper: pepper, CodeKey: codeKey,
+		SendEmail: m.Send, Notify: m.Notify,
+		Checks: counter("checks"), Throttled: counter("throttled"), Locks: prometheus.NewCounter(prometheus.CounterOpts{Name: "locks"}),
+	}
+}
+
+// testUser creates an agent of tn.
+func testUser(t *testing.T, st store.Store, tn *store.Tenant, email string) *store.User {
+	t.Helper()
+	now := time.Now()
+	u := &store.User{ID: store.NewID(), TenantID: tn.ID, Email: email, Role: store.RoleAgent, CreatedAt: now, UpdatedAt: now}
+	if err := st.CreateUser(t.Context(), u); err != nil {
+		t.Fatal(err)
+	}
+	return u
 }

@@ -1,7 +1,6 @@
-package idp
+package login
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -32,37 +31,37 @@ import (
 
 const failedLogin = "Incorrect email or password."
 
-func (s *Server) expiredLogin(w http.ResponseWriter, r *http.Request) {
-	s.renderError(w, r, http.StatusBadRequest, "Sign-in expired",
+func (h *Handler) expiredLogin(w http.ResponseWriter, r *http.Request) {
+	h.Pages.Error(w, http.StatusBadRequest, "Sign-in expired",
 		"This sign-in request is unknown, finished or expired. Go back to your application and start again.")
 }
 
-func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
-	ar, ok := s.loadPendingRequest(r, p, r.URL.Query().Get("id"))
+func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request, t *store.Tenant) {
+	ar, ok := h.loadPendingRequest(r, t, r.URL.Query().Get("id"))
 	if !ok {
-		s.expiredLogin(w, r)
+		h.expiredLogin(w, r)
 		return
 	}
-	if s.trySSO(w, r, p, ar) {
+	if h.trySSO(w, r, t, ar) {
 		return
 	}
-	s.renderLogin(w, r, p, ar, http.StatusOK, ar.LoginHint, "")
+	h.renderLogin(w, r, t, ar, http.StatusOK, ar.LoginHint, "")
 }
 
-func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest, status int, email, errMsg string) {
+func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, t *store.Tenant, ar *store.AuthRequest, status int, email, errMsg string) {
 	ctx := r.Context()
-	d := &pageData{
-		Title: "Sign in", TenantName: p.tenant.Name, Action: s.tenantURL(p.tenant.Slug) + "/login",
+	d := &web.Page{
+		Title: "Sign in", TenantName: t.Name, Action: h.tenantURL(t.Slug) + "/login",
 		AuthRequestID: ar.ID, Email: email, Error: errMsg,
 	}
-	if c, err := s.clients.Get(ctx, p.tenant.ID, ar.ClientID); err == nil {
+	if c, err := h.Clients.Get(ctx, t.ID, ar.ClientID); err == nil {
 		d.ClientName = c.Name
 	}
-	d.Connections, d.FormActions = s.loginButtons(ctx, p) // federation
+	d.Connections, d.FormActions = h.loginButtons(ctx, t) // federation
 	d.FormActions = append(d.FormActions, redirectOrigin(ar))
-	d.Passkey = s.factors.PasskeySignIn(ctx, p.tenant) // passwordless (mfa_webauthn.go)
-	d.ForgotURL = s.forgotURL(p, ar)                   // password_reset.go
-	s.render(w, status, "login", d)
+	d.Passkey = h.Factors.PasskeySignIn(ctx, t) // passwordless (mfa_webauthn.go)
+	d.ForgotURL = h.forgotURL(t, ar)            // password_reset.go
+	h.Pages.Render(w, status, "login", d)
 }
 
 // redirectOrigin is the origin the login transaction ends at: the app's
@@ -82,12 +81,12 @@ func redirectOrigin(ar *store.AuthRequest) string {
 
 // trySSO completes the request from the browser's existing session when the
 // request allows it, or answers prompt=none. It reports whether it responded.
-func (s *Server) trySSO(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest) bool {
+func (h *Handler) trySSO(w http.ResponseWriter, r *http.Request, t *store.Tenant, ar *store.AuthRequest) bool {
 	ctx := r.Context()
-	now := s.clock()
+	now := h.Clock()
 	var sess *store.Session
-	if got, err := s.sessions.Current(r, p.tenant); err == nil && got != nil {
-		if u, err := s.store.UserByID(ctx, p.tenant.ID, got.UserID); err == nil && !u.Disabled {
+	if got, err := h.Sessions.Current(r, t); err == nil && got != nil {
+		if u, err := h.Store.UserByID(ctx, t.ID, got.UserID); err == nil && !u.Disabled {
 			sess = got
 		}
 	}
@@ -101,65 +100,61 @@ func (s *Server) trySSO(w http.ResponseWriter, r *http.Request, p *tenantProvide
 	if usable {
 		// device_centre.go: a blocked browser or location gets no single
 		// sign-on either, and its session ends.
-		if u, err := s.store.UserByID(ctx, p.tenant.ID, sess.UserID); err == nil {
-			if what, kind, err := s.blockedFrom(r, p, u); err != nil || what != "" {
+		if u, err := h.Store.UserByID(ctx, t.ID, sess.UserID); err == nil {
+			if what, kind, err := h.blockedFrom(r, t, u); err != nil || what != "" {
 				if err != nil {
-					s.pages.Unavailable(w, r, "login: device and location blocks", err)
+					h.Pages.Unavailable(w, r, "login: device and location blocks", err)
 					return true
 				}
-				if err := s.sessions.End(ctx, p.tenant, sess, "blocked_"+kind); err != nil {
-					s.log.Error("login: end blocked session", "tenant", p.tenant.Slug, "err", err)
+				if err := h.Sessions.End(ctx, t, sess, "blocked_"+kind); err != nil {
+					h.Log.Error("login: end blocked session", "tenant", t.Slug, "err", err)
 				}
-				s.sessions.ClearCookie(w, p.tenant)
-				s.refuseBlocked(w, r, p, u, what, kind)
+				h.Sessions.ClearCookie(w, t)
+				h.refuseBlocked(w, r, t, u, what, kind)
 				return true
 			}
 		}
 	}
 	if usable {
-		if err := s.sessions.Touch(ctx, p.tenant, sess); err != nil {
+		if err := h.Sessions.Touch(ctx, t, sess); err != nil {
 			usable = false
 		}
 	}
 	if usable {
-		s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.LoginSSO, UserID: sess.UserID, ClientID: ar.ClientID, SessionID: sess.ID})
-		s.completeLogin(w, r, p, ar, sess)
+		h.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.LoginSSO, UserID: sess.UserID, ClientID: ar.ClientID, SessionID: sess.ID})
+		h.completeLogin(w, r, t, ar, sess)
 		return true
 	}
 	if slices.Contains(ar.Prompt, oidc.PromptNone) {
 		// OpenID Connect Core 3.1.2.6: no UI may be shown.
-		s.op.LoginRequired(w, r, p.tenant, ar)
+		h.LoginRequired(w, r, t, ar)
 		return true
 	}
 	return false
 }
 
-func (s *Server) tenantSettings(ctx context.Context, p *tenantProvider) store.TenantSettings {
-	return s.currentTenant(ctx, p).Settings
-}
-
-func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
+func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request, t *store.Tenant) {
 	ctx := r.Context()
 	if err := r.ParseForm(); err != nil {
-		s.renderError(w, r, http.StatusBadRequest, "Invalid request", "The form could not be read.")
+		h.Pages.Error(w, http.StatusBadRequest, "Invalid request", "The form could not be read.")
 		return
 	}
-	ar, ok := s.loadPendingRequest(r, p, r.PostForm.Get("id"))
+	ar, ok := h.loadPendingRequest(r, t, r.PostForm.Get("id"))
 	if !ok {
-		s.expiredLogin(w, r)
+		h.expiredLogin(w, r)
 		return
 	}
 	email := strings.ToLower(strings.TrimSpace(r.PostForm.Get("email")))
 	pw := r.PostForm.Get("password")
 	if email == "" || pw == "" || len(email) > web.MaxEmailLen || len(pw) > web.MaxPasswordLen {
-		s.renderLogin(w, r, p, ar, http.StatusUnauthorized, web.Truncate(email, web.MaxEmailLen), failedLogin)
+		h.renderLogin(w, r, t, ar, http.StatusUnauthorized, web.Truncate(email, web.MaxEmailLen), failedLogin)
 		return
 	}
 	// Unknown users, users without a password and disabled users cost the
 	// same argon2id work and get the same answer as a wrong password.
-	u, err := s.store.UserByEmail(ctx, p.tenant.ID, email)
+	u, err := h.Store.UserByEmail(ctx, t.ID, email)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		s.pages.Unavailable(w, r, "login: load user", err)
+		h.Pages.Unavailable(w, r, "login: load user", err)
 		return
 	}
 	hash := ""
@@ -168,27 +163,27 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 	}
 	// The attempt is reserved against the brute-force counters before the
 	// password is checked (factors.Service.SignInGuard).
-	verr := s.factors.VerifyThrottled(ctx, s.factors.SignInGuard(ctx, p.tenant, u, email, ar.ClientID), factors.PasswordCredential{Hash: hash, Password: pw})
-	if factors.RefusedAttempt(w, r, s.pages, verr, func(status int, msg string) { s.renderLogin(w, r, p, ar, status, email, msg) }) {
+	verr := h.Factors.VerifyThrottled(ctx, h.Factors.SignInGuard(ctx, t, u, email, ar.ClientID), factors.PasswordCredential{Hash: hash, Password: pw})
+	if factors.RefusedAttempt(w, r, h.Pages, verr, func(status int, msg string) { h.renderLogin(w, r, t, ar, status, email, msg) }) {
 		return
 	}
 	if verr != nil || u == nil || u.Disabled {
-		ev := &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.LoginPasswordFailed, ClientID: ar.ClientID}
+		ev := &store.AuditEvent{TenantID: t.ID, Type: audit.LoginPasswordFailed, ClientID: ar.ClientID}
 		if u != nil {
 			ev.UserID = u.ID
 		}
-		s.audit(ctx, ev)
-		s.metrics.logins.WithLabelValues("password", "failed").Inc()
-		s.renderLogin(w, r, p, ar, http.StatusUnauthorized, email, failedLogin)
+		h.audit(ctx, ev)
+		h.Logins.WithLabelValues("password", "failed").Inc()
+		h.renderLogin(w, r, t, ar, http.StatusUnauthorized, email, failedLogin)
 		return
 	}
-	s.metrics.logins.WithLabelValues("password", "succeeded").Inc()
-	s.audit(ctx, &store.AuditEvent{TenantID: p.tenant.ID, Type: audit.LoginPasswordSucceeded, UserID: u.ID, ClientID: ar.ClientID})
-	if s.passwords.Expired(s.currentTenant(ctx, p), u) { // password_change.go: max age reached
-		s.startExpiredChange(w, r, p, ar, u, []policy.Method{policy.MethodPassword})
+	h.Logins.WithLabelValues("password", "succeeded").Inc()
+	h.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.LoginPasswordSucceeded, UserID: u.ID, ClientID: ar.ClientID})
+	if h.Passwords.Expired(t, u) { // password_change.go: max age reached
+		h.startExpiredChange(w, r, t, ar, u, []policy.Method{policy.MethodPassword})
 		return
 	}
-	s.finishPrimary(w, r, p, ar, u, []policy.Method{policy.MethodPassword})
+	h.finishPrimary(w, r, t, ar, u, []policy.Method{policy.MethodPassword})
 }
 
 // finishPrimary runs the rest of the login transaction once a primary method
@@ -202,36 +197,36 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, p *tenantPr
 // acr_values require one, the transaction continues on /login/2fa and no
 // session exists until it passed. A federated sign-in whose connection
 // trusts the upstream's MFA claim passes policy.MethodUpstreamMFA in methods.
-func (s *Server) finishPrimary(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest, u *store.User, methods []policy.Method, upstreamAMR ...string) {
-	if !s.gate.Signin(w, r, s.currentTenant(r.Context(), p), "finish") { // no sign-in completes from outside the allowlist
+func (h *Handler) finishPrimary(w http.ResponseWriter, r *http.Request, t *store.Tenant, ar *store.AuthRequest, u *store.User, methods []policy.Method, upstreamAMR ...string) {
+	if !h.Gate.Signin(w, r, t, "finish") { // no sign-in completes from outside the allowlist
 		return
 	}
-	if s.blockedSignin(w, r, p, u) { // device_centre.go: blocked browser or location
+	if h.blockedSignin(w, r, t, u) { // device_centre.go: blocked browser or location
 		return
 	}
-	if s.secondFactorStep(w, r, p, ar, u, methods, upstreamAMR) {
+	if h.secondFactorStep(w, r, t, ar, u, methods, upstreamAMR) {
 		return
 	}
-	s.finishSignIn(w, r, p, ar, u, methods, upstreamAMR, 0)
+	h.finishSignIn(w, r, t, ar, u, methods, upstreamAMR, 0)
 }
 
 // completeLogin marks the request done with the session's facts and sends the
 // browser to zitadel's callback, which issues the code.
-func (s *Server) completeLogin(w http.ResponseWriter, r *http.Request, p *tenantProvider, ar *store.AuthRequest, sess *store.Session) {
-	now := s.clock()
+func (h *Handler) completeLogin(w http.ResponseWriter, r *http.Request, t *store.Tenant, ar *store.AuthRequest, sess *store.Session) {
+	now := h.Clock()
 	ar.UserID, ar.SessionID, ar.AuthTime, ar.AMR, ar.ACR = sess.UserID, sess.ID, sess.AuthTime, sess.AMR, sess.ACR
 	ar.ExpiresAt = now.Add(session.AuthCodeTTL)
-	if err := s.store.CompleteAuthRequest(r.Context(), ar, now); err != nil {
-		s.expiredLogin(w, r)
+	if err := h.Store.CompleteAuthRequest(r.Context(), ar, now); err != nil {
+		h.expiredLogin(w, r)
 		return
 	}
-	s.attachFederatedSession(r.Context(), p, ar, sess) // federation: remember the connection's sessions
+	h.attachFederatedSession(r.Context(), t, ar, sess) // federation: remember the connection's sessions
 	if ar.ClientID == tenant.AccountClientID {
 		// Gatehouse's own account pages: no code, the session is the result,
 		// and they are not an application the session signed into.
 		http.Redirect(w, r, ar.RedirectURI, http.StatusFound)
 		return
 	}
-	s.sessions.RecordClient(r.Context(), p.tenant, sess, ar.ClientID) // the sessions page and logout tokens
-	http.Redirect(w, r, s.tenantURL(p.tenant.Slug)+"/authorize/callback?id="+ar.ID, http.StatusFound)
+	h.Sessions.RecordClient(r.Context(), t, sess, ar.ClientID) // the sessions page and logout tokens
+	http.Redirect(w, r, h.tenantURL(t.Slug)+"/authorize/callback?id="+ar.ID, http.StatusFound)
 }
