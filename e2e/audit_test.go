@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -277,6 +278,69 @@ func TestAuditLogAPI(t *testing.T) {
 		r, err = audit.Verify(ctx, e.store, e.acme.ID)
 		if err != nil || r.Broken == nil || r.Broken.Seq != 5 {
 			t.Fatalf("verify after tampering: %+v (%+v) %v", r, r.Broken, err)
+		}
+	})
+}
+
+var activityTitleRE = regexp.MustCompile(`<p class="event-title"><strong>([^<]+)</strong>`)
+
+// TestActivityPage: an agent sees their own security activity — their
+// sign-ins and the browser they blocked — newest first, with times a
+// browser shows in its own zone (UTC without JavaScript), filtered by kind,
+// and nothing about anyone else.
+func TestActivityPage(t *testing.T) {
+	forEachBackendOpts(t, func(t *testing.T, o *idp.Options) { o.TrustedProxies = []string{"127.0.0.1/32"} }, func(t *testing.T, e *env) {
+		id, secret := e.webClient()
+		r := e.rp(id, secret)
+		mine, other := e.browser(), e.browser()
+		for _, s := range []struct {
+			b  *browser
+			ip string
+		}{{mine, "203.0.113.10"}, {other, "198.51.100.7"}} {
+			if resp, _ := s.b.signInFrom(r, s.ip); rpRedirectQuery(resp) == nil {
+				t.Fatalf("sign-in from %s: %d", s.ip, resp.StatusCode)
+			}
+		}
+		hdr := map[string]string{"X-Forwarded-For": "203.0.113.10"}
+		_, body := mine.getWith(e.issuer+"/account/devices", hdr)
+		var otherID string
+		for _, m := range deviceRowRE.FindAllStringSubmatch(body, -1) {
+			if m[2] == "" {
+				otherID = m[1]
+			}
+		}
+		if resp, _ := mine.postWith(e.issuer+"/account/devices", url.Values{"kind": {"device"}, "id": {otherID}, "action": {"block"}}, hdr); resp.StatusCode != 200 {
+			t.Fatalf("block: %d", resp.StatusCode)
+		}
+		// Someone else's sign-in is not on this page.
+		if _, err := e.srv.Manage().CreateUser(context.Background(), e.acme, manage.UserSpec{Email: "bea@acme.test", Password: agentPassword}); err != nil {
+			t.Fatal(err)
+		}
+		e.browser().login(r.authURL("s"), "bea@acme.test", agentPassword)
+
+		resp, body := mine.getWith(e.issuer+"/account/activity", hdr)
+		titles := activityTitleRE.FindAllStringSubmatch(body, -1)
+		if resp.StatusCode != 200 || len(titles) < 4 {
+			t.Fatalf("activity page: %d %.2000s", resp.StatusCode, body)
+		}
+		if titles[0][1] != "A browser was blocked" || strings.Count(body, "Signed in with your password") != 2 {
+			t.Fatalf("activity titles: %v", titles)
+		}
+		if !strings.Contains(body, `<time datetime="`) || !strings.Contains(body, " UTC</time>") || !strings.Contains(body, "203.0.113.10") {
+			t.Fatalf("times and addresses: %.2000s", body)
+		}
+		if n := strings.Count(body, `<li class="event`); n != len(titles) {
+			t.Fatalf("%d events, %d titles", n, len(titles))
+		}
+		// Filtered by kind: devices only.
+		_, body = mine.getWith(e.issuer+"/account/activity?kind=devices", hdr)
+		if !strings.Contains(body, "A browser was blocked") || strings.Contains(body, "Signed in with your password") ||
+			!strings.Contains(body, `<option value="devices" selected>`) {
+			t.Fatalf("devices only: %.2000s", body)
+		}
+		// The page is the user's: signed out, it asks for a sign-in.
+		if resp, body := e.browser().get(e.issuer + "/account/activity"); resp.StatusCode != 200 || !strings.Contains(body, `name="password"`) {
+			t.Fatalf("signed out: %d %.300s", resp.StatusCode, body)
 		}
 	})
 }

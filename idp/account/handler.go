@@ -2,8 +2,6 @@ package account
 
 import (
 	"context"
-	"encoding/base64"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -18,7 +16,6 @@ import (
 	"github.com/gatehouse-idp/gatehouse/idp/store"
 	"github.com/gatehouse-idp/gatehouse/idp/upstream"
 	"github.com/gatehouse-idp/gatehouse/idp/web"
-	"github.com/gatehouse-idp/gatehouse/mfa/totp"
 )
 
 // Store is what the account pages read and write directly: the user and
@@ -43,6 +40,9 @@ type Store interface {
 
 	ListDevices(ctx context.Context, tenantID, userID string) ([]*store.KnownDevice, error)
 	ForgetRememberedDevices(ctx context.Context, tenantID, userID string) error
+
+	// The activity page: the user's own audit events.
+	ListAuditEvents(ctx context.Context, tenantID string, q store.AuditQuery) ([]*store.AuditEvent, error)
 }
 
 // Devices is the device centre the devices page shows and changes
@@ -84,20 +84,4 @@ type Handler struct {
 	// sign-in side's federated callback (idp/login), which finishes it and
 	// calls Connected.
 	RedirectUpstream func(w http.ResponseWriter, r *http.Request, t *store.Tenant, c *store.Connection, f *upstream.Flow)
-}
-
-// totpView fills the QR code and the secret of a TOTP factor being enrolled.
-func (h *Handler) totpView(t *store.Tenant, u *store.User, f *store.Factor, qr *template.URL, secret *string) error {
-	k, err := h.Factors.TOTPKey(t, u, f)
-	if err != nil {
-		return err
-	}
-	png, err := k.QRCodePNG(totp.DefaultQRSize)
-	if err != nil {
-		return err
-	}
-	// Safe: base64 of bytes we generated, in a fixed data: URL.
-	*qr = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
-	*secret = k.SecretText()
-	return nil
 }

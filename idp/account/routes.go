@@ -26,6 +26,7 @@ func (h *Handler) Mount(mux web.Mux) {
 	mux.Page("GET /t/{tenant}/account/devices", "account_devices", h.devicesPage)
 	mux.Page("POST /t/{tenant}/account/devices", "account_devices", h.devicesSubmit) // block, forget
 	mux.Page("POST /t/{tenant}/account/devices/unblock", "account_devices", guard(h.devicesUnblock))
+	mux.Page("GET /t/{tenant}/account/activity", "account_activity", h.activityPage) // read only: the user's own events
 
 	// Connected accounts; a connect finishes on the sign-in side's
 	// federated callback (RedirectUpstream, Connected).
