@@ -118,7 +118,9 @@ func newEnv(t testing.TB, backend string, opts ...func(*idp.Options)) *env {
 	}
 	clk := &clock{now: time.Now().UTC().Truncate(time.Microsecond)}
 	var handler http.Handler
-	hs := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+	// secretTap notes every secret that crosses the wire, for the audit
+	// secret scan when the env ends (audit_secrets_test.go).
+	hs := httptest.NewUnstartedServer(secretTap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) })))
 	hs.Config.ErrorLog = log.New(io.Discard, "", 0) // clients hanging up mid-handshake at test end
 	hs.StartTLS()
 	t.Cleanup(hs.Close)
@@ -140,6 +142,9 @@ func newEnv(t testing.TB, backend string, opts ...func(*idp.Options)) *env {
 	}
 	handler = srv.Handler()
 	e := &env{t: t, store: st, sealer: sealer, srv: srv, hs: hs, clock: clk, bindings: new(sync.Map)}
+	// Registered before the store's own cleanup, so it runs while the
+	// store is open; e.store is read then (a test may swap it).
+	t.Cleanup(func() { checkAuditForSecrets(t, e.store, e.acme, e.other) })
 	e.ctx = oidc.ClientContext(context.Background(), hs.Client())
 	ctx := context.Background()
 	if e.acme, err = srv.Manage().CreateTenant(ctx, "acme", "Acme Support"); err != nil {

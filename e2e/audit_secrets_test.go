@@ -1,0 +1,184 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/gatehouse-idp/gatehouse/idp/audit"
+	"github.com/gatehouse-idp/gatehouse/idp/store"
+)
+
+// Every secret that crosses the wire in the e2e suite — passwords and
+// codes people type, client secrets, authorization codes, access, refresh
+// and ID tokens — is noted by a tap in front of each test server
+// (secretTap). When a test's server goes away, every audit event its store
+// holds is searched for every secret noted so far (checkAuditForSecrets):
+// an event must never hold one. TestMain reports how many events were
+// searched, and fails when secrets were noted but no event was searched.
+
+var (
+	tappedSecrets sync.Map // secret -> where it was seen
+	auditScanned  atomic.Int64
+	secretsNoted  atomic.Int64
+)
+
+// secretFields are the form and JSON fields whose values are secrets.
+var secretFields = []string{"password", "new_password", "current_password", "code", "client_secret", "refresh_token",
+	"access_token", "id_token", "token", "otp", "backup_code", "client_assertion"}
+
+func noteSecret(v, where string) {
+	v = strings.TrimSpace(v)
+	if len(v) < 6 { // short values (a "1", a kind name) are not secrets
+		return
+	}
+	if _, loaded := tappedSecrets.LoadOrStore(v, where); !loaded {
+		secretsNoted.Add(1)
+	}
+}
+
+// secretTap notes the secrets of a request and, for the token endpoint,
+// of its response; then serves it with next.
+func secretTap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pw, ok := r.BasicAuth(); ok {
+			noteSecret(pw, "basic auth")
+		}
+		if auth := r.Header.Get("Authorization"); strings.HasPrefix(auth, "Bearer ") {
+			noteSecret(strings.TrimPrefix(auth, "Bearer "), "bearer")
+		}
+		if r.Body != nil && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+			b, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+			r.Body = io.NopCloser(bytes.NewReader(b))
+			if form, err := url.ParseQuery(string(b)); err == nil {
+				for _, f := range secretFields {
+					for _, v := range form[f] {
+						noteSecret(v, r.URL.Path+" "+f)
+					}
+				}
+			}
+		}
+		tw := &tapWriter{ResponseWriter: w, token: strings.HasSuffix(r.URL.Path, "/oauth/token")}
+		next.ServeHTTP(tw, r)
+		if loc := w.Header().Get("Location"); loc != "" {
+			if u, err := url.Parse(loc); err == nil {
+				noteSecret(u.Query().Get("code"), "redirect code")
+			}
+		}
+		if tw.token {
+			var m map[string]any
+			if json.Unmarshal(tw.body.Bytes(), &m) == nil {
+				for _, f := range secretFields {
+					if s, ok := m[f].(string); ok {
+						noteSecret(s, "token response "+f)
+					}
+				}
+			}
+		}
+	})
+}
+
+type tapWriter struct {
+	http.ResponseWriter
+	token bool
+	body  bytes.Buffer
+}
+
+func (t *tapWriter) Write(p []byte) (int, error) {
+	if t.token && t.body.Len() < 1<<16 {
+		t.body.Write(p)
+	}
+	return t.ResponseWriter.Write(p)
+}
+
+func (t *tapWriter) Flush() {
+	if f, ok := t.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// checkAuditForSecrets fails t for every audit event of the tenants that
+// holds a secret noted so far.
+func checkAuditForSecrets(t testing.TB, st store.Store, tenants ...*store.Tenant) {
+	t.Helper()
+	for _, p := range findSecretsInAudit(st, tenants...) {
+		t.Error(p)
+	}
+}
+
+// findSecretsInAudit searches every audit event of the tenants for every
+// secret noted so far, in every text field and detail key and value, as is
+// and base64-encoded, and describes each find.
+func findSecretsInAudit(st store.Store, tenants ...*store.Tenant) []string {
+	var problems []string
+	var secrets []string
+	tappedSecrets.Range(func(k, _ any) bool {
+		secrets = append(secrets, k.(string))
+		return true
+	})
+	for _, tn := range tenants {
+		if tn == nil {
+			continue
+		}
+		for before := int64(0); ; {
+			evs, err := st.ListAuditEvents(context.Background(), tn.ID, store.AuditQuery{Before: before, Limit: 1000})
+			if err != nil {
+				return append(problems, "audit secret scan: "+err.Error())
+			}
+			for _, e := range evs {
+				fields := []string{e.Type, e.Outcome, e.ActorID, e.UserID, e.ClientID, e.SessionID, e.IP, e.UserAgent, e.Location, e.RequestID}
+				for k, v := range e.Detail {
+					fields = append(fields, k, v)
+				}
+				text := strings.Join(fields, "\x00")
+				for _, s := range secrets {
+					if strings.Contains(text, s) || strings.Contains(text, base64.StdEncoding.EncodeToString([]byte(s))) {
+						where, _ := tappedSecrets.Load(s)
+						problems = append(problems, fmt.Sprintf("audit event %s (%s) holds a secret seen as %v", e.ID, e.Type, where))
+					}
+				}
+				auditScanned.Add(1)
+			}
+			if len(evs) < 1000 {
+				break
+			}
+			before = evs[len(evs)-1].Seq
+		}
+	}
+	return problems
+}
+
+// TestAuditSecretScanFinds plants a secret seen on the wire in an event's
+// detail, once as is and once base64-encoded, and expects the scan to name
+// both; the events of an untouched tenant pass.
+func TestAuditSecretScanFinds(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	id, secret := e.webClient()
+	if _, err := e.rp(id, secret).oauth.PasswordCredentialsToken(e.ctx, "x", "y"); err == nil {
+		t.Fatal("the password grant is not offered")
+	} // the client secret crossed the wire in Basic auth
+	if problems := findSecretsInAudit(e.store, e.acme, e.other); len(problems) != 0 {
+		t.Fatalf("clean log: %v", problems)
+	}
+	for _, v := range []string{"the secret is " + secret, base64.StdEncoding.EncodeToString([]byte(secret))} {
+		if err := e.store.AppendAuditEvent(context.Background(), &store.AuditEvent{TenantID: e.acme.ID, Type: audit.ClientCreated,
+			Detail: map[string]string{"note": v}, CreatedAt: e.clock.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	problems := findSecretsInAudit(e.store, e.acme, e.other)
+	if len(problems) != 2 || !strings.Contains(problems[0], "basic auth") {
+		t.Fatalf("planted secrets: %v", problems)
+	}
+	// Remove the plants so the env's own scan at cleanup passes.
+	tappedSecrets.Delete(secret)
+}
