@@ -150,8 +150,13 @@ func run(conc int, dur time.Duration, scenarios []string, pgURL string, auditN i
 	if err != nil {
 		return err
 	}
-	if _, err := cli("user", "create", "--tenant", "bench", "--email", "agent@bench.test", "--name", "Agent", "--password-stdin", "--json"); err != nil {
-		return err
+	// One agent per worker: a shift of agents signing in, each their own
+	// account (one account signing in 32 times at once is throttled, as it
+	// should be).
+	for w := 0; w < conc; w++ {
+		if _, err := cli("user", "create", "--tenant", "bench", "--email", agentEmail(w), "--name", "Agent", "--password-stdin", "--json"); err != nil {
+			return err
+		}
 	}
 
 	if auditN > 0 {
@@ -207,7 +212,7 @@ func run(conc int, dur time.Duration, scenarios []string, pgURL string, auditN i
 		case "userinfo":
 			op = func(w int) error { return f.userinfo(client, w) }
 		case "login":
-			op = func(int) error { _, err := f.signIn(client); return err }
+			op = func(w int) error { _, err := f.signIn(client, w); return err }
 		default:
 			return fmt.Errorf("unknown scenario %q", s)
 		}
@@ -347,7 +352,7 @@ var idRE = regexp.MustCompile(`name="id" value="([^"]+)"`)
 // refresh and access token.
 func (f *fixture) prepareUserTokens(c *http.Client) error {
 	for w := 0; w < f.workers; w++ {
-		tok, err := f.signIn(c)
+		tok, err := f.signIn(c, w)
 		if err != nil {
 			return err
 		}
@@ -360,7 +365,7 @@ func (f *fixture) prepareUserTokens(c *http.Client) error {
 // signIn is one agent's whole sign-in in a new browser: /authorize with
 // PKCE, the password form, zitadel's callback, and the code exchanged for
 // tokens — every request a person's sign-in makes, audit events included.
-func (f *fixture) signIn(c *http.Client) (*oauth2.Token, error) {
+func (f *fixture) signIn(c *http.Client, w int) (*oauth2.Token, error) {
 	cfg := &oauth2.Config{ClientID: f.webID, ClientSecret: f.webSecret, RedirectURL: "http://127.0.0.1:1/cb",
 		Endpoint: oauth2.Endpoint{AuthURL: f.issuer + "/authorize", TokenURL: f.issuer + "/oauth/token"},
 		Scopes:   []string{"openid", "profile", "email", "offline_access"}}
@@ -383,7 +388,7 @@ func (f *fixture) signIn(c *http.Client) (*oauth2.Token, error) {
 	if m == nil {
 		return nil, fmt.Errorf("no login form (status %d)", resp.StatusCode)
 	}
-	resp, err = b.PostForm(f.issuer+"/login", url.Values{"id": {string(m[1])}, "email": {"agent@bench.test"}, "password": {"Bench-Password-Strong-123"}})
+	resp, err = b.PostForm(f.issuer+"/login", url.Values{"id": {string(m[1])}, "email": {agentEmail(w)}, "password": {"Bench-Password-Strong-123"}})
 	if err != nil {
 		return nil, err
 	}
@@ -395,6 +400,9 @@ func (f *fixture) signIn(c *http.Client) (*oauth2.Token, error) {
 	}
 	return cfg.Exchange(ctx, code, oauth2.VerifierOption(v))
 }
+
+// agentEmail is worker w's agent.
+func agentEmail(w int) string { return fmt.Sprintf("agent%d@bench.test", w) }
 
 func waitReady(base string) error {
 	for i := 0; i < 100; i++ {
