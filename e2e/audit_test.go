@@ -180,7 +180,7 @@ func TestAuditLogAPI(t *testing.T) {
 		if resp.StatusCode != 200 || json.Unmarshal(body, &page) != nil || len(page.Events) != 3 {
 			t.Fatalf("owner's list: %d %s", resp.StatusCode, body)
 		}
-		if ev := page.Events[2]; ev.UserID != e.agent().ID || ev.IP == "" || ev.UserAgent == "" || ev.RequestID == "" ||
+		if ev := page.Events[2]; ev.UserID != e.agent().ID || ev.IP == "" || ev.UserAgent == "" || ev.RequestID == "" || ev.Outcome != store.AuditSuccess ||
 			ev.ActorKind != store.ActorUser || ev.Hash == "" {
 			t.Fatalf("the agent's sign-in event: %+v", ev)
 		}

@@ -65,7 +65,7 @@ func (h *Handler) activityPage(w http.ResponseWriter, r *http.Request, t *store.
 		Kinds: audit.PersonalKinds(), Kind: kind}
 	for _, e := range evs {
 		d.Events = append(d.Events, activityEvent{Title: audit.PersonalTitle(e.Type), At: e.CreatedAt, Device: e.UserAgent,
-			IP: e.IP, Location: e.Location, Failed: e.Outcome == store.AuditFailure || isRefusal(e.Type)})
+			IP: e.IP, Location: e.Location, Failed: e.Outcome == store.AuditFailure || audit.OutcomeOf(e.Type) == store.AuditFailure})
 	}
 	if len(evs) == activityPage {
 		v := url.Values{"before": {strconv.FormatInt(evs[len(evs)-1].Seq, 10)}}
@@ -75,18 +75,4 @@ func (h *Handler) activityPage(w http.ResponseWriter, r *http.Request, t *store.
 		d.Older = base + "/activity?" + v.Encode()
 	}
 	h.Pages.Render(w, http.StatusOK, "activity", d)
-}
-
-// isRefusal marks the events that say something was refused or failed,
-// whatever outcome they were recorded with.
-func isRefusal(typ string) bool {
-	switch typ {
-	case audit.LoginPasswordFailed, audit.LoginPasskeyFailed, audit.LoginThrottled, audit.LoginLocked,
-		audit.LoginRequestForeignBrowser, audit.LoginBlockedDevice, audit.LoginBlockedLocation,
-		audit.MFAChallengeFailed, audit.MFAChallengeExhausted, audit.MFAChallengeLocked, audit.MFAEnrollFailed,
-		audit.UserPasswordChangeFailed, audit.PasswordResetLinkRefused, audit.PasswordResetSecondFactorFailed,
-		audit.MFAWebauthnCloned, audit.AccountSensitiveRefused, audit.FederationRefused:
-		return true
-	}
-	return false
 }

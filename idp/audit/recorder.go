@@ -31,7 +31,8 @@ type Recorder struct {
 	Outside string
 }
 
-// Record appends e, filling in what it leaves empty: id, time, and from the
+// Record appends e, filling in what it leaves empty: id, time, the outcome
+// its type implies (OutcomeOf), and from the
 // request, the client IP, a summary of the user agent ("Firefox 133 on
 // Linux", never the raw header) and the request id; the location when GeoIP
 // names one; and the actor — the user the event is about, else the client,
@@ -44,6 +45,9 @@ func (r *Recorder) Record(ctx context.Context, e *store.AuditEvent) {
 	}
 	if e.CreatedAt.IsZero() {
 		e.CreatedAt = r.Clock()
+	}
+	if e.Outcome == "" {
+		e.Outcome = OutcomeOf(e.Type)
 	}
 	inRequest := false
 	if r.Request != nil {
