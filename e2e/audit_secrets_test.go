@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-idp/gatehouse/idp/audit"
 	"github.com/gatehouse-idp/gatehouse/idp/store"
@@ -115,8 +116,8 @@ func checkAuditForSecrets(t testing.TB, st store.Store, tenants ...*store.Tenant
 	}
 }
 
-// findSecretsInAudit searches every audit event of the tenants for every
-// secret noted so far, in every text field and detail key and value (long
+// findSecretsInAudit checks every audit event of the tenants: its detail
+// has only the fields its type declares, and it holds no secret noted so far, in every text field and detail key and value (long
 // secrets also base64-encoded), and describes each find by event and field.
 func findSecretsInAudit(st store.Store, tenants ...*store.Tenant) []string {
 	var problems []string
@@ -138,6 +139,9 @@ func findSecretsInAudit(st store.Store, tenants ...*store.Tenant) []string {
 				return append(problems, "audit secret scan: "+err.Error())
 			}
 			for _, e := range evs {
+				if bad := audit.Undeclared(e.Type, e.Detail); len(bad) > 0 {
+					problems = append(problems, fmt.Sprintf("audit event %s (%s) has detail fields not declared in idp/audit/detail.go: %v", e.ID, e.Type, bad))
+				}
 				fields := map[string]string{"type": e.Type, "outcome": e.Outcome, "actor_id": e.ActorID, "user_id": e.UserID,
 					"client_id": e.ClientID, "session_id": e.SessionID, "ip": e.IP, "user_agent": e.UserAgent,
 					"location": e.Location, "request_id": e.RequestID}
@@ -168,28 +172,34 @@ func findSecretsInAudit(st store.Store, tenants ...*store.Tenant) []string {
 	return problems
 }
 
-// TestAuditSecretScanFinds plants a secret seen on the wire in an event's
-// detail, once as is and once base64-encoded, and expects the scan to name
-// both; the events of an untouched tenant pass.
+// TestAuditSecretScanFinds plants, in a store of its own, a secret seen on
+// the wire in an event's detail (as is and base64-encoded) and a detail
+// field nobody declared, and expects the scan to name all three; an event
+// without them passes.
 func TestAuditSecretScanFinds(t *testing.T) {
-	e := newEnv(t, "sqlite")
-	id, secret := e.webClient()
-	if _, err := e.rp(id, secret).oauth.PasswordCredentialsToken(e.ctx, "x", "y"); err == nil {
-		t.Fatal("the password grant is not offered")
-	} // the client secret crossed the wire in Basic auth
-	if problems := findSecretsInAudit(e.store, e.acme, e.other); len(problems) != 0 {
-		t.Fatalf("clean log: %v", problems)
+	st := newSQLiteStore(t)
+	tn := &store.Tenant{Slug: "plant", Name: "Plant", CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	if err := st.CreateTenant(context.Background(), tn); err != nil {
+		t.Fatal(err)
 	}
-	for _, v := range []string{"the secret is " + secret, base64.StdEncoding.EncodeToString([]byte(secret))} { // 43 characters: found inside a value
-		if err := e.store.AppendAuditEvent(context.Background(), &store.AuditEvent{TenantID: e.acme.ID, Type: audit.ClientCreated,
-			Detail: map[string]string{"note": v}, CreatedAt: e.clock.Now()}); err != nil {
+	secret := "planted-" + store.NewID() // unique to this test
+	noteSecret(secret, "basic auth (planted)")
+	defer tappedSecrets.Delete(secret)
+	add := func(d map[string]string) {
+		if err := st.AppendAuditEvent(context.Background(), &store.AuditEvent{TenantID: tn.ID, Type: audit.ClientCreated,
+			Detail: d, CreatedAt: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	problems := findSecretsInAudit(e.store, e.acme, e.other)
-	if len(problems) != 2 || !strings.Contains(problems[0], "basic auth") {
-		t.Fatalf("planted secrets: %v", problems)
+	add(map[string]string{"name": "Helpdesk"})
+	if problems := findSecretsInAudit(st, tn); len(problems) != 0 {
+		t.Fatalf("clean log: %v", problems)
 	}
-	// Remove the plants so the env's own scan at cleanup passes.
-	tappedSecrets.Delete(secret)
+	add(map[string]string{"name": "the secret is " + secret})
+	add(map[string]string{"name": base64.StdEncoding.EncodeToString([]byte(secret))})
+	add(map[string]string{"note": "hello"})
+	problems := strings.Join(findSecretsInAudit(st, tn), "\n")
+	if strings.Count(problems, "holds a secret seen as basic auth (planted)") != 2 || !strings.Contains(problems, "not declared") {
+		t.Fatalf("planted: %s", problems)
+	}
 }

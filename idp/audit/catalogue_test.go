@@ -163,9 +163,13 @@ func renderDocTable() string {
 		a, _, _ := strings.Cut(e.Type, ".")
 		if a != area {
 			area = a
-			fmt.Fprintf(&b, "\n### %s\n\n| type | written when |\n|---|---|\n", area)
+			fmt.Fprintf(&b, "\n### %s\n\n| type | written when | detail fields |\n|---|---|---|\n", area)
 		}
-		fmt.Fprintf(&b, "| `%s` | %s |\n", e.Type, strings.ReplaceAll(e.Description, "|", "\\|"))
+		keys := "—"
+		if d := DetailKeys(e.Type); len(d) > 0 {
+			keys = "`" + strings.Join(d, "`, `") + "`"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", e.Type, strings.ReplaceAll(e.Description, "|", "\\|"), keys)
 	}
 	return b.String()
 }
