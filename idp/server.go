@@ -72,10 +72,10 @@ type Options struct {
 	// login.example.com) so passkeys work across its subdomains. Passkeys
 	// are off when it is an IP address (browsers refuse those).
 	WebAuthnRPID string
-	// OutsideActor is the audit actor of what happens outside any HTTP
-	// request: store.ActorCLI for a CLI command's process; empty means
-	// store.ActorSystem (the server's own background work).
-	OutsideActor string
+	// CLI marks a management command's process: what it records outside
+	// any HTTP request is the CLI's (audit actor "cli", not "system"), and
+	// it prints no warnings that only matter to a server (passkeys off).
+	CLI bool
 }
 
 // Server is the Gatehouse HTTP application: one OpenID provider per tenant,
@@ -165,7 +165,7 @@ func New(o Options) (*Server, error) {
 		log:       o.Logger,
 		metrics:   o.Metrics,
 		auditor: &audit.Recorder{Store: o.Store, Clock: o.Clock, Logger: o.Logger, Request: web.RequestInfo,
-			Outside: o.OutsideActor},
+			Outside: outsideActor(o.CLI)},
 		proxies: proxies,
 		pages:   pg,
 		outbox:  o.Outbox,
@@ -212,6 +212,14 @@ func New(o Options) (*Server, error) {
 	return s, nil
 }
 
+// outsideActor is the audit actor of events recorded outside any request.
+func outsideActor(cli bool) string {
+	if cli {
+		return store.ActorCLI
+	}
+	return store.ActorSystem
+}
+
 // newFactors builds the second-factor service and credential guard.
 func (s *Server) newFactors(o Options) (*factors.Service, error) {
 	rules := otp.DefaultRules()
@@ -225,7 +233,7 @@ func (s *Server) newFactors(o Options) (*factors.Service, error) {
 		return nil, fmt.Errorf("idp: default SMS provider %q is not configured", o.DefaultSMSProvider)
 	}
 	rp, err := factors.RelyingParty(s.publicURL, o.WebAuthnRPID, o.Rand, o.Clock)
-	if err != nil {
+	if err != nil && !o.CLI { // a server's concern; a CLI command signs no one in
 		s.log.Warn("passkeys are off", "err", err)
 	}
 	pepper, codeKey := factors.CodeKeys(o.Sealer)

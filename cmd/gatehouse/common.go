@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -28,11 +29,16 @@ type commonFlags struct {
 	json       bool
 	// option flags, mapped onto config keys when set
 	opts map[string]*string
+	// The flag package writes help and errors to one output; parse sends
+	// what it wrote to standard output for -h, to standard error otherwise.
+	flagOut      bytes.Buffer
+	help, errOut io.Writer
 }
 
 func newFlags(name string, io *cmdIO, withJSON bool, optionFlags ...string) *commonFlags {
 	c := &commonFlags{fs: flag.NewFlagSet("gatehouse "+name, flag.ContinueOnError), opts: map[string]*string{}}
-	c.fs.SetOutput(io.err)
+	c.help, c.errOut = io.out, io.err
+	c.fs.SetOutput(&c.flagOut)
 	c.fs.StringVar(&c.configFile, "config", "", "YAML configuration `file`")
 	c.fs.BoolVar(&c.dev, "dev", false, "dev mode defaults (SQLite under ./data, plain HTTP on 127.0.0.1:8080)")
 	if withJSON {
@@ -61,10 +67,14 @@ func (c *commonFlags) opt(key string) func(string) error {
 func (c *commonFlags) parse(args []string) ([]string, error) {
 	var pos []string
 	for {
-		if err := c.fs.Parse(args); err != nil {
-			if err == flag.ErrHelp {
-				return nil, exitError{0}
-			}
+		err := c.fs.Parse(args)
+		if err == flag.ErrHelp {
+			_, _ = c.help.Write(c.flagOut.Bytes())
+			return nil, exitError{0}
+		}
+		_, _ = c.errOut.Write(c.flagOut.Bytes())
+		c.flagOut.Reset()
+		if err != nil {
 			return nil, exitError{2}
 		}
 		rest := c.fs.Args()
@@ -128,9 +138,7 @@ func openApp(ctx context.Context, c *commonFlags, io *cmdIO, logW io.Writer) (*a
 		Store: st, Sealer: sealer, Hasher: hasher, PublicURL: cfg.PublicURL, Dev: cfg.Dev,
 		AllowInsecure: cfg.AllowInsecureHTTP, Logger: log, TrustedProxies: cfg.TrustedProxies,
 	}
-	if c.fs.Name() != "gatehouse serve" {
-		opts.OutsideActor = store.ActorCLI // a management command: its events are the CLI's
-	}
+	opts.CLI = c.fs.Name() != "gatehouse serve" // a management command: its events are the CLI's
 	mfaClose, err := mfaOptions(cfg, log, &opts) // senders, GeoIP (mfa_cmds.go)
 	if err != nil {
 		st.Close()

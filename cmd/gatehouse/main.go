@@ -19,8 +19,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 )
 
@@ -45,16 +48,22 @@ Commands:
   connection disable ID stop signing in with a connection (--end-sessions)
   connection enable ID  allow a disabled connection again
   connection remove ID  delete a connection and its links (--end-sessions)
-  ip-allowlist          add, remove or list a tenant's signin/api IP allowlist entries
+  ip-allowlist list     a tenant's sign-in and API IP allowlists
+  ip-allowlist add      allow an address or CIDR (refuses to lock you out; --force)
+  ip-allowlist remove   remove an allowlist entry
   user unlock           clear a user's failed sign-in lock
-  user devices          list, block, unblock or forget a user's browsers and locations
-  session list|revoke   show or end a user's active sessions
+  user devices list     a user's browsers and locations
+  user devices block    refuse sign-ins from one of a user's browsers or locations
+  user devices unblock  allow a blocked browser or location again
+  user devices forget   forget a browser or location (it is new again)
+  session list          a user's active sessions
+  session revoke        end one or all of a user's sessions
   audit list            the tenant's security log, newest first (--user, --type, --since, --until, --cursor)
   audit verify          check the tenant's audit hash chain and name the first broken link
   audit export          write a period of the log as JSON lines or CSV (--since, --until, --format, --out)
   audit exports         the history of exports: who, when, which period
 
-Run 'gatehouse <command> -h' for the flags of a command.
+Run 'gatehouse <command> -h' for the flags of a command; 'gatehouse --version' for the build.
 `
 
 func main() {
@@ -71,11 +80,15 @@ func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
 // run dispatches a command line; it is what the tests call.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	switch {
+	case len(args) == 0:
 		fmt.Fprint(stderr, usage)
-		if len(args) == 0 {
-			return 2
-		}
+		return 2
+	case isHelp(args[0]):
+		fmt.Fprint(stdout, usage)
+		return 0
+	case args[0] == "--version" || args[0] == "version":
+		fmt.Fprintln(stdout, versionLine())
 		return 0
 	}
 	io := &cmdIO{in: stdin, out: stdout, err: stderr}
@@ -120,17 +133,59 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return 0
 }
 
+// sub dispatches a command group ("tenant create …"). The group alone, or
+// with -h, --help or help, lists its subcommands: on standard output when
+// asked for, on standard error (exit 2) when a subcommand is missing.
 func sub(ctx context.Context, name string, args []string, io *cmdIO, cmds map[string]func(context.Context, []string, *cmdIO) error) error {
-	if len(args) == 0 {
-		fmt.Fprintf(io.err, "gatehouse %s: missing subcommand\n", name)
-		return exitError{2}
+	if len(args) == 0 || isHelp(args[0]) {
+		w := io.out
+		if len(args) == 0 {
+			w = io.err
+			fmt.Fprintf(w, "gatehouse %s: missing subcommand\n\n", name)
+		}
+		fmt.Fprint(w, groupUsage(name, cmds))
+		if len(args) == 0 {
+			return exitError{2}
+		}
+		return nil
 	}
 	f, ok := cmds[args[0]]
 	if !ok {
-		fmt.Fprintf(io.err, "gatehouse %s: unknown subcommand %q\n", name, args[0])
+		fmt.Fprintf(io.err, "gatehouse %s: unknown subcommand %q\n\n%s", name, args[0], groupUsage(name, cmds))
 		return exitError{2}
 	}
 	return f(ctx, args[1:], io)
+}
+
+func isHelp(a string) bool { return a == "-h" || a == "--help" || a == "help" }
+
+// groupUsage lists a group's subcommands, each with its line of usage.
+func groupUsage(name string, cmds map[string]func(context.Context, []string, *cmdIO) error) string {
+	desc := map[string]string{}
+	for _, line := range strings.Split(usage, "\n") {
+		// "  tenant create SLUG    create a tenant …": the command is the
+		// first 22 columns, its description the rest.
+		if len(line) < 25 || !strings.HasPrefix(line, "  ") {
+			continue
+		}
+		cmd, text := strings.TrimSpace(line[2:24]), strings.TrimSpace(line[24:])
+		rest, ok := strings.CutPrefix(cmd, name+" ")
+		if !ok {
+			continue
+		}
+		for _, sc := range strings.Split(strings.Fields(rest)[0], "|") {
+			if _, seen := desc[sc]; !seen { // a nested group keeps its first line
+				desc[sc] = text
+			}
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Usage: gatehouse %s <subcommand> [flags]\n\nSubcommands:\n", name)
+	for _, c := range slices.Sorted(maps.Keys(cmds)) {
+		fmt.Fprintf(&b, "  %-10s %s\n", c, desc[c])
+	}
+	fmt.Fprintf(&b, "\nRun 'gatehouse %s <subcommand> -h' for its flags.\n", name)
+	return b.String()
 }
 
 type cmdIO struct {

@@ -271,3 +271,48 @@ func TestServeDevFirstOwner(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpEverywhere: -h, --help and help answer on standard output with
+// exit 0 at every level — the top, each group, nested groups and each
+// command; a group alone lists its subcommands on standard error (exit 2);
+// --version prints the build.
+func TestHelpEverywhere(t *testing.T) {
+	setupEnv(t)
+	for _, args := range [][]string{{"-h"}, {"--help"}, {"help"}, {"session", "-h"}, {"ip-allowlist", "--help"},
+		{"user", "devices", "-h"}, {"audit", "help"}, {"tenant", "create", "-h"}, {"audit", "export", "--help"}} {
+		code, out, errs := cli(t, "", args...)
+		if code != 0 || out == "" || errs != "" {
+			t.Errorf("%v: exit %d, stdout %d bytes, stderr %q", args, code, len(out), errs)
+		}
+	}
+	code, out, errs := cli(t, "", "session", "-h")
+	if !strings.Contains(out, "list ") || !strings.Contains(out, "revoke ") || !strings.Contains(out, "end one or all") {
+		t.Fatalf("session -h: %s", out)
+	}
+	code, out, errs = cli(t, "", "connection")
+	if code != 2 || out != "" || !strings.Contains(errs, "missing subcommand") || !strings.Contains(errs, "disable") {
+		t.Fatalf("a group alone: %d %q %q", code, out, errs)
+	}
+	if code, _, errs := cli(t, "", "tenant", "frobnicate"); code != 2 || !strings.Contains(errs, `unknown subcommand "frobnicate"`) || !strings.Contains(errs, "create") {
+		t.Fatalf("unknown subcommand: %d %s", code, errs)
+	}
+	if code, _, errs := cli(t, "", "tenant", "create", "--bogus"); code != 2 || !strings.Contains(errs, "bogus") {
+		t.Fatalf("bad flag: %d %s", code, errs)
+	}
+	if code, out, _ := cli(t, "", "--version"); code != 0 || !strings.HasPrefix(out, "gatehouse ") || !strings.Contains(out, "go1.") {
+		t.Fatalf("--version: %d %q", code, out)
+	}
+}
+
+// TestCLIQuietAboutServerMatters: with an IP address as public URL (dev),
+// passkeys are off — a server's concern, not printed by a CLI command.
+func TestCLIQuietAboutServerMatters(t *testing.T) {
+	setupEnv(t)
+	t.Setenv("GATEHOUSE_PUBLIC_URL", "http://127.0.0.1:8080")
+	t.Setenv("GATEHOUSE_ALLOW_INSECURE_HTTP", "true")
+	t.Setenv("GATEHOUSE_LOG_LEVEL", "info")
+	code, _, errs := cli(t, "", "tenant", "create", "acme", "--name", "Acme")
+	if code != 0 || strings.Contains(errs, "passkeys") {
+		t.Fatalf("tenant create: %d %q", code, errs)
+	}
+}
