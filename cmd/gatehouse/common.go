@@ -138,7 +138,7 @@ func openApp(ctx context.Context, c *commonFlags, io *cmdIO, logW io.Writer) (*a
 		Store: st, Sealer: sealer, Hasher: hasher, PublicURL: cfg.PublicURL, Dev: cfg.Dev,
 		AllowInsecure: cfg.AllowInsecureHTTP, Logger: log, TrustedProxies: cfg.TrustedProxies,
 	}
-	opts.CLI = c.fs.Name() != "gatehouse serve" // a management command: its events are the CLI's
+	opts.CLI = c.fs.Name() != "gatehouse serve"  // a management command: its events are the CLI's
 	mfaClose, err := mfaOptions(cfg, log, &opts) // senders, GeoIP (mfa_cmds.go)
 	if err != nil {
 		st.Close()
