@@ -77,13 +77,13 @@ func cmdTenantList(ctx context.Context, args []string, io *cmdIO) error {
 		return err
 	}
 	out := make([]tenantOut, 0, len(ts))
-	var b strings.Builder
+	var rows [][]string
 	for _, t := range ts {
 		o := tenantOut{t.ID, t.Slug, t.Name, a.cfg.PublicURL + "/t/" + t.Slug, t.CreatedAt}
 		out = append(out, o)
-		fmt.Fprintf(&b, "%-20s %-30s %s\n", t.Slug, t.Name, o.Issuer)
+		rows = append(rows, []string{t.Slug, t.Name, o.Issuer})
 	}
-	return emit(c, io, out, b.String())
+	return emit(c, io, out, table([]string{"SLUG", "NAME", "ISSUER"}, rows))
 }
 
 type clientOut struct {
@@ -97,6 +97,15 @@ type clientOut struct {
 	GrantTypes             []string  `json:"grant_types"`
 	Scopes                 []string  `json:"scopes"`
 	CreatedAt              time.Time `json:"created_at"`
+	Issuer                 string    `json:"issuer,omitempty"`    // client create
+	Discovery              string    `json:"discovery,omitempty"` // client create
+}
+
+// viewClient is a client as the CLI prints it: lists are [] when empty.
+func viewClient(cl *store.Client, secret string) clientOut {
+	return clientOut{ClientID: cl.ID, ClientSecret: secret, Name: cl.Name, Public: cl.Public, AppType: cl.AppType,
+		RedirectURIs: nonNil(cl.RedirectURIs), PostLogoutRedirectURIs: nonNil(cl.PostLogoutRedirectURIs),
+		GrantTypes: nonNil(cl.GrantTypes), Scopes: nonNil(cl.Scopes), CreatedAt: cl.CreatedAt}
 }
 
 func cmdClientCreate(ctx context.Context, args []string, io *cmdIO) error {
@@ -130,12 +139,21 @@ func cmdClientCreate(ctx context.Context, args []string, io *cmdIO) error {
 	if err != nil {
 		return err
 	}
-	out := clientOut{cl.ID, secret, cl.Name, cl.Public, cl.AppType, cl.RedirectURIs, cl.PostLogoutRedirectURIs, cl.GrantTypes, nonNil(cl.Scopes), cl.CreatedAt}
+	out := viewClient(cl, secret)
+	issuer := a.cfg.PublicURL + "/t/" + t.Slug
+	out.Issuer, out.Discovery = issuer, issuer+"/.well-known/openid-configuration"
 	human := fmt.Sprintf("client_id:     %s\n", cl.ID)
 	if secret != "" {
 		human += fmt.Sprintf("client_secret: %s\n(shown once: store it now)\n", secret)
 	}
-	human += fmt.Sprintf("issuer:        %s/t/%s\n", a.cfg.PublicURL, t.Slug)
+	human += fmt.Sprintf("issuer:        %s\ndiscovery:     %s\n", out.Issuer, out.Discovery)
+	switch {
+	case cl.HasGrant(store.GrantAuthorizationCode):
+		human += "\nNext: configure the app with the issuer (it reads the discovery document), the client id" +
+			map[bool]string{true: "", false: " and secret"}[cl.Public] + " and the redirect URI above; it signs users in with the code flow and PKCE (docs/apps.md).\n"
+	default:
+		human += "\nNext: the app gets tokens with grant_type=client_credentials at " + issuer + "/oauth/token (docs/apps.md).\n"
+	}
 	return emit(c, io, out, human)
 }
 
@@ -155,12 +173,12 @@ func cmdClientList(ctx context.Context, args []string, io *cmdIO) error {
 		return err
 	}
 	out := make([]clientOut, 0, len(cls))
-	var b strings.Builder
+	var rows [][]string
 	for _, cl := range cls {
-		out = append(out, clientOut{cl.ID, "", cl.Name, cl.Public, cl.AppType, cl.RedirectURIs, cl.PostLogoutRedirectURIs, cl.GrantTypes, nonNil(cl.Scopes), cl.CreatedAt})
-		fmt.Fprintf(&b, "%-28s %-24s %s\n", cl.ID, cl.Name, strings.Join(cl.GrantTypes, ","))
+		out = append(out, viewClient(cl, ""))
+		rows = append(rows, []string{cl.ID, cl.Name, cl.AppType, strings.Join(cl.GrantTypes, ","), strings.Join(cl.Scopes, ",")})
 	}
-	return emit(c, io, out, b.String())
+	return emit(c, io, out, table([]string{"CLIENT ID", "NAME", "TYPE", "GRANTS", "SCOPES"}, rows))
 }
 
 type userOut struct {
@@ -222,12 +240,12 @@ func cmdUserList(ctx context.Context, args []string, io *cmdIO) error {
 		return err
 	}
 	out := make([]userOut, 0, len(us))
-	var b strings.Builder
+	var rows [][]string
 	for _, u := range us {
 		out = append(out, userOut{u.ID, u.Email, u.Name, u.Role, u.PasswordHash != "", u.CreatedAt})
-		fmt.Fprintf(&b, "%-28s %-32s %s\n", u.ID, u.Email, u.Role)
+		rows = append(rows, []string{u.ID, u.Email, u.Name, u.Role})
 	}
-	return emit(c, io, out, b.String())
+	return emit(c, io, out, table([]string{"ID", "EMAIL", "NAME", "ROLE"}, rows))
 }
 
 func cmdKeysRotate(ctx context.Context, args []string, io *cmdIO) error {

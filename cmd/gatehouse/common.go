@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/gatehouse-idp/gatehouse/idp"
 	"github.com/gatehouse-idp/gatehouse/idp/config"
@@ -185,4 +186,22 @@ func requireArgs(name string, pos []string, n int, what string) error {
 		return fmt.Errorf("%s: expected %s, got %d argument(s)", name, what, len(pos))
 	}
 	return nil
+}
+
+// table renders rows under a header row, in aligned columns (list
+// commands' text output); an empty cell prints as "-".
+func table(header []string, rows [][]string) string {
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	for _, r := range rows {
+		for i, c := range r {
+			if c == "" {
+				r[i] = "-"
+			}
+		}
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	tw.Flush()
+	return b.String()
 }

@@ -316,3 +316,30 @@ func TestCLIQuietAboutServerMatters(t *testing.T) {
 		t.Fatalf("tenant create: %d %q", code, errs)
 	}
 }
+
+// TestCLIListsAndNextSteps: client create names the issuer, the discovery
+// URL and the next step; list commands print a header row; --json has []
+// where a list is empty, never null.
+func TestCLIListsAndNextSteps(t *testing.T) {
+	setupEnv(t)
+	if code, _, errs := cli(t, "", "tenant", "create", "acme", "--name", "Acme"); code != 0 {
+		t.Fatal(errs)
+	}
+	code, out, errs := cli(t, "", "client", "create", "--tenant", "acme", "--name", "Desk", "--redirect-uri", "https://desk.acme.test/cb")
+	if code != 0 || !strings.Contains(out, "discovery:     https://id.example.test/t/acme/.well-known/openid-configuration") ||
+		!strings.Contains(out, "Next: configure the app") {
+		t.Fatalf("client create: %d %s %s", code, out, errs)
+	}
+	_, out, _ = cli(t, "", "client", "create", "--tenant", "acme", "--name", "Bot", "--grant", "client_credentials", "--json")
+	if strings.Contains(out, "null") || !strings.Contains(out, `"redirect_uris": []`) || !strings.Contains(out, `"discovery"`) {
+		t.Fatalf("client create --json: %s", out)
+	}
+	for _, args := range [][]string{{"tenant", "list"}, {"client", "list", "--tenant", "acme"}, {"user", "list", "--tenant", "acme"}} {
+		if _, out, _ := cli(t, "", args...); !strings.HasPrefix(out, strings.ToUpper(strings.Fields(out)[0])) || strings.Fields(out)[0] != strings.ToUpper(strings.Fields(out)[0]) {
+			t.Errorf("%v: no header row:\n%s", args, out)
+		}
+	}
+	if _, out, _ := cli(t, "", "client", "list", "--tenant", "acme", "--json"); strings.Contains(out, "null") {
+		t.Fatalf("client list --json has null:\n%s", out)
+	}
+}

@@ -38,15 +38,15 @@ type allowEntryOut struct {
 
 func allowlistOut(scope string, entries []policy.Entry) (any, string) {
 	out := make([]allowEntryOut, 0, len(entries))
-	var b strings.Builder
 	if len(entries) == 0 {
-		fmt.Fprintf(&b, "%s allowlist is empty: no restriction\n", scope)
+		return map[string]any{"scope": scope, "entries": out}, fmt.Sprintf("%s allowlist is empty: no restriction\n", scope)
 	}
+	var rows [][]string
 	for _, e := range entries {
 		out = append(out, allowEntryOut{e.CIDR, e.Note})
-		fmt.Fprintf(&b, "%-43s %s\n", e.CIDR, e.Note)
+		rows = append(rows, []string{e.CIDR, e.Note})
 	}
-	return map[string]any{"scope": scope, "entries": out}, b.String()
+	return map[string]any{"scope": scope, "entries": out}, table([]string{"CIDR", "NOTE"}, rows)
 }
 
 type allowFlags struct {
@@ -212,10 +212,7 @@ func cmdSessionList(ctx context.Context, args []string, io *cmdIO) error {
 		return err
 	}
 	out := make([]sessionOut, 0, len(list))
-	var b strings.Builder
-	if len(list) == 0 {
-		fmt.Fprintf(&b, "%s has no active session\n", u.Email)
-	}
+	var rows [][]string
 	for _, si := range list {
 		o := sessionOut{ID: si.Session.ID, Device: si.Device, IP: si.Session.IP, CreatedAt: si.Session.CreatedAt,
 			LastSeen: si.Session.LastSeenAt, ExpiresAt: si.Session.ExpiresAt, Apps: []string{}}
@@ -223,10 +220,13 @@ func cmdSessionList(ctx context.Context, args []string, io *cmdIO) error {
 			o.Apps = append(o.Apps, app.ClientID)
 		}
 		out = append(out, o)
-		fmt.Fprintf(&b, "%-28s %-28s %-16s signed in %s, last seen %s, apps: %s\n", o.ID, o.Device, o.IP,
-			o.CreatedAt.UTC().Format(time.RFC3339), o.LastSeen.UTC().Format(time.RFC3339), strings.Join(o.Apps, ","))
+		rows = append(rows, []string{o.ID, o.Device, o.IP, o.CreatedAt.UTC().Format(time.RFC3339),
+			o.LastSeen.UTC().Format(time.RFC3339), strings.Join(o.Apps, ",")})
 	}
-	return emit(c, io, out, b.String())
+	if len(list) == 0 {
+		return emit(c, io, out, fmt.Sprintf("%s has no active session\n", u.Email))
+	}
+	return emit(c, io, out, table([]string{"SESSION", "DEVICE", "IP", "SIGNED IN (UTC)", "LAST SEEN (UTC)", "APPS"}, rows))
 }
 
 func cmdSessionRevoke(ctx context.Context, args []string, io *cmdIO) error {
@@ -358,10 +358,10 @@ func cmdUserDevicesList(ctx context.Context, args []string, io *cmdIO) error {
 		return err
 	}
 	out := make([]deviceOut, 0, len(list))
-	var b strings.Builder
 	if len(list) == 0 {
-		fmt.Fprintf(&b, "%s has no known device or location\n", u.Email)
+		return emit(c, io, out, fmt.Sprintf("%s has no known device or location\n", u.Email))
 	}
+	var rows [][]string
 	for _, v := range list {
 		o := deviceOut{Kind: v.Kind, ID: v.ID, Label: v.Label, IP: v.IP, FirstSeen: v.FirstSeen, LastSeen: v.LastSeen}
 		state := ""
@@ -371,9 +371,9 @@ func cmdUserDevicesList(ctx context.Context, args []string, io *cmdIO) error {
 			state = "BLOCKED"
 		}
 		out = append(out, o)
-		fmt.Fprintf(&b, "%-8s %-66s %-30s last seen %s %s\n", v.Kind, v.ID, v.Label, v.LastSeen.UTC().Format(time.RFC3339), state)
+		rows = append(rows, []string{v.Kind, v.ID, v.Label, v.LastSeen.UTC().Format(time.RFC3339), state})
 	}
-	return emit(c, io, out, b.String())
+	return emit(c, io, out, table([]string{"KIND", "ID", "LABEL", "LAST SEEN (UTC)", "STATE"}, rows))
 }
 
 func userDeviceChange(ctx context.Context, action string, args []string, io *cmdIO) error {
