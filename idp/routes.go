@@ -16,6 +16,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /readyz", http.HandlerFunc(s.ready))
 	mux.Handle("GET /metrics", s.metrics.Handler())
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(s.pages.Static)))
+	mux.Handle("GET /{$}", http.HandlerFunc(s.home))
+	mux.Handle("GET /favicon.ico", http.RedirectHandler("/static/favicon.svg", http.StatusMovedPermanently))
 	// Dev only: what the server would have sent (idp/web's outbox page).
 	if s.dev && s.outbox != nil {
 		mux.Handle("GET /dev/outbox", s.pages.Outbox(s.outbox))
@@ -52,3 +54,30 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 
 // clientIP returns the request's client IP as decided by the middleware.
 func (s *Server) clientIP(r *http.Request) string { return web.ClientIP(r) }
+
+// homePage is / : in dev mode, the default tenant's issuer, discovery
+// document and account page, and the outbox; in production it names no
+// tenant (which tenants exist is nobody's business).
+type homePage struct {
+	web.Page
+	Dev     bool
+	Tenants []homeTenant
+	Outbox  string
+}
+
+type homeTenant struct{ Name, Issuer, Discovery, Account string }
+
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	d := &homePage{Page: web.Page{Title: "Gatehouse"}, Dev: s.dev}
+	if s.dev {
+		if t, err := s.tenants.BySlug(r.Context(), "default"); err == nil {
+			iss := s.tenantURL(t.Slug)
+			d.Tenants = append(d.Tenants, homeTenant{Name: t.Name, Issuer: iss,
+				Discovery: iss + "/.well-known/openid-configuration", Account: iss + "/account"})
+		}
+		if s.outbox != nil {
+			d.Outbox = "/dev/outbox"
+		}
+	}
+	s.pages.Render(w, http.StatusOK, "home", d)
+}

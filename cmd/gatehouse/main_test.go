@@ -264,6 +264,16 @@ func TestServeDevFirstOwner(t *testing.T) {
 	if st, body := post(); st != 400 || !strings.Contains(body, "already used") {
 		t.Fatalf("setup link reused: %d %.300s", st, body)
 	}
+	// In dev mode the root page shows a newcomer the default tenant.
+	if resp, err := http.Get("http://" + addr + "/"); err != nil {
+		t.Fatal(err)
+	} else {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), "http://"+addr+"/t/default/.well-known/openid-configuration") || !strings.Contains(string(b), "/t/default/account") {
+			t.Fatalf("dev root page: %d %.800s", resp.StatusCode, b)
+		}
+	}
 	// The data directory holds the database and the generated master key.
 	for _, f := range []string{"data/gatehouse.db", "data/master.key"} {
 		if _, err := filepath.Glob(filepath.Join(dir, f)); err != nil {

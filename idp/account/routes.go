@@ -1,6 +1,11 @@
 package account
 
-import "github.com/gatehouse-idp/gatehouse/idp/web"
+import (
+	"net/http"
+
+	"github.com/gatehouse-idp/gatehouse/idp/store"
+	"github.com/gatehouse-idp/gatehouse/idp/web"
+)
 
 // Mount mounts every /t/{tenant}/account route. All are pages people use,
 // so the tenant's sign-in IP allowlist applies, and forms get cross-origin
@@ -14,6 +19,12 @@ import "github.com/gatehouse-idp/gatehouse/idp/web"
 func (h *Handler) Mount(mux web.Mux) {
 	guard := h.sensitive
 
+	// The tenant's own address leads a person to their account (or sign-in).
+	toAccount := func(w http.ResponseWriter, r *http.Request, t *store.Tenant) {
+		http.Redirect(w, r, h.TenantURL(t.Slug)+"/account", http.StatusSeeOther)
+	}
+	mux.Page("GET /t/{tenant}", "tenant_root", toAccount)
+	mux.Page("GET /t/{tenant}/{$}", "tenant_root", toAccount)
 	mux.Page("GET /t/{tenant}/account", "account", h.accountPage)
 	mux.Page("POST /t/{tenant}/account/logout", "account", h.accountLogout)
 

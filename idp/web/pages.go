@@ -18,6 +18,7 @@ var pageNames = []string{"login", "error", "setup", "message", "account",
 	"mfa", "security", "outbox", // second factors: login step, account security, dev outbox
 	"password", "forgot", "sessions", "devices", // access policies
 	"activity", // the audit log: a person's own security activity
+	"home",     // / : what a newcomer needs in dev mode, nothing in production
 	"confirm",  // the sensitive-action guard's "confirm it's you"
 	"logout"}   // end_session confirmation
 
