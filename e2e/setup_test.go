@@ -95,3 +95,26 @@ func TestSetupLinksConcurrent(t *testing.T) {
 		}
 	})
 }
+
+// TestSetupLinkUsedSaysSoAtOnce: a used setup link says so when it is
+// opened (not after the form is filled) and names the command that makes
+// a new one; the success page offers the sign-in.
+func TestSetupLinkUsedSaysSoAtOnce(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	_, links := setupLinks(t, e, "fresh", 1)
+	resp, body := e.browser().get(links[0])
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `name="password"`) {
+		t.Fatalf("fresh link: %d %.300s", resp.StatusCode, body)
+	}
+	st, body := submitSetup(e, links[0], "first@fresh.test")
+	if st != http.StatusOK || !strings.Contains(body, ">Sign in</a>") || !strings.Contains(body, "/t/fresh/account") {
+		t.Fatalf("success page: %d %.600s", st, body)
+	}
+	for _, link := range []string{links[0], strings.Split(links[0], "=")[0] + "=unknown-token"} {
+		resp, body := e.browser().get(link)
+		if resp.StatusCode != http.StatusBadRequest || strings.Contains(body, `name="password"`) ||
+			!strings.Contains(body, "gatehouse tenant setup-link fresh") {
+			t.Fatalf("used or unknown link %s: %d %.600s", link, resp.StatusCode, body)
+		}
+	}
+}

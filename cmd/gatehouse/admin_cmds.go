@@ -274,3 +274,31 @@ func nonNil(l []string) []string {
 	}
 	return l
 }
+
+// cmdTenantSetupLink prints a new one-time link (24 h) that lets the first
+// owner of a tenant set their email and password; refused once the tenant
+// has an owner.
+func cmdTenantSetupLink(ctx context.Context, args []string, io *cmdIO) error {
+	c := newFlags("tenant setup-link", io, true, "public_url")
+	pos, err := c.parse(args)
+	if err != nil {
+		return err
+	}
+	if err := requireArgs("tenant setup-link", pos, 1, "SLUG"); err != nil {
+		return err
+	}
+	a, t, err := openTenant(ctx, c, io, pos[0])
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	link, err := a.srv.Manage().SetupLink(ctx, t.ID)
+	if err != nil {
+		return err
+	}
+	if link == "" {
+		return fmt.Errorf("tenant %s has an owner already: setup links are only for the first one (ask the owner, or use user create --role owner)", t.Slug)
+	}
+	return emit(c, io, map[string]string{"tenant": t.Slug, "link": link},
+		fmt.Sprintf("One-time link for the first owner of %s (valid 24 hours):\n\n  %s\n", t.Slug, link))
+}

@@ -36,6 +36,7 @@ Commands:
   tenant list           list tenants
   tenant show SLUG      show a tenant and its effective settings
   tenant update SLUG    change a tenant's name and policies
+  tenant setup-link SLUG a one-time link for the first owner (while the tenant has none)
   client create         register a relying party (helpdesk app)
   client list           list a tenant's clients
   user create           create a user
@@ -100,7 +101,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdMigrate(ctx, rest, io)
 	case "tenant":
 		err = sub(ctx, "tenant", rest, io, map[string]func(context.Context, []string, *cmdIO) error{
-			"create": cmdTenantCreate, "list": cmdTenantList, "show": cmdTenantShow, "update": cmdTenantUpdate})
+			"create": cmdTenantCreate, "list": cmdTenantList, "show": cmdTenantShow, "update": cmdTenantUpdate,
+			"setup-link": cmdTenantSetupLink})
 	case "client":
 		err = sub(ctx, "client", rest, io, map[string]func(context.Context, []string, *cmdIO) error{
 			"create": cmdClientCreate, "list": cmdClientList})

@@ -353,3 +353,22 @@ func TestCLIListsAndNextSteps(t *testing.T) {
 		t.Fatalf("client list --json has null:\n%s", out)
 	}
 }
+
+// TestCLISetupLink: tenant setup-link prints a one-time link while the
+// tenant has no owner, and refuses once it has one.
+func TestCLISetupLink(t *testing.T) {
+	setupEnv(t)
+	if code, _, errs := cli(t, "", "tenant", "create", "acme", "--name", "Acme"); code != 0 {
+		t.Fatal(errs)
+	}
+	code, out, errs := cli(t, "", "tenant", "setup-link", "acme")
+	if code != 0 || !strings.Contains(out, "https://id.example.test/t/acme/setup?token=") {
+		t.Fatalf("setup-link: %d %s %s", code, out, errs)
+	}
+	if code, _, errs := cli(t, "", "user", "create", "--tenant", "acme", "--email", "o@acme.test", "--role", "owner"); code != 0 {
+		t.Fatal(errs)
+	}
+	if code, _, errs := cli(t, "", "tenant", "setup-link", "acme"); code != 1 || !strings.Contains(errs, "has an owner already") {
+		t.Fatalf("setup-link with an owner: %d %s", code, errs)
+	}
+}

@@ -75,6 +75,7 @@ type Store interface {
 	UserByEmail(ctx context.Context, tenantID, email string) (*store.User, error)
 	CreateUser(ctx context.Context, u *store.User) error
 	CreateFirstOwner(ctx context.Context, hash []byte, owner *store.User, now time.Time) error
+	ActionTokenByHash(ctx context.Context, tenantID, kind string, hash []byte) (*store.ActionToken, error)
 
 	AuthRequestByID(ctx context.Context, tenantID, id string) (*store.AuthRequest, error)
 	CompleteAuthRequest(ctx context.Context, r *store.AuthRequest, now time.Time) error

@@ -19,9 +19,27 @@ import (
 // management service's (SetupLink); the page consumes it once, in one store
 // transaction that also checks the tenant still has no owner.
 
+// setupLinkInvalid is what a person with a used, expired or unknown setup
+// link reads, with the command that makes a new one.
+func setupLinkInvalid(t *store.Tenant) string {
+	return fmt.Sprintf("This setup link is unknown, expired or was already used. On the server, run "+
+		"`gatehouse tenant setup-link %s` to get a new one.", t.Slug)
+}
+
 func (h *Handler) setupPage(w http.ResponseWriter, r *http.Request, t *store.Tenant) {
+	token := web.Truncate(r.URL.Query().Get("token"), 128)
+	// Say at once when the link cannot work, not after the form is filled.
+	a, err := h.Store.ActionTokenByHash(r.Context(), t.ID, store.ActionSetupOwner, seal.HashToken(token))
+	switch {
+	case errors.Is(err, store.ErrNotFound) || err == nil && (a.UsedAt != nil || !h.Clock().Before(a.ExpiresAt)):
+		h.Pages.Error(w, http.StatusBadRequest, "Link not valid", setupLinkInvalid(t))
+		return
+	case err != nil:
+		h.Pages.Unavailable(w, r, "setup: read link", err)
+		return
+	}
 	h.Pages.Render(w, http.StatusOK, "setup", &web.Page{Title: "Set up your organisation", TenantName: t.Name,
-		Action: h.tenantURL(t.Slug) + "/setup", Token: web.Truncate(r.URL.Query().Get("token"), 128)})
+		Action: h.tenantURL(t.Slug) + "/setup", Token: token})
 }
 
 func (h *Handler) setupSubmit(w http.ResponseWriter, r *http.Request, t *store.Tenant) {
@@ -73,15 +91,16 @@ func (h *Handler) setupSubmit(w http.ResponseWriter, r *http.Request, t *store.T
 		h.Pages.Error(w, http.StatusConflict, "Account exists", "A user with this email already exists in this organisation.")
 		return
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrAlreadyUsed), errors.Is(err, store.ErrExpired):
-		h.Pages.Error(w, http.StatusBadRequest, "Link not valid",
-			"This setup link is unknown, expired or was already used. Restart Gatehouse in dev mode, or run `gatehouse user create --role owner`, to get a new one.")
+		h.Pages.Error(w, http.StatusBadRequest, "Link not valid", setupLinkInvalid(t))
 		return
 	default:
 		h.Pages.Unavailable(w, r, "setup: create owner", err)
 		return
 	}
 	h.audit(ctx, &store.AuditEvent{TenantID: t.ID, Type: audit.UserCreated, UserID: u.ID, Detail: map[string]string{"via": "setup_link", "role": u.Role}})
+	// Signing in next also enrols the second factor the policy asks for.
 	h.Pages.Render(w, http.StatusOK, "message", &web.Page{Title: "Owner account created", TenantName: t.Name,
-		Message: fmt.Sprintf("%s is the owner of %s. Register your helpdesk app as an OpenID client with issuer %s, then sign in from it.",
-			email, t.Name, h.tenantURL(t.Slug))})
+		Message: fmt.Sprintf("%s is the owner of %s. Sign in now to set up your second factor; then register your helpdesk app as an OpenID client with issuer %s.",
+			email, t.Name, h.tenantURL(t.Slug)),
+		Back: h.tenantURL(t.Slug) + "/account", BackLabel: "Sign in"})
 }

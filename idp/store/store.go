@@ -128,6 +128,10 @@ type ActionTokens interface {
 	// ConsumeActionToken marks the token used exactly once: ErrNotFound for an
 	// unknown hash or other kind, ErrAlreadyUsed, ErrExpired.
 	ConsumeActionToken(ctx context.Context, tenantID, kind string, hash []byte, now time.Time) (*ActionToken, error)
+	// ActionTokenByHash reads a token without consuming it (a page that
+	// says at once that its link is used or expired): ErrNotFound for an
+	// unknown hash or other kind.
+	ActionTokenByHash(ctx context.Context, tenantID, kind string, hash []byte) (*ActionToken, error)
 	// CreateFirstOwner consumes a first-owner setup token (ActionSetupOwner)
 	// and creates owner (Role must be RoleOwner) in one transaction, which
 	// holds only while owner.TenantID has no owner: ErrOwnerExists when it

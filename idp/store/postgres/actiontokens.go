@@ -39,6 +39,13 @@ func (s *Store) ConsumeActionToken(ctx context.Context, tenantID, kind string, h
 	return a, mapErr("ConsumeActionToken", err)
 }
 
+// ActionTokenByHash reads a token without consuming it.
+func (s *Store) ActionTokenByHash(ctx context.Context, tenantID, kind string, hash []byte) (*store.ActionToken, error) {
+	a, err := scanAction(s.pool.QueryRow(ctx, `SELECT `+actionCols+` FROM action_tokens
+		WHERE tenant_id = $1 AND hash = $2 AND kind = $3`, tenantID, hash, kind))
+	return a, mapErr("ActionTokenByHash", err)
+}
+
 // consumeAction is ConsumeActionToken on q (the pool or a transaction).
 func consumeAction(ctx context.Context, q querier, tenantID, kind string, hash []byte, now time.Time) (*store.ActionToken, error) {
 	a, err := scanAction(q.QueryRow(ctx, `UPDATE action_tokens SET used_at = $1

@@ -43,6 +43,13 @@ func (s *Store) ConsumeActionToken(ctx context.Context, tenantID, kind string, h
 	return a, mapErr("ConsumeActionToken", err)
 }
 
+// ActionTokenByHash reads a token without consuming it.
+func (s *Store) ActionTokenByHash(ctx context.Context, tenantID, kind string, hash []byte) (*store.ActionToken, error) {
+	a, err := scanAction(s.r.QueryRowContext(ctx, `SELECT `+actionCols+` FROM action_tokens
+		WHERE tenant_id = ? AND hash = ? AND kind = ?`, tenantID, hash, kind))
+	return a, mapErr("ActionTokenByHash", err)
+}
+
 // consumeAction is ConsumeActionToken on q; look answers why it failed.
 func consumeAction(ctx context.Context, q, look rowQuerier, tenantID, kind string, hash []byte, now time.Time) (*store.ActionToken, error) {
 	a, err := scanAction(q.QueryRowContext(ctx, `UPDATE action_tokens SET used_at = ?1

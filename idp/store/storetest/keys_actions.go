@@ -69,7 +69,20 @@ func testActionTokens(t *testing.T, s store.Store) {
 	bad.Hash, bad.UserID = hash("reset-x"), "no-such-user"
 	wantErr(t, "CreateActionToken(unknown user)", s.CreateActionToken(ctx(t), &bad), store.ErrNotFound)
 
-	_, err := s.ConsumeActionToken(ctx(t), tn.ID, store.ActionPasswordReset, hash("unknown"), t0)
+	// Reading does not consume.
+	peek, err := s.ActionTokenByHash(ctx(t), tn.ID, store.ActionPasswordReset, a.Hash)
+	wantErr(t, "ActionTokenByHash", err, nil)
+	mustEqual(t, "token read", a, peek)
+	for name, q := range map[string]struct {
+		tenant, kind string
+		h            []byte
+	}{"unknown": {tn.ID, store.ActionPasswordReset, hash("unknown")}, "other kind": {tn.ID, store.ActionSetupOwner, a.Hash},
+		"other tenant": {mkTenant(t, s, "beta").ID, store.ActionPasswordReset, a.Hash}} {
+		_, err := s.ActionTokenByHash(ctx(t), q.tenant, q.kind, q.h)
+		wantErr(t, "ActionTokenByHash("+name+")", err, store.ErrNotFound)
+	}
+
+	_, err = s.ConsumeActionToken(ctx(t), tn.ID, store.ActionPasswordReset, hash("unknown"), t0)
 	wantErr(t, "ConsumeActionToken(unknown)", err, store.ErrNotFound)
 	_, err = s.ConsumeActionToken(ctx(t), tn.ID, store.ActionSetupOwner, a.Hash, t0)
 	wantErr(t, "ConsumeActionToken(other kind)", err, store.ErrNotFound)
@@ -86,6 +99,9 @@ func testActionTokens(t *testing.T, s store.Store) {
 	for _, at := range []time.Time{now, a.ExpiresAt.Add(time.Hour)} {
 		_, err = s.ConsumeActionToken(ctx(t), tn.ID, store.ActionPasswordReset, a.Hash, at)
 		wantErr(t, "ConsumeActionToken(again)", err, store.ErrAlreadyUsed)
+	}
+	if peek, err := s.ActionTokenByHash(ctx(t), tn.ID, store.ActionPasswordReset, a.Hash); err != nil || peek.UsedAt == nil {
+		t.Fatalf("a used token reads as used: %+v %v", peek, err)
 	}
 
 	setup := mkActionToken(t, s, tn.ID, u.ID, store.ActionSetupOwner, "setup-1")
