@@ -199,7 +199,7 @@ func New(o Options) (*Server, error) {
 		}}
 	s.op = &op.Handler{Store: o.Store, Sealer: o.Sealer, Keys: s.keys, Tenants: s.tenants, Clients: s.clients, Users: s.users,
 		Sessions: s.sessions, Audit: s.auditor, Pages: pg, Gate: s.gate, Log: o.Logger, Clock: o.Clock, Rand: o.Rand,
-		Insecure: o.Dev || o.AllowInsecure, Issuer: s.tenantURL, Tokens: s.metrics.tokens}
+		Insecure: o.Dev || o.AllowInsecure, Dev: o.Dev, Issuer: s.tenantURL, Tokens: s.metrics.tokens}
 	if s.factors, err = s.newFactors(o); err != nil {
 		return nil, err
 	}

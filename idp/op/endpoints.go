@@ -1,6 +1,7 @@
 package op
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -23,20 +24,33 @@ import (
 // the same values.
 func (h *Handler) authorize(w http.ResponseWriter, r *http.Request, p *tenantProvider) {
 	clientID, redirectURI := r.Form.Get("client_id"), r.Form.Get("redirect_uri")
+	// refuse answers with a page for the person and a log line for the
+	// developer integrating the app; in dev mode the page says what was
+	// wrong too (the rejected URI and the registered ones).
+	refuse := func(title, msg, reason, devDetail string) {
+		h.Log.Info("authorize refused", "tenant", p.tenant.Slug, "client_id", web.Truncate(clientID, 100), "reason", reason,
+			"redirect_uri", web.Truncate(redirectURI, 300))
+		if h.Dev && devDetail != "" {
+			msg += " (dev mode: " + devDetail + ")"
+		}
+		h.Pages.Error(w, http.StatusBadRequest, title, msg)
+	}
 	c, err := h.Clients.Get(r.Context(), p.tenant.ID, clientID)
 	if err != nil {
-		h.Pages.Error(w, http.StatusBadRequest, "Unknown application",
-			"The application that sent you here is not registered with this organisation.")
+		refuse("Unknown application", "The application that sent you here is not registered with this organisation.",
+			"unknown_client", fmt.Sprintf("no client %q in tenant %s", web.Truncate(clientID, 100), p.tenant.Slug))
 		return
 	}
 	if !c.HasGrant(store.GrantAuthorizationCode) {
-		h.Pages.Error(w, http.StatusBadRequest, "Sign-in not allowed",
-			"This application is not allowed to sign users in.")
+		refuse("Sign-in not allowed", "This application is not allowed to sign users in.",
+			"no_authorization_code_grant", "the client lacks the authorization_code grant")
 		return
 	}
 	if !redirectAllowed(c, redirectURI) {
-		h.Pages.Error(w, http.StatusBadRequest, "Invalid redirect address",
-			"The application asked to return you to an address it has not registered. Nothing was sent to it.")
+		refuse("Invalid redirect address",
+			"The application asked to return you to an address it has not registered. Nothing was sent to it.",
+			"redirect_uri_not_registered", fmt.Sprintf("redirect_uri %q is not one of the registered %q",
+				web.Truncate(redirectURI, 300), c.RedirectURIs))
 		return
 	}
 	h.serveOP(w, r, p)

@@ -45,6 +45,8 @@ type Handler struct {
 	Rand  io.Reader
 	// Insecure lets an issuer be served over plain http (dev, AllowInsecure).
 	Insecure bool
+	// Dev: refusal pages say what was wrong (for developers integrating an app).
+	Dev bool
 	// Issuer is the issuer URL of the tenant with this slug.
 	Issuer func(slug string) string
 	// Tokens counts the access tokens issued, by grant type (label "grant").
