@@ -1,6 +1,10 @@
 package web
 
 import (
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -17,5 +21,31 @@ func TestCSPFormAction(t *testing.T) {
 	type embedding struct{ *Page }
 	if csp := CSP(embedding{d}); !strings.Contains(csp, "https://accounts.google.com") {
 		t.Fatalf("a page embedding Page must keep its form actions: %s", csp)
+	}
+}
+
+// TestPhoneFriendlyCodeFields: the reset form's code field takes backup
+// codes (letters), so it must not ask phones for a number pad; backup codes
+// never wrap at their hyphen.
+func TestPhoneFriendlyCodeFields(t *testing.T) {
+	p, err := NewPages(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	p.Render(rec, 200, "password", &PasswordPage{Page: Page{Title: "Reset"}, AskCode: true})
+	body := rec.Body.String()
+	i := strings.Index(body, `id="code"`)
+	if i < 0 {
+		t.Fatal("no code field")
+	}
+	field := body[strings.LastIndex(body[:i], "<input"):]
+	field = field[:strings.Index(field, ">")]
+	if strings.Contains(field, `inputmode="numeric"`) {
+		t.Fatalf("the reset code field asks for digits only: %s", field)
+	}
+	css, err := fs.ReadFile(p.Static, "gatehouse.css")
+	if err != nil || !strings.Contains(string(css), ".codes code { white-space: nowrap; }") {
+		t.Fatalf("backup codes may wrap: %v", err)
 	}
 }
