@@ -1,12 +1,15 @@
 package web
 
 import (
+	"context"
 	"io"
 	"io/fs"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse-idp/gatehouse/idp/notify"
 )
 
 func TestCSPFormAction(t *testing.T) {
@@ -47,5 +50,27 @@ func TestPhoneFriendlyCodeFields(t *testing.T) {
 	css, err := fs.ReadFile(p.Static, "gatehouse.css")
 	if err != nil || !strings.Contains(string(css), ".codes code { white-space: nowrap; }") {
 		t.Fatalf("backup codes may wrap: %v", err)
+	}
+}
+
+// TestOutboxLinks: a link in a message is a link on the outbox page (the
+// password reset is clickable in dev mode); the rest stays text, escaped.
+func TestOutboxLinks(t *testing.T) {
+	got := linkParts("Reset: https://id.test/t/a/login/reset?token=x&y=1 <b>now</b>\nhttp://127.0.0.1:8080/x")
+	if len(got) != 4 || got[1].URL != "https://id.test/t/a/login/reset?token=x&y=1" || got[3].URL != "http://127.0.0.1:8080/x" ||
+		got[2].URL != "" || got[2].Text != " <b>now</b>\n" {
+		t.Fatalf("parts: %+v", got)
+	}
+	p, err := NewPages(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := notify.NewOutbox(0, nil)
+	_ = o.SendEmail(context.Background(), notify.Message{To: "a@x.test", Subject: "Reset", Text: "Open https://id.test/r?t=1 <script>"})
+	rec := httptest.NewRecorder()
+	p.Outbox(o).ServeHTTP(rec, httptest.NewRequest("GET", "/dev/outbox", nil))
+	body := rec.Body.String()
+	if !strings.Contains(body, `<a href="https://id.test/r?t=1">https://id.test/r?t=1</a>`) || strings.Contains(body, "<script>") {
+		t.Fatalf("outbox page: %s", body)
 	}
 }
