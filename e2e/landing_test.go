@@ -30,3 +30,16 @@ func TestWaysIn(t *testing.T) {
 		t.Fatalf("favicon: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 }
+
+// TestNoDeadEnds: the signed-out page offers to sign in again.
+func TestNoDeadEnds(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	id, secret := e.webClient()
+	b := e.browser()
+	e.rp(id, secret).signIn(b)
+	resp, body := b.post(e.issuer+"/account/logout", nil)
+	if resp.StatusCode != 200 || !strings.Contains(body, "Signed out") ||
+		!strings.Contains(body, `<a href="`+e.issuer+`/account">Sign in again</a>`) {
+		t.Fatalf("signed out: %d %.600s", resp.StatusCode, body)
+	}
+}

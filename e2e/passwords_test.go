@@ -64,8 +64,10 @@ func TestPasswordChangeOnAccountPage(t *testing.T) {
 		if resp, body := b.get(page); resp.StatusCode != 200 || !strings.Contains(body, `name="current"`) {
 			t.Fatalf("password page: %d", resp.StatusCode)
 		}
+		var last *http.Response
 		change := func(cur, pw, confirm string) (int, string) {
 			resp, body := b.post(page, url.Values{"current": {cur}, "password": {pw}, "confirm": {confirm}})
+			last = resp
 			return resp.StatusCode, body
 		}
 		if st, body := change("wrong", newPassword, newPassword); st != 401 || !strings.Contains(body, "current password is not correct") {
@@ -79,6 +81,11 @@ func TestPasswordChangeOnAccountPage(t *testing.T) {
 		}
 		if st, body := change(agentPassword, newPassword, newPassword); st != 200 || !strings.Contains(body, "Your password was changed") {
 			t.Fatalf("change: %d %.300s", st, body)
+		}
+		// The POST answered with a redirect (303): the page is a GET, so a
+		// refresh never changes the password again.
+		if last.Request.Method != http.MethodGet || last.Request.URL.Query().Get("done") != "password" {
+			t.Fatalf("the success page came from %s %s, want a GET after a redirect", last.Request.Method, last.Request.URL)
 		}
 		// The other browser's session ended: its refresh token is dead.
 		if st, body := e.tokenForm(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {otherTok.RefreshToken}}, id, secret); st != 400 || body["error"] != "invalid_grant" {

@@ -57,7 +57,18 @@ func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request, t *store.T
 	if !ok {
 		return
 	}
-	h.renderAccount(w, http.StatusOK, "account", t, u, sess, h.backupCodesNotice(r.Context(), t.ID, u.ID)) // mfa_account.go
+	msg := doneMessages[r.URL.Query().Get("done")] // after a change: its POST redirected here (303)
+	if msg == "" {
+		msg = h.backupCodesNotice(r.Context(), t.ID, u.ID) // mfa_account.go
+	}
+	h.renderAccount(w, http.StatusOK, "account", t, u, sess, msg)
+}
+
+// doneMessages are what the account page says after a change whose POST
+// answered with a redirect (so refreshing never submits it again). Only
+// these fixed texts are shown: the query names one, it carries no text.
+var doneMessages = map[string]string{
+	"password": "Your password was changed. Your other sessions were signed out.",
 }
 
 func (h *Handler) renderAccount(w http.ResponseWriter, status int, page string, t *store.Tenant, u *store.User, sess *store.Session, msg string) {

@@ -68,5 +68,6 @@ func (h *Handler) accountPasswordSubmit(w http.ResponseWriter, r *http.Request, 
 		return
 	}
 	h.sensitiveDone(r, actPasswordChanged, "")
-	h.renderAccount(w, http.StatusOK, "account", t, u, sess, "Your password was changed. Your other sessions were signed out.")
+	// 303 to the account page: refreshing it shows the page, never posts again.
+	http.Redirect(w, r, h.TenantURL(t.Slug)+"/account?done=password", http.StatusSeeOther)
 }

@@ -230,7 +230,8 @@ func (h *Handler) resetSubmit(w http.ResponseWriter, r *http.Request, t *store.T
 		h.Log.Error("reset: clear failures", "err", err)
 	}
 	h.Pages.Render(w, http.StatusOK, "message", &web.Page{Title: "Password changed", TenantName: t.Name,
-		Message: "Your password was changed and your sessions were signed out. Go back to your application and sign in with the new password."})
+		Message: "Your password was changed and your sessions were signed out. Go back to your application and sign in with the new password.",
+		Back:    h.tenantURL(t.Slug) + "/account", BackLabel: "Sign in"})
 }
 
 // resetFactorProblem is the text and status to show for a CheckResetFactor

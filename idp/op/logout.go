@@ -177,5 +177,6 @@ func (h *Handler) renderLogoutConfirm(w http.ResponseWriter, r *http.Request, p 
 // registered post-logout URI, and what the account pages' sign-out shows.
 func (h *Handler) LoggedOut(w http.ResponseWriter, r *http.Request, t *store.Tenant) {
 	h.Pages.Render(w, http.StatusOK, "message", &web.Page{Title: "Signed out", TenantName: t.Name,
-		Message: "You have signed out. You can close this window."})
+		Message: "You have signed out. You can close this window.",
+		Back:    h.Issuer(t.Slug) + "/account", BackLabel: "Sign in again"})
 }
