@@ -344,3 +344,24 @@ func TestActivityPage(t *testing.T) {
 		}
 	})
 }
+
+// TestAuditEventsNamePlaces: with GeoIP configured, an event of a request
+// names the place of its address (and without it, none).
+func TestAuditEventsNamePlaces(t *testing.T) {
+	forEachBackendWith(t, withGeo(t), func(t *testing.T, e *env) {
+		id, secret := e.webClient()
+		ip := ipChicago
+		b := e.browserAt(&ip)
+		e.rp(id, secret).signIn(b)
+		evs := e.auditEvents(audit.LoginPasswordSucceeded)
+		if len(evs) != 1 || evs[0].IP != ipChicago || !strings.Contains(evs[0].Location, "Chicago") {
+			t.Fatalf("events: %+v", evs)
+		}
+	})
+	e := newEnv(t, "sqlite")
+	id, secret := e.webClient()
+	e.rp(id, secret).signIn(e.browser())
+	if evs := e.auditEvents(audit.LoginPasswordSucceeded); len(evs) != 1 || evs[0].Location != "" {
+		t.Fatalf("without GeoIP: %+v", evs)
+	}
+}

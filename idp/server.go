@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -165,7 +166,7 @@ func New(o Options) (*Server, error) {
 		log:       o.Logger,
 		metrics:   o.Metrics,
 		auditor: &audit.Recorder{Store: o.Store, Clock: o.Clock, Logger: o.Logger, Request: web.RequestInfo,
-			Outside: outsideActor(o.CLI)},
+			Outside: outsideActor(o.CLI), Locate: eventLocation(o.Locate)},
 		proxies: proxies,
 		pages:   pg,
 		outbox:  o.Outbox,
@@ -210,6 +211,23 @@ func New(o Options) (*Server, error) {
 	s.account = s.newAccount()
 	s.admin = s.newAdmin()
 	return s, nil
+}
+
+// eventLocation names the place of an event's IP for the audit log when a
+// locator (GeoIP) is configured; without one, events carry no location
+// (the network fallback is a key, not a place).
+func eventLocation(locate login.LocationFunc) func(ip string) string {
+	if locate == nil {
+		return nil
+	}
+	return func(ip string) string {
+		addr, err := netip.ParseAddr(ip)
+		if err != nil {
+			return ""
+		}
+		_, label := locate(addr)
+		return label
+	}
 }
 
 // outsideActor is the audit actor of events recorded outside any request.
